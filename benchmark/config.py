@@ -1,0 +1,50 @@
+"""The run configuration: one frozen dataclass built from the CLI flags."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that decides a run's results.
+
+    Attributes
+    ----------
+    data : Path
+        Dataset root in the challenge layout.
+    out : Path
+        Folder for reports.
+    decoders : tuple of str or None
+        Decoder names; None runs every registered decoder.
+    subjects : tuple of str or None
+        Subject names; None runs every subject.
+    n_jobs : int
+        Parallel tasks (joblib); BLAS is limited to one thread per task when > 1.
+    seed : int
+        Seed handed to every decoder as ``random_state`` and to the folds.
+    localizer_folds : int
+        Folds of the shared localizer cross-validation (0 skips it).
+    progress : bool
+        Show a progress bar over tasks.
+    """
+
+    data: Path
+    out: Path
+    decoders: tuple[str, ...] | None = None
+    subjects: tuple[str, ...] | None = None
+    n_jobs: int = 1
+    seed: int = 0
+    localizer_folds: int = 5
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.n_jobs == 0 or self.n_jobs < -1:
+            raise ValueError(f"n_jobs must be a positive integer or -1, got {self.n_jobs}.")
+        if self.localizer_folds == 1 or self.localizer_folds < 0:
+            raise ValueError(f"localizer_folds must be 0 (skip) or >= 2, got {self.localizer_folds}.")
+
+    def to_dict(self) -> dict:
+        """JSON-ready representation (paths as strings)."""
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}

@@ -1,0 +1,115 @@
+"""What a decoder declares, and what the harness hands it.
+
+A decoder file in ``decoders/`` declares one module-level ``DECODER =
+DecoderSpec(...)``. Its ``factory`` receives a :class:`DecoderContext` (facts
+the data knows: sampling rate, time axes, channel types, class names, the
+seed) and returns a fresh, unfitted scikit-learn estimator on 3-D epochs
+``(n_epochs, n_channels, n_times)`` with:
+
+``fit(X, y, **fit_params)``
+    ``X`` the subject's localizer epochs, ``y`` their item names. Keyword
+    arguments are passed only when the spec lists them in ``uses``:
+    ``X_imagine`` (``"imagine"``: the same subject's imagine epochs, no
+    labels) and ``others`` (``"others"``: a lazy sequence of ``(X, y)``
+    localizer pairs of the other subjects).
+``predict_proba(X)``
+    Localizer-format epochs -> ``(n_epochs, n_classes)`` in ``classes_``
+    order. Used for the shared localizer cross-validation.
+``predict_proba_imagine(X)``
+    Imagine-format epochs (longer time axis, see the context) ->
+    ``(n_epochs, n_classes)``. Used for the imagine score and submissions.
+``imagine_time_course(X)`` (optional)
+    ``(n_epochs, n_imagine_times, n_classes)`` evidence over imagine time,
+    for plots.
+
+No imagine label ever reaches a decoder: the harness takes the arrays from
+:class:`datasets.SubjectData`, which holds none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: The closed list of decoder families.
+FAMILIES: tuple[str, ...] = (
+    "baseline",
+    "linear",
+    "time-resolved",
+    "riemannian",
+    "spectral",
+    "cross-subject",
+    "transductive",
+    "template",
+    "oracle",
+)
+
+#: What the harness can hand a decoder besides its localizer epochs and labels.
+OFFERED: frozenset[str] = frozenset({"imagine", "others"})
+
+NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True, eq=False)
+class DecoderContext:
+    """Facts about the data that a decoder's factory may use.
+
+    Attributes
+    ----------
+    sfreq : float
+        Sampling rate in Hz.
+    localizer_times : ndarray, shape (n_localizer_times,)
+        Time of each localizer sample in seconds.
+    imagine_times : ndarray, shape (n_imagine_times,)
+        Time of each imagine sample in seconds.
+    ch_types : tuple of str
+        ``"mag"`` / ``"grad"`` per channel of ``X``.
+    classes : tuple of str
+        The item names, in the column order the harness expects.
+    random_state : int or None
+        Seed for every random choice of the decoder.
+    """
+
+    sfreq: float
+    localizer_times: np.ndarray
+    imagine_times: np.ndarray
+    ch_types: tuple[str, ...]
+    classes: tuple[str, ...]
+    random_state: int | None = None
+
+
+@dataclass(frozen=True)
+class DecoderSpec:
+    """Declaration of one decoder (one per file in ``decoders/``).
+
+    Parameters
+    ----------
+    name : str
+        Kebab-case name used on the command line and in reports.
+    family : str
+        One of :data:`FAMILIES`.
+    description : str
+        One line for ``python -m benchmark list`` and the README.
+    factory : callable
+        ``factory(context: DecoderContext) -> estimator``; returns a fresh,
+        unfitted estimator at every call.
+    uses : frozenset of str
+        Extra inputs the decoder needs, among :data:`OFFERED`.
+    eligible : bool
+        False for decoders that must not be ranked (e.g. an oracle that knows
+        the simulation's ground truth).
+    reference : str
+        The method's reference, for the README's decoder table.
+    """
+
+    name: str
+    family: str
+    description: str
+    factory: Callable[[DecoderContext], object]
+    uses: frozenset[str] = field(default_factory=frozenset)
+    eligible: bool = True
+    reference: str = ""
+    module: str = field(default="", compare=False)

@@ -1,0 +1,42 @@
+"""Exception types of the harness.
+
+Every error the harness raises on purpose derives from :class:`BenchmarkError`
+and from the built-in exception that callers already catch for that kind of
+problem (the pattern of :class:`sklearn.exceptions.NotFittedError`).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BenchmarkError",
+    "DatasetError",
+    "DecoderRegistrationError",
+    "UnknownDecoderError",
+    "DecoderOutputError",
+]
+
+
+class BenchmarkError(Exception):
+    """Base class of every error raised by imagine-bench."""
+
+
+class DatasetError(BenchmarkError, ValueError):
+    """A dataset file is missing, unreadable or disagrees with the layout.
+
+    The message names the file, says what was expected and what was found.
+    """
+
+
+class DecoderRegistrationError(BenchmarkError, ValueError):
+    """A file in ``decoders/`` does not declare a valid decoder."""
+
+
+class UnknownDecoderError(BenchmarkError, KeyError):
+    """A decoder name that is not registered; the message lists valid names."""
+
+    def __str__(self) -> str:  # KeyError would print the repr of the message
+        return str(self.args[0]) if self.args else ""
+
+
+class DecoderOutputError(BenchmarkError, ValueError):
+    """A decoder returned probabilities of the wrong shape, or NaN/inf."""

@@ -1,0 +1,176 @@
+"""Discovery of decoder files in the ``decoders`` package.
+
+Modelled on :func:`sklearn.utils.discovery.all_estimators` and benchopt's
+solver scan: every public module of the package is imported in sorted order
+(``_``-prefixed modules are helpers and are skipped) and must declare one
+``DECODER = DecoderSpec(...)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import logging
+import pkgutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmark.contract import FAMILIES, NAME_PATTERN, OFFERED, DecoderSpec
+from benchmark.errors import DecoderRegistrationError, UnknownDecoderError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PACKAGE = "decoders"
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The decoders found in a package, and the files that failed to register.
+
+    Attributes
+    ----------
+    specs : dict of str to DecoderSpec
+        Valid decoders by name, sorted by name.
+    broken : dict of str to str
+        File path -> error message for files that could not be registered.
+    """
+
+    specs: dict[str, DecoderSpec]
+    broken: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        """Registered decoder names, sorted."""
+        return list(self.specs)
+
+    def get(self, name: str) -> DecoderSpec:
+        """Return the spec called ``name``.
+
+        Raises
+        ------
+        UnknownDecoderError
+            If no decoder has that name; the message lists the valid names.
+        """
+        try:
+            return self.specs[name]
+        except KeyError:
+            raise UnknownDecoderError(
+                f"Unknown decoder {name!r}. Valid names: {', '.join(self.names)}."
+                + (f" Files that failed to register: {', '.join(self.broken)}." if self.broken else "")
+            ) from None
+
+    def select(self, names: list[str] | None) -> list[DecoderSpec]:
+        """Specs for ``names`` (all when None), refusing unknown names."""
+        if names is None:
+            return list(self.specs.values())
+        return [self.get(n) for n in names]
+
+
+def validate_spec(spec: object, origin: str) -> DecoderSpec:
+    """Check one declaration and return it.
+
+    Parameters
+    ----------
+    spec : object
+        The module's ``DECODER`` attribute.
+    origin : str
+        The file it came from, named in every error.
+
+    Raises
+    ------
+    DecoderRegistrationError
+        If the declaration is not a valid :class:`DecoderSpec`.
+    """
+    if not isinstance(spec, DecoderSpec):
+        raise DecoderRegistrationError(
+            f"{origin}: DECODER must be a benchmark.contract.DecoderSpec, got {type(spec).__name__}."
+        )
+    if not NAME_PATTERN.match(spec.name):
+        raise DecoderRegistrationError(
+            f"{origin}: decoder name {spec.name!r} is not kebab-case (e.g. 'lda-peak')."
+        )
+    if spec.family not in FAMILIES:
+        raise DecoderRegistrationError(
+            f"{origin}: unknown family {spec.family!r} for decoder {spec.name!r}. "
+            f"Allowed values are {', '.join(repr(f) for f in FAMILIES)}."
+        )
+    if not spec.description.strip() or "\n" in spec.description:
+        raise DecoderRegistrationError(
+            f"{origin}: decoder {spec.name!r} needs a one-line, non-empty description."
+        )
+    unknown_uses = set(spec.uses) - OFFERED
+    if unknown_uses:
+        raise DecoderRegistrationError(
+            f"{origin}: decoder {spec.name!r} asks for {sorted(unknown_uses)}, which the harness "
+            f"does not offer; it offers {sorted(OFFERED)} (imagine labels are never offered)."
+        )
+    if not callable(spec.factory):
+        raise DecoderRegistrationError(f"{origin}: factory of {spec.name!r} is not callable.")
+    try:
+        inspect.signature(spec.factory).bind(None)
+    except TypeError:
+        raise DecoderRegistrationError(
+            f"{origin}: factory of {spec.name!r} must take exactly one argument, "
+            "the DecoderContext."
+        ) from None
+    return dataclasses.replace(spec, uses=frozenset(spec.uses), module=origin)
+
+
+def discover(package: str = DEFAULT_PACKAGE, *, strict: bool = True) -> Registry:
+    """Import every public module of ``package`` and collect its decoder.
+
+    Parameters
+    ----------
+    package : str
+        Importable package name to scan.
+    strict : bool
+        If True, the first broken file raises. If False, broken files are
+        logged and listed in :attr:`Registry.broken`, and the others register.
+
+    Returns
+    -------
+    Registry
+
+    Raises
+    ------
+    DecoderRegistrationError
+        With ``strict=True``, for a file that fails to import, declares no
+        decoder or an invalid one, or reuses another file's name.
+    """
+    pkg = importlib.import_module(package)
+    specs: dict[str, DecoderSpec] = {}
+    broken: dict[str, str] = {}
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("_") or info.ispkg:
+            continue
+        origin = str(Path(info.module_finder.path) / f"{info.name}.py")
+        try:
+            spec = _load_one(f"{package}.{info.name}", origin)
+            if spec.name in specs:
+                raise DecoderRegistrationError(
+                    f"{origin}: decoder name {spec.name!r} is already declared by "
+                    f"{specs[spec.name].module}; names must be unique."
+                )
+            specs[spec.name] = spec
+        except DecoderRegistrationError as exc:
+            if strict:
+                raise
+            logger.error("%s", exc)
+            broken[origin] = str(exc)
+    return Registry(dict(sorted(specs.items())), broken)
+
+
+def _load_one(module_name: str, origin: str) -> DecoderSpec:
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # a contributor's file may raise anything on import
+        raise DecoderRegistrationError(
+            f"{origin}: cannot import ({type(exc).__name__}: {exc})."
+        ) from exc
+    if not hasattr(module, "DECODER"):
+        raise DecoderRegistrationError(
+            f"{origin}: no DECODER declaration. Add `DECODER = DecoderSpec(name=..., family=..., "
+            "description=..., factory=...)`, or prefix the file name with '_' if it is a helper."
+        )
+    return validate_spec(module.DECODER, origin)

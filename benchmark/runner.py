@@ -1,0 +1,260 @@
+"""Run (decoder, subject) tasks and record one result row per task.
+
+Each task loads its subject itself (never all subjects at once), builds a
+fresh estimator from the decoder's factory for every fit, cross-validates on
+the localizer with the frozen shared folds, fits on the whole localizer,
+predicts the imagine epochs and scores them. A task that raises becomes an
+``error`` row with its message; the run goes on. Rows are appended to
+``tasks.jsonl`` as tasks finish, so an interrupted run keeps what it computed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import tracemalloc
+import traceback
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from benchmark import scoring
+from benchmark.config import RunConfig
+from benchmark.contract import DecoderContext, DecoderSpec
+from benchmark.errors import DecoderOutputError
+from datasets.adapter import ChallengeDataset, SubjectData
+from datasets.layout import CLASS_NAMES
+
+logger = logging.getLogger(__name__)
+
+TASKS_FILE = "tasks.jsonl"
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work: a decoder on a subject."""
+
+    spec: DecoderSpec
+    subject: str
+
+
+class OtherLocalizers(Sequence):
+    """Lazy sequence of the other subjects' localizer ``(X, y)`` pairs.
+
+    Handed to decoders that declare ``uses={"others"}``; each item is read
+    from disk when accessed, so no more than one extra subject is held unless
+    the decoder keeps them.
+    """
+
+    def __init__(self, dataset: ChallengeDataset, subjects: Sequence[str]) -> None:
+        self._dataset = dataset
+        self.subjects = tuple(subjects)
+
+    def __len__(self) -> int:
+        return len(self.subjects)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        data = self._dataset.load(self.subjects[index])
+        return data.localizer.X, data.localizer_labels
+
+
+def make_context(data: SubjectData, seed: int) -> DecoderContext:
+    """Build the :class:`DecoderContext` of one subject's data."""
+    return DecoderContext(
+        sfreq=data.localizer.sfreq,
+        localizer_times=data.localizer.times,
+        imagine_times=data.imagine.times,
+        ch_types=data.localizer.ch_types,
+        classes=CLASS_NAMES,
+        random_state=seed,
+    )
+
+
+def ordered_proba(estimator, proba: np.ndarray, n_epochs: int, name: str) -> np.ndarray:
+    """Check a decoder's probabilities and put the columns in ``CLASS_NAMES`` order.
+
+    Raises
+    ------
+    DecoderOutputError
+        If the shape, the classes or the values are not valid probabilities.
+    """
+    proba = np.asarray(proba, dtype=float)
+    classes = [str(c) for c in getattr(estimator, "classes_", CLASS_NAMES)]
+    if sorted(classes) != sorted(CLASS_NAMES):
+        raise DecoderOutputError(
+            f"decoder {name!r}: classes_ must be the ten item names, got {classes}."
+        )
+    if proba.shape != (n_epochs, len(CLASS_NAMES)):
+        raise DecoderOutputError(
+            f"decoder {name!r}: expected probabilities of shape ({n_epochs}, {len(CLASS_NAMES)}), "
+            f"got {proba.shape}."
+        )
+    if not np.isfinite(proba).all():
+        raise DecoderOutputError(f"decoder {name!r}: probabilities contain NaN or inf.")
+    if (proba < -1e-9).any() or not np.allclose(proba.sum(axis=1), 1.0, atol=1e-4):
+        raise DecoderOutputError(
+            f"decoder {name!r}: probabilities must be non-negative and sum to 1 per epoch."
+        )
+    return proba[:, [classes.index(c) for c in CLASS_NAMES]]
+
+
+def _fit_params(spec: DecoderSpec, data: SubjectData, dataset: ChallengeDataset) -> dict:
+    params: dict = {}
+    if "imagine" in spec.uses:
+        params["X_imagine"] = data.imagine.X
+    if "others" in spec.uses:
+        others = [s for s in dataset.subjects if s != data.subject]
+        params["others"] = OtherLocalizers(dataset, others)
+    return params
+
+
+def run_task(dataset: ChallengeDataset, task: Task, config: RunConfig) -> dict:
+    """Run one task and return its result row; never raises for decoder errors.
+
+    Parameters
+    ----------
+    dataset : ChallengeDataset
+        Where the subject's data is read from.
+    task : Task
+        Decoder and subject.
+    config : RunConfig
+        Seed, folds and parallelism.
+
+    Returns
+    -------
+    dict
+        The result row (see :mod:`benchmark.report` for the columns), with
+        ``proba`` (imagine probabilities as nested lists) when it succeeded.
+    """
+    from threadpoolctl import threadpool_limits
+
+    spec, subject = task.spec, task.subject
+    row: dict = {
+        "pipeline": spec.name,
+        "family": spec.family,
+        "eligible": spec.eligible,
+        "subject": subject,
+        "status": "ok",
+        "error": "",
+    }
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        limits = 1 if config.n_jobs != 1 else None
+        with threadpool_limits(limits=limits):
+            row.update(_run_task_body(dataset, spec, subject, config))
+    except Exception as exc:  # a contributor's decoder may raise anything
+        row["status"] = "error"
+        row["error"] = f"{type(exc).__name__}: {exc}"
+        logger.warning("decoder %r failed on %s: %s", spec.name, subject, row["error"])
+        logger.debug("traceback:\n%s", traceback.format_exc())
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    row["wall_time"] = time.perf_counter() - start
+    row["peak_memory_mb"] = peak / 2**20
+    return row
+
+
+def _run_task_body(
+    dataset: ChallengeDataset, spec: DecoderSpec, subject: str, config: RunConfig
+) -> dict:
+    data = dataset.load(subject)
+    context = make_context(data, config.seed)
+    X, y = data.localizer.X, data.localizer_labels
+    fit_params = _fit_params(spec, data, dataset)
+    out: dict = {
+        "split": data.split,
+        "n_localizer": int(len(X)),
+        "n_imagine": int(len(data.imagine.X)),
+        "channels": int(X.shape[1]),
+    }
+
+    fold_scores = []
+    if config.localizer_folds:
+        y_idx = np.searchsorted(np.asarray(CLASS_NAMES), y)
+        for train, test in scoring.localizer_splits(
+            y, subject=subject, seed=config.seed, n_splits=config.localizer_folds
+        ):
+            estimator = spec.factory(context)
+            estimator.fit(X[train], y[train], **fit_params)
+            proba = ordered_proba(estimator, estimator.predict_proba(X[test]), len(test), spec.name)
+            fold_scores.append(scoring.accuracy(proba, y_idx[test]))
+    out["localizer_accuracy"] = float(np.mean(fold_scores)) if fold_scores else float("nan")
+
+    estimator = spec.factory(context)
+    t0 = time.perf_counter()
+    estimator.fit(X, y, **fit_params)
+    t1 = time.perf_counter()
+    proba = estimator.predict_proba_imagine(data.imagine.X)
+    t2 = time.perf_counter()
+    proba = ordered_proba(estimator, proba, len(data.imagine.X), spec.name)
+    out.update(fit_time=t1 - t0, predict_time=t2 - t1, time=t2 - t0)
+    out["trial_idx"] = data.imagine.trial_idx.tolist()
+    out["proba"] = np.round(proba, 6).tolist()
+
+    if data.split == "train":
+        labels = dataset.imagine_labels(subject)
+        y_img = np.searchsorted(np.asarray(CLASS_NAMES), labels)
+        counts = np.bincount(y_img, minlength=len(CLASS_NAMES))
+        out["score"] = scoring.accuracy(proba, y_img)
+        out["balanced_accuracy"] = scoring.balanced_assignment_accuracy(proba, y_img, counts)
+        out["top3"] = scoring.top_k_accuracy(proba, y_img, k=3)
+    else:
+        out["score"] = out["balanced_accuracy"] = out["top3"] = float("nan")
+    return out
+
+
+def plan_tasks(specs: Sequence[DecoderSpec], subjects: Sequence[str]) -> list[Task]:
+    """All (decoder, subject) pairs, decoder-major, in a deterministic order."""
+    return [Task(spec, subject) for spec in specs for subject in subjects]
+
+
+def run_tasks(
+    dataset: ChallengeDataset, tasks: Sequence[Task], config: RunConfig, out: Path
+) -> list[dict]:
+    """Run ``tasks`` in parallel, appending each row to ``out/tasks.jsonl``.
+
+    Parameters
+    ----------
+    dataset : ChallengeDataset
+        The data.
+    tasks : sequence of Task
+        What to run.
+    config : RunConfig
+        Parallelism, seed, progress bar.
+    out : Path
+        Output folder; ``tasks.jsonl`` there receives one JSON line per task
+        as soon as it finishes.
+
+    Returns
+    -------
+    list of dict
+        Result rows in task order.
+    """
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    out.mkdir(parents=True, exist_ok=True)
+    jsonl = out / TASKS_FILE
+    jsonl.unlink(missing_ok=True)
+    order = {(t.spec.name, t.subject): i for i, t in enumerate(tasks)}
+    rows: list[dict | None] = [None] * len(tasks)
+    results: Iterator[dict] = Parallel(n_jobs=config.n_jobs, return_as="generator_unordered")(
+        delayed(run_task)(dataset, task, config) for task in tasks
+    )
+    with tqdm(total=len(tasks), disable=not config.progress, unit="task") as bar, jsonl.open("a") as fh:
+        for row in results:
+            fh.write(json.dumps(row) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+            rows[order[(row["pipeline"], row["subject"])]] = row
+            bar.set_postfix_str(f"{row['pipeline']} {row['subject']} {row['status']}")
+            bar.update()
+    return [r for r in rows if r is not None]

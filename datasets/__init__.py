@@ -1,0 +1,11 @@
+"""Dataset side of imagine-bench: the challenge-layout adapter and the simulator.
+
+This package knows files and arrays, nothing about decoders or scores. Note that
+its import name, ``datasets``, is also that of Hugging Face's package: install
+imagine-bench in its own virtual environment.
+"""
+
+from datasets.adapter import Block, ChallengeDataset, SubjectData
+from datasets.layout import CHANCE, CLASS_NAMES, EVENT_ID
+
+__all__ = ["Block", "ChallengeDataset", "SubjectData", "CHANCE", "CLASS_NAMES", "EVENT_ID"]

@@ -1,0 +1,64 @@
+"""The default simulated dataset, generated once into a cache folder.
+
+Without ``--data``, ``python -m benchmark run`` uses this dataset so that a
+newcomer sees the harness work before downloading the real data. It lives in
+``$IMAGINE_BENCH_HOME`` (default ``~/.cache/imagine-bench``) under a folder
+named after the simulator version and configuration, so a change of either
+generates a new one. Generation writes into a temporary folder renamed into
+place when complete: an interrupted generation is never mistaken for a dataset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+_COMPLETE = ".complete"
+
+
+def cache_home() -> Path:
+    """``$IMAGINE_BENCH_HOME`` or ``~/.cache/imagine-bench``."""
+    return Path(os.environ.get("IMAGINE_BENCH_HOME", "~/.cache/imagine-bench")).expanduser()
+
+
+def default_dataset(config=None, home: Path | None = None) -> Path:
+    """Return the root of the default simulated dataset, generating it if needed.
+
+    Parameters
+    ----------
+    config : SimulationConfig or None
+        Simulation parameters; None uses the defaults (a small study:
+        6 train + 4 test subjects at full trial counts).
+    home : Path or None
+        Cache folder; None uses :func:`cache_home`.
+
+    Returns
+    -------
+    Path
+        Dataset root in the challenge layout; its ground truth is in the
+        sibling ``truth`` folder.
+    """
+    from datasets import simulate
+
+    config = config or simulate.SimulationConfig()
+    version = getattr(simulate, "SIMULATOR_VERSION", "1")
+    key = json.dumps({"version": version, **asdict(config)}, sort_keys=True, default=str)
+    folder = (home or cache_home()) / f"simulated-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+    if (folder / _COMPLETE).is_file():
+        return folder / "data"
+    partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    logger.info("generating the default simulated dataset in %s (once)", folder)
+    simulate.simulate_dataset(partial / "data", config, truth_dir=partial / "truth")
+    (partial / _COMPLETE).write_text(key + "\n")
+    if folder.exists():  # an earlier interrupted attempt
+        shutil.rmtree(folder)
+    partial.rename(folder)
+    return folder / "data"

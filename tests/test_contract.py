@@ -1,0 +1,140 @@
+"""The contract every discovered decoder must meet (one test per decoder x check).
+
+In the spirit of scikit-learn's ``parametrize_with_checks``, adapted to 3-D
+epochs. A failure message says what a contributor has to fix.
+"""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+
+from benchmark.contract import DecoderContext
+from benchmark.registry import discover
+from benchmark.runner import ordered_proba
+from datasets.layout import CLASS_NAMES
+
+SPECS = list(discover().specs.values())
+SFREQ = 100.0
+LOC_TIMES = np.arange(121) / SFREQ - 0.2
+IMG_TIMES = np.arange(521) / SFREQ - 0.2
+N_CHANNELS = 12
+
+
+def make_subject(seed: int, n_per_class: int = 6, signal: float = 2.0):
+    """Localizer and imagine epochs with a class pattern peaking at 0.2 s / 1.0 s."""
+    rng = np.random.default_rng(seed)
+    patterns = rng.normal(size=(len(CLASS_NAMES), N_CHANNELS))
+    y = rng.permutation(np.repeat(np.asarray(CLASS_NAMES), n_per_class))
+    idx = np.searchsorted(np.asarray(CLASS_NAMES), y)
+    loc_course = np.exp(-0.5 * ((LOC_TIMES - 0.2) / 0.05) ** 2)
+    X = rng.normal(size=(len(y), N_CHANNELS, LOC_TIMES.size)) + signal * patterns[idx][..., None] * loc_course
+    y_img = rng.permutation(np.repeat(np.asarray(CLASS_NAMES), 2))
+    img_course = np.exp(-0.5 * ((IMG_TIMES - 1.0) / 0.1) ** 2)
+    idx_img = np.searchsorted(np.asarray(CLASS_NAMES), y_img)
+    X_img = rng.normal(size=(len(y_img), N_CHANNELS, IMG_TIMES.size))
+    X_img += signal * patterns[idx_img][..., None] * img_course
+    return X.astype(np.float32), y, X_img.astype(np.float32), y_img
+
+
+def context(seed: int = 0) -> DecoderContext:
+    return DecoderContext(SFREQ, LOC_TIMES, IMG_TIMES, ("mag", "grad", "grad") * 4, CLASS_NAMES, seed)
+
+
+def fit_params(spec, X_img, others_seed=7):
+    params = {}
+    if "imagine" in spec.uses:
+        params["X_imagine"] = X_img
+    if "others" in spec.uses:
+        X_o, y_o, _, _ = make_subject(others_seed)
+        params["others"] = [(X_o, y_o)]
+    return params
+
+
+@pytest.fixture(scope="module")
+def subject():
+    return make_subject(0)
+
+
+ids = [s.name for s in SPECS]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
+def test_fit_returns_self_and_factory_gives_fresh_estimators(spec, subject):
+    X, y, X_img, _ = subject
+    first, second = spec.factory(context()), spec.factory(context())
+    assert first is not second, f"{spec.module}: the factory must build a new estimator per call"
+    assert first.fit(X, y, **fit_params(spec, X_img)) is first, f"{spec.module}: fit must return self"
+    with pytest.raises(NotFittedError):
+        check_is_fitted(second)
+    clone(first)  # get_params/set_params round trip (scikit-learn convention)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
+def test_probabilities_valid(spec, subject):
+    X, y, X_img, _ = subject
+    est = spec.factory(context()).fit(X, y, **fit_params(spec, X_img))
+    loc = ordered_proba(est, est.predict_proba(X[:7]), 7, spec.name)
+    img = ordered_proba(est, est.predict_proba_imagine(X_img), len(X_img), spec.name)
+    for proba in (loc, img):
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+        assert (proba >= 0).all()
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
+def test_inputs_not_modified(spec, subject):
+    X, y, X_img, _ = (a.copy() for a in subject)
+    originals = (X.copy(), y.copy(), X_img.copy())
+    est = spec.factory(context()).fit(X, y, **fit_params(spec, X_img))
+    est.predict_proba(X)
+    est.predict_proba_imagine(X_img)
+    for before, after, what in zip(originals, (X, y, X_img), ("X", "y", "X_imagine")):
+        np.testing.assert_array_equal(before, after, err_msg=f"{spec.module} modified {what} in place")
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
+def test_same_seed_same_output(spec, subject):
+    X, y, X_img, _ = subject
+    runs = [
+        spec.factory(context(3)).fit(X, y, **fit_params(spec, X_img)).predict_proba_imagine(X_img)
+        for _ in range(2)
+    ]
+    np.testing.assert_allclose(runs[0], runs[1], err_msg=f"{spec.module}: not deterministic for a seed")
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
+def test_fitted_decoder_pickles(spec, subject):
+    X, y, X_img, _ = subject
+    est = spec.factory(context()).fit(X, y, **fit_params(spec, X_img))
+    restored = pickle.loads(pickle.dumps(est))
+    np.testing.assert_allclose(restored.predict_proba_imagine(X_img), est.predict_proba_imagine(X_img))
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
+def test_no_state_shared_between_subjects(spec):
+    """Fitting a second subject's estimator must not change the first's predictions."""
+    X1, y1, Xi1, _ = make_subject(1)
+    X2, y2, Xi2, _ = make_subject(2)
+    est1 = spec.factory(context()).fit(X1, y1, **fit_params(spec, Xi1))
+    before = est1.predict_proba_imagine(Xi1)
+    spec.factory(context()).fit(X2, y2, **fit_params(spec, Xi2))
+    np.testing.assert_allclose(est1.predict_proba_imagine(Xi1), before)
+
+
+LEARNERS = [s for s in SPECS if s.family not in ("baseline", "oracle")]
+
+
+@pytest.mark.parametrize("spec", LEARNERS, ids=[s.name for s in LEARNERS])
+def test_beats_chance_on_localizer_and_full_transfer(spec):
+    X, y, X_img, y_img = make_subject(5, n_per_class=10, signal=1.5)
+    X_test, y_test, _, _ = make_subject(5, n_per_class=4, signal=1.5)  # same patterns, new noise
+    est = spec.factory(context()).fit(X, y, **fit_params(spec, X_img))
+    loc = ordered_proba(est, est.predict_proba(X_test), len(X_test), spec.name)
+    loc_acc = np.mean(np.asarray(CLASS_NAMES)[loc.argmax(1)] == y_test)
+    assert loc_acc > 0.4, f"{spec.name}: localizer accuracy {loc_acc:.2f} on easy data (chance 0.10)"
+    img = ordered_proba(est, est.predict_proba_imagine(X_img), len(X_img), spec.name)
+    img_acc = np.mean(np.asarray(CLASS_NAMES)[img.argmax(1)] == y_img)
+    assert img_acc > 0.3, f"{spec.name}: imagine accuracy {img_acc:.2f} with full transfer (chance 0.10)"

@@ -1,0 +1,103 @@
+"""End to end: the CLI on a dataset the project did not generate."""
+
+import json
+import textwrap
+
+import pandas as pd
+import pytest
+
+from benchmark.cli import main
+from benchmark.config import RunConfig
+from benchmark.experiment import run_benchmark
+from benchmark.registry import discover
+
+
+@pytest.fixture(scope="module")
+def run_all(foreign_root, tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    code = main(["run", "--all", "--data", str(foreign_root), "--out", str(out), "--no-progress", "--n-jobs", "2"])
+    return code, out
+
+
+def test_run_all_writes_every_report(run_all):
+    code, out = run_all
+    assert code == 0
+    for name in ("leaderboard.md", "leaderboard.csv", "results.csv", "runtime.md", "run.json", "tasks.jsonl"):
+        assert (out / name).is_file(), name
+    names = discover().names
+    results = pd.read_csv(out / "results.csv")
+    assert len(results) == 3 * len(names)
+    assert (results["status"] == "ok").all(), results[["pipeline", "subject", "error"]]
+    moabb_columns = ["score", "time", "samples", "subject", "session", "channels", "n_sessions", "dataset", "pipeline"]
+    assert set(moabb_columns) <= set(results.columns)
+    board = pd.read_csv(out / "leaderboard.csv")
+    assert sorted(board["decoder"]) == sorted(names)
+    assert board["imagine_accuracy"].is_monotonic_decreasing
+    assert all(f"| {n}" in (out / "leaderboard.md").read_text() for n in names)
+
+
+def test_train_scores_and_test_rows(run_all):
+    _, out = run_all
+    results = pd.read_csv(out / "results.csv")
+    train = results[results["split"] == "train"]
+    test = results[results["split"] == "test"]
+    assert train["score"].between(0, 1).all() and train["balanced_accuracy"].between(0, 1).all()
+    assert test["score"].isna().all()
+    # the foreign data has strong, fully transferred class patterns: a real decoder finds them
+    lda = train[train["pipeline"] == "lda-peak"]
+    assert (lda["localizer_accuracy"] > 0.5).all()
+    assert lda["score"].mean() > 0.3
+
+
+def test_submission_rows_match_test_epochs(run_all):
+    _, out = run_all
+    sub = pd.read_csv(out / "submissions" / "lda-peak.csv")
+    assert list(sub.columns) == ["ID", "label"]
+    assert sub["ID"].tolist() == [f"sub-40_{i}" for i in range(1, 31)]
+    assert sub["label"].isin(["apple", "bicycle", "brush", "cake", "clown", "cup", "desk", "foot", "mountain", "zebra"]).all()
+
+
+def test_run_json_records_provenance(run_all, foreign_root):
+    _, out = run_all
+    info = json.loads((out / "run.json").read_text())
+    assert info["config"]["seed"] == 0
+    assert info["versions"]["mne"] and info["versions"]["scikit-learn"]
+    assert len(info["fingerprint"]) == 16
+    assert info["subjects"] == ["sub-02", "sub-03", "sub-40"]
+
+
+def test_unknown_decoder_exit_code(foreign_root, tmp_path, capsys):
+    code = main(["run", "--decoder", "nope", "--data", str(foreign_root), "--out", str(tmp_path)])
+    assert code == 2
+    assert "Unknown decoder 'nope'. Valid names: chance" in capsys.readouterr().err
+
+
+def test_missing_data_path_exit_code(tmp_path, capsys):
+    code = main(["run", "--all", "--data", str(tmp_path / "missing"), "--out", str(tmp_path)])
+    assert code == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_failing_decoder_recorded_and_others_kept(foreign_root, tmp_path, monkeypatch):
+    pkg = tmp_path / "flaky_decoders"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "boom.py").write_text(textwrap.dedent("""
+        from benchmark.contract import DecoderSpec
+
+        class Boom:
+            def fit(self, X, y):
+                raise RuntimeError("exploded on purpose")
+
+        DECODER = DecoderSpec(name="boom", family="baseline", description="Raises.", factory=lambda c: Boom())
+    """))
+    (pkg / "ok.py").write_text("from decoders.chance import DECODER\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = RunConfig(data=foreign_root, out=tmp_path / "out", subjects=("sub-02",), progress=False, localizer_folds=0)
+    summary = run_benchmark(config, package="flaky_decoders")
+    assert [(r["pipeline"], r["status"]) for r in summary.rows] == [("boom", "error"), ("chance", "ok")]
+    assert "exploded on purpose" in summary.failures[0]["error"]
+    lines = (tmp_path / "out" / "tasks.jsonl").read_text().splitlines()
+    assert len(lines) == 2
+    board = pd.read_csv(tmp_path / "out" / "leaderboard.csv")
+    assert board.set_index("decoder").loc["boom", "status"] == "error 1"

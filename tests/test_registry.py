@@ -1,0 +1,106 @@
+"""Decoder discovery: valid files register, broken ones are named."""
+
+import itertools
+import textwrap
+
+import pytest
+
+from benchmark.errors import BenchmarkError, DecoderRegistrationError, UnknownDecoderError
+from benchmark.registry import discover
+
+_counter = itertools.count()
+
+GOOD = """
+from benchmark.contract import DecoderSpec
+
+def make(context):
+    from decoders.chance import ChanceDecoder
+    return ChanceDecoder(random_state=context.random_state)
+
+DECODER = DecoderSpec(name={name!r}, family={family!r}, description="A test decoder.", factory=make)
+"""
+
+
+@pytest.fixture
+def make_package(tmp_path, monkeypatch):
+    """Create an importable package of decoder files: make_package({'a.py': src})."""
+
+    def _make(files: dict[str, str]) -> str:
+        name = f"fake_decoders_{next(_counter)}"
+        pkg = tmp_path / name
+        pkg.mkdir()
+        (pkg / "__init__.py").write_text("")
+        for filename, source in files.items():
+            (pkg / filename).write_text(textwrap.dedent(source))
+        monkeypatch.syspath_prepend(str(tmp_path))
+        return name
+
+    return _make
+
+
+def test_real_package_registers_the_skeleton_decoders():
+    registry = discover()
+    assert {"chance", "lda-peak", "logreg-l1-peak"} <= set(registry.names)
+    assert registry.names == sorted(registry.names)
+    assert registry.broken == {}
+
+
+def test_discovery_sorted_and_skips_private(make_package):
+    pkg = make_package(
+        {
+            "b.py": GOOD.format(name="bee", family="linear"),
+            "a.py": GOOD.format(name="ay", family="baseline"),
+            "_helper.py": "x = 1\n",
+        }
+    )
+    registry = discover(pkg)
+    assert registry.names == ["ay", "bee"]
+    assert registry.get("bee").module.endswith("b.py")
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("x = 1\n", "no DECODER declaration"),
+        (GOOD.format(name="Bad_Name", family="linear"), "not kebab-case"),
+        (GOOD.format(name="ok-name", family="magic"), "unknown family 'magic'"),
+        ("def broken(:\n", "cannot import"),
+        ("DECODER = 3\n", "must be a benchmark.contract.DecoderSpec"),
+        (
+            GOOD.format(name="peeker", family="linear").replace(
+                'factory=make)', 'factory=make, uses=frozenset({"imagine_labels"}))'
+            ),
+            "does not offer",
+        ),
+        (
+            GOOD.format(name="two-args", family="linear").replace("def make(context):", "def make(a, b):"),
+            "exactly one argument",
+        ),
+    ],
+    ids=["no-declaration", "bad-name", "unknown-family", "syntax-error", "not-a-spec", "asks-labels", "signature"],
+)
+def test_broken_file_is_named(make_package, source, message):
+    pkg = make_package({"good.py": GOOD.format(name="good", family="linear"), "bad.py": source})
+    with pytest.raises(DecoderRegistrationError, match=message) as info:
+        discover(pkg)
+    assert "bad.py" in str(info.value)
+    lenient = discover(pkg, strict=False)
+    assert lenient.names == ["good"]
+    assert [k for k in lenient.broken] and all(k.endswith("bad.py") for k in lenient.broken)
+
+
+def test_duplicate_name_refused(make_package):
+    pkg = make_package(
+        {"a.py": GOOD.format(name="same", family="linear"), "b.py": GOOD.format(name="same", family="linear")}
+    )
+    with pytest.raises(DecoderRegistrationError, match="already declared by .*a.py") as info:
+        discover(pkg)
+    assert "b.py" in str(info.value)
+
+
+def test_unknown_decoder_lists_valid_names(make_package):
+    registry = discover(make_package({"a.py": GOOD.format(name="ay", family="linear")}))
+    with pytest.raises(UnknownDecoderError, match="Valid names: ay") as info:
+        registry.get("nope")
+    assert isinstance(info.value, KeyError) and isinstance(info.value, BenchmarkError)
+    assert "'nope'" in str(info.value)
