@@ -1,4 +1,4 @@
-"""Command line: ``python -m benchmark {run,list,simulate}``.
+"""Command line: ``python -m benchmark {run,list,simulate,report,submit,compare}``.
 
 Exit codes: 0 success; 1 some tasks failed (their rows are in the reports);
 2 bad input (unknown decoder, broken dataset, bad flag).
@@ -36,6 +36,12 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="random_state of decoders and folds")
     run.add_argument("--localizer-folds", type=int, default=5, help="localizer CV folds (0 skips)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--timeout", type=float, default=1800.0, help="seconds per task before it is killed")
+    run.add_argument("--max-memory", type=float, metavar="MB", help="memory cap per task in MB")
+    run.add_argument("--force", action="store_true", help="recompute tasks whose results are stored")
+    run.add_argument(
+        "--no-data-cache", action="store_true", help="read the FIF files every time (no array cache)"
+    )
 
     sub.add_parser("list", help="list the registered decoders")
 
@@ -48,6 +54,29 @@ def _build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--snr", type=float, help="signal-to-noise scale")
     sim.add_argument("--seed", type=int, help="simulation seed")
     sim.add_argument("--truth", type=Path, help="ground-truth folder (default: OUT-truth)")
+
+    rep = sub.add_parser("report", help="rebuild every report file of a stored run (tasks.jsonl + run.json)")
+    rep.add_argument("results_dir", type=Path, metavar="RESULTS_DIR", help="folder written by `run`")
+    rep.add_argument("--out", type=Path, help="write the reports there (default: RESULTS_DIR)")
+
+    subm = sub.add_parser("submit", help="write and validate a Kaggle submission for the test subjects")
+    subm.add_argument("--decoder", required=True, metavar="NAME", help="decoder name")
+    subm.add_argument(
+        "--data", type=Path, help="dataset root (default: --from-run's dataset, else the simulated default)"
+    )
+    subm.add_argument("--out", type=Path, help="submission CSV (default: submission-NAME.csv)")
+    subm.add_argument(
+        "--from-run", type=Path, metavar="DIR", help="validate DIR/submissions/NAME.csv instead of running"
+    )
+    subm.add_argument("--seed", type=int, default=0, help="random_state of the decoder")
+    subm.add_argument("--n-jobs", type=int, default=1, help="parallel tasks")
+
+    cmp_ = sub.add_parser("compare", help="compare two report folders (fails on unexplained score changes)")
+    cmp_.add_argument("old", type=Path, metavar="OLD_DIR")
+    cmp_.add_argument("new", type=Path, metavar="NEW_DIR")
+    cmp_.add_argument(
+        "--runtime-tolerance", type=float, default=0.25, help="relative runtime change reported"
+    )
     return parser
 
 
@@ -95,6 +124,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from benchmark.config import RunConfig
     from benchmark.experiment import run_benchmark
+    from datasets.default import cache_home
 
     if args.data is None:
         from datasets.default import default_dataset
@@ -112,6 +142,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         seed=args.seed,
         localizer_folds=args.localizer_folds,
         progress=not args.no_progress,
+        timeout=args.timeout,
+        max_memory_mb=args.max_memory,
+        force=args.force,
+        data_cache=None if args.no_data_cache else cache_home() / "arrays",
     )
     summary = run_benchmark(config)
     print((config.out / "leaderboard.md").read_text())
@@ -125,6 +159,88 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    import shutil
+
+    from benchmark.report import load_run, write_reports
+    from benchmark.runner import TASKS_FILE
+
+    rows, run_info = load_run(args.results_dir)
+    out = args.out or args.results_dir
+    write_reports(rows, out, run_info)
+    if out.resolve() != args.results_dir.resolve():
+        shutil.copyfile(args.results_dir / TASKS_FILE, out / TASKS_FILE)
+    print((out / "leaderboard.md").read_text())
+    return 0
+
+
+def _cmd_submit(args: argparse.Namespace) -> int:
+    import json
+    import tempfile
+
+    import pandas as pd
+
+    from benchmark.report import expected_submission_ids, submission_frame, validate_submission
+    from datasets.adapter import ChallengeDataset
+
+    data = args.data
+    if data is None and args.from_run is not None:
+        info_file = args.from_run / "run.json"
+        data = Path(json.loads(info_file.read_text())["dataset_root"]) if info_file.is_file() else None
+    if data is None:
+        from datasets.default import default_dataset
+
+        logger.info("no --data given: using the simulated default dataset")
+        data = default_dataset()
+    dataset = ChallengeDataset(data)
+    test_subjects = dataset.subjects_in("test")
+    if not test_subjects:
+        print(f"error: {dataset.root} has no test subjects to submit for", file=sys.stderr)
+        return 2
+    if args.from_run is not None:
+        source = args.from_run / "submissions" / f"{args.decoder}.csv"
+        if not source.is_file():
+            print(
+                f"error: {source} not found; run `python -m benchmark run` first or drop --from-run",
+                file=sys.stderr,
+            )
+            return 2
+        frame = pd.read_csv(source, dtype=str, keep_default_na=False)
+    else:
+        from benchmark.config import RunConfig
+        from benchmark.experiment import run_benchmark
+
+        with tempfile.TemporaryDirectory(prefix="imagine-submit-") as tmp:
+            config = RunConfig(
+                data=data, out=Path(tmp), decoders=(args.decoder,), subjects=tuple(test_subjects),
+                n_jobs=args.n_jobs, seed=args.seed, localizer_folds=0, progress=False,
+            )  # fmt: skip
+            summary = run_benchmark(config)
+        if summary.failures:
+            for row in summary.failures:
+                print(f"error: {row['pipeline']} on {row['subject']}: {row['error']}", file=sys.stderr)
+            return 1
+        frame = submission_frame(summary.rows, args.decoder)
+    validate_submission(frame, expected_submission_ids(dataset))
+    out = args.out or Path(f"submission-{args.decoder}.csv")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, index=False)
+    print(
+        f"{out}: {len(frame)} rows for {len(test_subjects)} test subject(s), "
+        f"validated against {dataset.root}. The public leaderboard scores all test rows: "
+        "choose decoders on the train subjects, not by submitting."
+    )
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from benchmark.compare import compare_runs
+
+    result = compare_runs(args.old, args.new, runtime_tolerance=args.runtime_tolerance)
+    print(result.to_markdown())
+    return 1 if result.failed else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = _build_parser()
@@ -135,6 +251,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_list()
         if args.command == "simulate":
             return _cmd_simulate(args)
+        if args.command == "report":
+            return _cmd_report(args)
+        if args.command == "submit":
+            return _cmd_submit(args)
+        if args.command == "compare":
+            return _cmd_compare(args)
         return _cmd_run(args)
     except (BenchmarkError, ValueError, OSError) as exc:
         logger.debug("traceback of the error below", exc_info=True)

@@ -28,6 +28,15 @@ class RunConfig:
         Folds of the shared localizer cross-validation (0 skips it).
     progress : bool
         Show a progress bar over tasks.
+    timeout : float or None
+        Seconds after which a task is killed and recorded as ``timeout``.
+    max_memory_mb : float or None
+        Address-space cap per task; exceeding it records ``oom``.
+    force : bool
+        Recompute every task instead of reusing stored results.
+    data_cache : Path or None
+        Folder of the memory-mapped array cache of validated subject data
+        (None: read the FIF files every time).
     """
 
     data: Path
@@ -38,10 +47,16 @@ class RunConfig:
     seed: int = 0
     localizer_folds: int = 5
     progress: bool = True
+    timeout: float | None = 1800.0
+    max_memory_mb: float | None = None
+    force: bool = False
+    data_cache: Path | None = None
 
     def __post_init__(self) -> None:
         if self.n_jobs == 0 or self.n_jobs < -1:
             raise ValueError(f"n_jobs must be a positive integer or -1, got {self.n_jobs}.")
+        if self.timeout is not None and self.timeout <= 0:
+            raise ValueError(f"timeout must be positive seconds, got {self.timeout}.")
         if self.localizer_folds == 1 or self.localizer_folds < 0:
             raise ValueError(f"localizer_folds must be 0 (skip) or >= 2, got {self.localizer_folds}.")
 

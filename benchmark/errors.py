@@ -13,6 +13,7 @@ __all__ = [
     "DecoderRegistrationError",
     "UnknownDecoderError",
     "DecoderOutputError",
+    "SubmissionError",
 ]
 
 
@@ -40,3 +41,7 @@ class UnknownDecoderError(BenchmarkError, KeyError):
 
 class DecoderOutputError(BenchmarkError, ValueError):
     """A decoder returned probabilities of the wrong shape, or NaN/inf."""
+
+
+class SubmissionError(BenchmarkError, ValueError):
+    """A Kaggle submission does not match the test subjects' imagine epochs."""

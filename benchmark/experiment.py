@@ -58,7 +58,7 @@ def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE) -> RunSumma
     DatasetError
         If the dataset folder is unusable or a requested subject is unknown.
     """
-    dataset = ChallengeDataset(config.data)
+    dataset = ChallengeDataset(config.data, cache_dir=config.data_cache)
     registry = discover(package, strict=False)
     specs = registry.select(list(config.decoders) if config.decoders else None)
     subjects = list(config.subjects) if config.subjects else dataset.subjects
@@ -71,11 +71,12 @@ def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE) -> RunSumma
     logger.info("%d decoders x %d subjects = %d tasks", len(specs), len(subjects), len(tasks))
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
-    rows = run_tasks(dataset, tasks, config, config.out)
+    fingerprint = dataset.fingerprint()
+    rows = run_tasks(dataset, tasks, config, config.out, fingerprint=fingerprint)
     run_info = {
         "dataset": dataset.name,
         "dataset_root": str(dataset.root),
-        "fingerprint": dataset.fingerprint(),
+        "fingerprint": fingerprint,
         "config": config.to_dict(),
         "decoders": [s.name for s in specs],
         "subjects": subjects,

@@ -22,6 +22,7 @@ from benchmark.errors import DecoderRegistrationError, UnknownDecoderError
 logger = logging.getLogger(__name__)
 
 DEFAULT_PACKAGE = "decoders"
+_RESERVED_NAMES = frozenset({"nan", "na", "n-a", "null", "none"})
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,10 @@ def validate_spec(spec: object, origin: str) -> DecoderSpec:
     if not NAME_PATTERN.match(spec.name):
         raise DecoderRegistrationError(
             f"{origin}: decoder name {spec.name!r} is not kebab-case (e.g. 'lda-peak')."
+        )
+    if spec.name in _RESERVED_NAMES:
+        raise DecoderRegistrationError(
+            f"{origin}: decoder name {spec.name!r} is reserved (CSV readers take it for a missing value)."
         )
     if spec.family not in FAMILIES:
         raise DecoderRegistrationError(

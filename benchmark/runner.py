@@ -5,7 +5,8 @@ fresh estimator from the decoder's factory for every fit, cross-validates on
 the localizer with the frozen shared folds, fits on the whole localizer,
 predicts the imagine epochs and scores them. A task that raises becomes an
 ``error`` row with its message; the run goes on. Rows are appended to
-``tasks.jsonl`` as tasks finish, so an interrupted run keeps what it computed.
+``cache/<key>.json`` as tasks finish (see :mod:`benchmark.store`), so an
+interrupted run keeps what it computed and a rerun resumes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import os
 import time
 import tracemalloc
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,9 @@ import numpy as np
 from benchmark import scoring
 from benchmark.config import RunConfig
 from benchmark.contract import DecoderContext, DecoderSpec
-from benchmark.errors import DecoderOutputError
+from benchmark.errors import DatasetError, DecoderOutputError
+from benchmark.executor import Job, execute
+from benchmark.store import ResultStore, task_key
 from datasets.adapter import ChallengeDataset, SubjectData
 from datasets.layout import CLASS_NAMES
 
@@ -140,6 +143,7 @@ def run_task(dataset: ChallengeDataset, task: Task, config: RunConfig) -> dict:
         "family": spec.family,
         "eligible": spec.eligible,
         "subject": subject,
+        "split": dataset.ref(subject).split,
         "status": "ok",
         "error": "",
     }
@@ -150,7 +154,9 @@ def run_task(dataset: ChallengeDataset, task: Task, config: RunConfig) -> dict:
         with threadpool_limits(limits=limits):
             row.update(_run_task_body(dataset, spec, subject, config))
     except Exception as exc:  # a contributor's decoder may raise anything
-        row["status"] = "error"
+        row["status"] = (
+            "invalid" if isinstance(exc, DecoderOutputError) else "oom" if isinstance(exc, MemoryError) else "error"
+        )
         row["error"] = f"{type(exc).__name__}: {exc}"
         logger.warning("decoder %r failed on %s: %s", spec.name, subject, row["error"])
         logger.debug("traceback:\n%s", traceback.format_exc())
@@ -206,6 +212,14 @@ def _run_task_body(
         out["score"] = scoring.accuracy(proba, y_img)
         out["balanced_accuracy"] = scoring.balanced_assignment_accuracy(proba, y_img, counts)
         out["top3"] = scoring.top_k_accuracy(proba, y_img, k=3)
+        out["y_true"] = y_img.tolist()
+        if hasattr(estimator, "imagine_time_course"):  # optional: evidence curve for the report
+            from benchmark.stats import true_class_evidence
+
+            course = estimator.imagine_time_course(data.imagine.X)
+            curve = true_class_evidence(course, y_img, estimator.classes_, CLASS_NAMES)
+            out["evidence_curve"] = np.round(curve, 6).tolist()
+            out["evidence_times"] = np.round(data.imagine.times[: len(curve)], 6).tolist()
     else:
         out["score"] = out["balanced_accuracy"] = out["top3"] = float("nan")
     return out
@@ -217,44 +231,111 @@ def plan_tasks(specs: Sequence[DecoderSpec], subjects: Sequence[str]) -> list[Ta
 
 
 def run_tasks(
-    dataset: ChallengeDataset, tasks: Sequence[Task], config: RunConfig, out: Path
+    dataset: ChallengeDataset,
+    tasks: Sequence[Task],
+    config: RunConfig,
+    out: Path,
+    *,
+    fingerprint: str,
 ) -> list[dict]:
-    """Run ``tasks`` in parallel, appending each row to ``out/tasks.jsonl``.
+    """Run ``tasks`` in isolated processes, reusing stored results.
 
     Parameters
     ----------
     dataset : ChallengeDataset
-        The data.
+        The data; workers load their subject themselves.
     tasks : sequence of Task
         What to run.
     config : RunConfig
-        Parallelism, seed, progress bar.
+        Parallelism, seed, timeout, memory cap, ``force``, progress bar.
     out : Path
-        Output folder; ``tasks.jsonl`` there receives one JSON line per task
-        as soon as it finishes.
+        Output folder. Each finished task is stored atomically in
+        ``out/cache/<key>.json`` as soon as it finishes; ``out/tasks.jsonl``
+        lists every row of this run at the end.
+    fingerprint : str
+        Dataset fingerprint, part of each task's cache key.
 
     Returns
     -------
     list of dict
-        Result rows in task order.
+        Result rows in task order; rows read back from the cache have
+        ``cached=True``.
     """
-    from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
-    out.mkdir(parents=True, exist_ok=True)
-    jsonl = out / TASKS_FILE
-    jsonl.unlink(missing_ok=True)
-    order = {(t.spec.name, t.subject): i for i, t in enumerate(tasks)}
+    store = ResultStore(out / "cache")
     rows: list[dict | None] = [None] * len(tasks)
-    results: Iterator[dict] = Parallel(n_jobs=config.n_jobs, return_as="generator_unordered")(
-        delayed(run_task)(dataset, task, config) for task in tasks
-    )
-    with tqdm(total=len(tasks), disable=not config.progress, unit="task") as bar, jsonl.open("a") as fh:
-        for row in results:
-            fh.write(json.dumps(row) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-            rows[order[(row["pipeline"], row["subject"])]] = row
+    jobs: list[Job] = []
+    index: dict[str, int] = {}
+    for i, task in enumerate(tasks):
+        key = task_key(task.spec, task.subject, config, fingerprint)
+        stored = None if config.force else store.load(key)
+        if stored is not None and stored.get("status") == "ok":
+            rows[i] = {**stored, "cached": True}
+            continue
+        index[key] = i
+        label = {
+            "pipeline": task.spec.name,
+            "family": task.spec.family,
+            "eligible": task.spec.eligible,
+            "subject": task.subject,
+            "split": dataset.ref(task.subject).split,
+        }
+        jobs.append(Job(key, (dataset, task, config), label))
+    if jobs:
+        _warm_up(dataset, {job.args[1].spec.name: job.args[1].spec for job in jobs}.values(), config)
+    if len(jobs) < len(tasks):
+        logger.info("%d of %d tasks reused from %s", len(tasks) - len(jobs), len(tasks), store.folder)
+    with tqdm(total=len(jobs), disable=not config.progress, unit="task") as bar:
+        for job, row in execute(
+            run_task,
+            jobs,
+            n_jobs=config.n_jobs,
+            timeout=config.timeout,
+            max_memory_mb=config.max_memory_mb,
+        ):
+            row = {**row, "key": job.key, "cached": False}
+            store.save(job.key, row)
+            rows[index[job.key]] = row
             bar.set_postfix_str(f"{row['pipeline']} {row['subject']} {row['status']}")
             bar.update()
-    return [r for r in rows if r is not None]
+    done = [r for r in rows if r is not None]
+    _write_jsonl(out / TASKS_FILE, done)
+    return done
+
+
+def _warm_up(dataset: ChallengeDataset, specs, config: RunConfig) -> None:
+    """Import in the parent what every forked task would otherwise import again.
+
+    Workers are forked per task; modules imported here (MNE's readers, each
+    decoder's factory imports) and the dataset's reference header are
+    inherited instead of being loaded once per task.
+    """
+    import mne.epochs  # noqa: F401
+    import threadpoolctl  # noqa: F401
+
+    try:
+        dataset.reference_header()
+    except DatasetError:
+        logger.debug("reference header unreadable; each task will report it", exc_info=True)
+    probe = DecoderContext(
+        sfreq=100.0,
+        localizer_times=np.zeros(1),
+        imagine_times=np.zeros(1),
+        ch_types=("mag",),
+        classes=CLASS_NAMES,
+        random_state=config.seed,
+    )
+    for spec in specs:
+        try:
+            spec.factory(probe)
+        except Exception:  # noqa: BLE001 - the task itself will report it
+            logger.debug("warm-up of %r failed", spec.name, exc_info=True)
+
+
+def _write_jsonl(path: Path, rows: Sequence[dict]) -> None:
+    tmp = path.with_suffix(".jsonl.tmp")
+    with tmp.open("w") as fh:
+        for row in rows:
+            fh.write(json.dumps(row) + "\n")
+    os.replace(tmp, path)

@@ -26,6 +26,7 @@ import pandas as pd
 
 from benchmark.errors import DatasetError
 from datasets import layout
+from datasets.cache import ArrayCache, files_key
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +131,9 @@ class ChallengeDataset:
         unpacking ``train/train/sub-XX`` and ``test/test/sub-XX``).
     name : str
         Label of the dataset in reports.
+    cache_dir : Path or None
+        Folder of a float32 memory-mapped cache of validated subject data
+        (see :mod:`datasets.cache`); None reads the FIF files every time.
 
     Raises
     ------
@@ -137,8 +141,9 @@ class ChallengeDataset:
         If ``root`` does not exist or holds no ``sub-XX`` folder.
     """
 
-    def __init__(self, root: str | Path, name: str | None = None) -> None:
+    def __init__(self, root: str | Path, name: str | None = None, cache_dir: Path | None = None) -> None:
         self.root = Path(root).expanduser()
+        self.cache = ArrayCache(Path(cache_dir)) if cache_dir is not None else None
         if not self.root.is_dir():
             raise DatasetError(
                 f"Dataset folder {self.root} does not exist. Expected a folder with "
@@ -218,6 +223,15 @@ class ChallengeDataset:
             source=first.name,
         )
 
+    def reference_header(self) -> tuple[float, np.ndarray, np.ndarray, tuple[str, ...]]:
+        """Sampling rate, localizer and imagine times and MEG channels every subject must match.
+
+        Read once from the first subject's files (headers only) and cached on
+        this object.
+        """
+        ref = self._reference
+        return ref.sfreq, ref.localizer_times, ref.imagine_times, ref.ch_names
+
     # ------------------------------------------------------------------ reads
     def load(self, subject: str) -> SubjectData:
         """Read and validate one subject's localizer and imagine epochs.
@@ -240,6 +254,19 @@ class ChallengeDataset:
         ref = self.ref(subject)
         loc_file = layout.localizer_epochs_file(ref.path, subject)
         img_file = layout.imagine_epochs_file(ref.path, subject)
+        sources = [loc_file, layout.localizer_labels_file(ref.path, subject), img_file]
+        key = None
+        if self.cache is not None and all(p.is_file() for p in sources):
+            key = files_key(sources)
+            hit = self.cache.load(key)
+            if hit is not None:
+                return _from_cache(subject, ref.split, *hit)
+        data = self._load_files(subject, ref, loc_file, img_file)
+        if key is not None:
+            self.cache.save(key, *_to_cache(data))
+        return data
+
+    def _load_files(self, subject: str, ref: SubjectRef, loc_file: Path, img_file: Path) -> SubjectData:
         localizer, loc_names = self._read_block(loc_file, "localizer")
         labels = self._read_labels(
             layout.localizer_labels_file(ref.path, subject), loc_names, "localizer"
@@ -338,6 +365,7 @@ class ChallengeDataset:
                 f"({_describe_difference(reference.ch_names, ch_names)})."
             )
         X = meg.get_data().astype(np.float32)
+        X.setflags(write=False)  # decoders must not modify their input
         if not np.isfinite(X).all():
             bad = ~np.isfinite(X)
             raise DatasetError(
@@ -393,6 +421,36 @@ class ChallengeDataset:
                     f"event is {event_names[i]!r} ({disagree.size} disagreement(s) in all)."
                 )
         return labels
+
+
+_BLOCK_META = ("sfreq", "ch_names", "ch_types", "baseline")
+
+
+def _to_cache(data: SubjectData) -> tuple[dict[str, np.ndarray], dict]:
+    arrays, meta = {}, {"localizer_labels": data.localizer_labels.tolist()}
+    for kind in ("localizer", "imagine"):
+        block: Block = getattr(data, kind)
+        arrays.update({f"{kind}_X": block.X, f"{kind}_times": block.times, f"{kind}_trial_idx": block.trial_idx})
+        meta[kind] = {**{k: getattr(block, k) for k in _BLOCK_META}, "source": str(block.source)}
+    return arrays, meta
+
+
+def _from_cache(subject: str, split: str, arrays: dict[str, np.ndarray], meta: dict) -> SubjectData:
+    blocks = {}
+    for kind in ("localizer", "imagine"):
+        info = meta[kind]
+        blocks[kind] = Block(
+            X=arrays[f"{kind}_X"],
+            times=np.asarray(arrays[f"{kind}_times"]),
+            sfreq=float(info["sfreq"]),
+            ch_names=tuple(info["ch_names"]),
+            ch_types=tuple(info["ch_types"]),
+            baseline=None if info["baseline"] is None else tuple(info["baseline"]),
+            trial_idx=np.asarray(arrays[f"{kind}_trial_idx"]),
+            source=Path(info["source"]),
+        )
+    labels = np.asarray(meta["localizer_labels"])
+    return SubjectData(subject, split, blocks["localizer"], labels, blocks["imagine"])
 
 
 def _read_epochs(fname: Path, *, preload: bool):

@@ -152,3 +152,26 @@ def test_fingerprint_changes_with_content(fresh_foreign_root):
     csv = layout.localizer_labels_file(_subject_dir(fresh_foreign_root, "sub-40"), "sub-40")
     csv.write_text(csv.read_text().replace("localizer", "Localizer", 1))
     assert ChallengeDataset(fresh_foreign_root).fingerprint() != before
+
+
+def test_array_cache_serves_same_data_and_invalidates(fresh_foreign_root, tmp_path):
+    cache = tmp_path / "arrays"
+    cold = ChallengeDataset(fresh_foreign_root, cache_dir=cache).load("sub-02")
+    assert len(list(cache.iterdir())) == 1
+    warm = ChallengeDataset(fresh_foreign_root, cache_dir=cache).load("sub-02")
+    assert isinstance(warm.localizer.X, np.memmap) and not warm.localizer.X.flags.writeable
+    np.testing.assert_array_equal(warm.localizer.X, cold.localizer.X)
+    np.testing.assert_array_equal(warm.imagine.X, cold.imagine.X)
+    np.testing.assert_array_equal(warm.localizer_labels, cold.localizer_labels)
+    assert (warm.localizer.ch_names, warm.localizer.baseline) == (cold.localizer.ch_names, cold.localizer.baseline)
+    # changing a file changes the key: the new content is read, not the stale entry
+    fname = layout.localizer_epochs_file(_subject_dir(fresh_foreign_root, "sub-02"), "sub-02")
+
+    def double(epochs):
+        epochs._data *= 2
+        return epochs
+
+    _rewrite(fname, double)
+    changed = ChallengeDataset(fresh_foreign_root, cache_dir=cache).load("sub-02")
+    np.testing.assert_allclose(changed.localizer.X, 2 * cold.localizer.X, rtol=1e-6)
+    assert len(list(cache.iterdir())) == 2

