@@ -1,4 +1,4 @@
-"""Command line: ``python -m benchmark {run,list,simulate,report,submit,compare}``.
+"""Command line: ``python -m benchmark {run,list,simulate,report,submit,compare,profile}``.
 
 Exit codes: 0 success; 1 some tasks failed (their rows are in the reports);
 2 bad input (unknown decoder, broken dataset, bad flag).
@@ -55,6 +55,16 @@ def _build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, help="simulation seed")
     sim.add_argument("--truth", type=Path, help="ground-truth folder (default: OUT-truth)")
 
+    swp = sub.add_parser("sweep", help="run decoders on simulated data across transfer strengths alpha")
+    swp.add_argument("--alpha", type=float, nargs="+", default=[0.0, 0.25, 0.5, 0.75, 1.0], help="alphas")
+    swp.add_argument("--decoder", nargs="+", metavar="NAME", help="decoder name(s) (default: all)")
+    swp.add_argument("--n-train", type=int, default=4, help="simulated train subjects per alpha")
+    swp.add_argument("--snr", type=float, help="signal-to-noise scale of the simulation")
+    swp.add_argument("--seed", type=int, default=0, help="simulation and decoder seed")
+    swp.add_argument("--n-jobs", type=int, default=1, help="parallel tasks")
+    swp.add_argument("--localizer-folds", type=int, default=0, help="localizer CV folds (0 skips)")
+    swp.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default reports/)")
+
     rep = sub.add_parser("report", help="rebuild every report file of a stored run (tasks.jsonl + run.json)")
     rep.add_argument("results_dir", type=Path, metavar="RESULTS_DIR", help="folder written by `run`")
     rep.add_argument("--out", type=Path, help="write the reports there (default: RESULTS_DIR)")
@@ -77,6 +87,35 @@ def _build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument(
         "--runtime-tolerance", type=float, default=0.25, help="relative runtime change reported"
     )
+
+    prof = sub.add_parser(
+        "profile", help="time the fast paths next to the slow ones (issue #6 targets); exit 1 on a miss"
+    )
+    prof.add_argument("--quick", action="store_true", help="small arrays (smoke test); speed not enforced")
+    prof.add_argument(
+        "--targets", nargs="+", choices=("1", "2", "4"), default=["1", "2", "4"],
+        help="1 time-resolved decoding, 2 loading and memory, 4 --n-jobs 2 vs 1 (default: all three)",
+    )  # fmt: skip
+    prof.add_argument("--data", type=Path, help="dataset of targets 1, 2, 4 (default: simulated, 2+1)")
+    prof.add_argument("--decoder", nargs="+", metavar="NAME", help="decoders of target 4 (default all)")
+    prof.add_argument("--subjects", nargs="+", metavar="SUB", help="subjects of target 4 (default all)")
+    prof.add_argument("--official-times", type=int, default=6, help="time points timed for the official one")
+    prof.add_argument(
+        "--full-run", nargs="?", const="default", metavar="DATA",
+        help="also time `run --all` (target 3) on DATA (default: the simulated default dataset)",
+    )  # fmt: skip
+    prof.add_argument("--n-jobs", type=int, default=1, help="--n-jobs of the --full-run (default 1)")
+    prof.add_argument("--run-limit", type=float, default=600.0, help="target 3 in seconds (default 600)")
+    prof.add_argument("--timeout", type=float, default=1800.0, help="--timeout of the profiled runs' tasks")
+    prof.add_argument("--save", type=Path, metavar="FILE", help="also write the printed report to FILE")
+    prof.add_argument(
+        "--render", type=Path, metavar="JSON",
+        help="only render pytest-benchmark JSON (tox -e bench: reports/runtime.json) to Markdown",
+    )  # fmt: skip
+    prof.add_argument(
+        "--render-out", type=Path, default=Path("reports/runtime-bench.md"),
+        help="Markdown file of --render (default reports/runtime-bench.md)",
+    )  # fmt: skip
     return parser
 
 
@@ -157,6 +196,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(f"  broken decoder file {origin}: {message}", file=sys.stderr)
         return 1
     return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from benchmark.sweep import run_sweep, simulation_overrides
+
+    results = run_sweep(
+        args.alpha,
+        args.out,
+        decoders=args.decoder,
+        simulation=simulation_overrides(n_train=args.n_train, snr=args.snr, seed=args.seed),
+        run={"n_jobs": args.n_jobs, "seed": args.seed, "localizer_folds": args.localizer_folds},
+    )
+    print((args.out / "simulation.md").read_text())
+    failed = results[results["status"] != "ok"]
+    return 1 if len(failed) else 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -241,6 +295,38 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 1 if result.failed else 0
 
 
+def _cmd_profile(args: argparse.Namespace) -> int:
+    from benchmark.profile import ProfileOptions, exit_code, run_profile, write_runtime_bench
+
+    if args.render is not None:
+        out = write_runtime_bench(args.render, args.render_out)
+        print(f"{out} written from {args.render}")
+        return 0
+    full_run = None
+    if args.full_run is not None:
+        from datasets.default import default_dataset
+
+        full_run = default_dataset() if args.full_run == "default" else Path(args.full_run)
+    options = ProfileOptions(
+        quick=args.quick,
+        targets=tuple(args.targets),
+        data=args.data,
+        decoders=tuple(args.decoder) if args.decoder else None,
+        subjects=tuple(args.subjects) if args.subjects else None,
+        n_official_times=args.official_times,
+        full_run=full_run,
+        full_run_n_jobs=args.n_jobs,
+        run_limit=args.run_limit,
+        timeout=args.timeout,
+    )
+    checks, text = run_profile(options)
+    print(text, end="")
+    if args.save is not None:
+        args.save.parent.mkdir(parents=True, exist_ok=True)
+        args.save.write_text(text)
+    return exit_code(checks)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = _build_parser()
@@ -251,12 +337,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_list()
         if args.command == "simulate":
             return _cmd_simulate(args)
+        if args.command == "sweep":
+            return _cmd_sweep(args)
         if args.command == "report":
             return _cmd_report(args)
         if args.command == "submit":
             return _cmd_submit(args)
         if args.command == "compare":
             return _cmd_compare(args)
+        if args.command == "profile":
+            return _cmd_profile(args)
         return _cmd_run(args)
     except (BenchmarkError, ValueError, OSError) as exc:
         logger.debug("traceback of the error below", exc_info=True)

@@ -10,8 +10,10 @@ seed) and returns a fresh, unfitted scikit-learn estimator on 3-D epochs
     ``X`` the subject's localizer epochs, ``y`` their item names. Keyword
     arguments are passed only when the spec lists them in ``uses``:
     ``X_imagine`` (``"imagine"``: the same subject's imagine epochs, no
-    labels) and ``others`` (``"others"``: a lazy sequence of ``(X, y)``
-    localizer pairs of the other subjects).
+    labels), ``others`` (``"others"``: a lazy sequence of ``(X, y)``
+    localizer pairs of the other subjects) and ``truth`` (``"truth"``: the
+    simulator's ground truth of the subject, for non-ranked oracles only;
+    such decoders are skipped on real data).
 ``predict_proba(X)``
     Localizer-format epochs -> ``(n_epochs, n_classes)`` in ``classes_``
     order. Used for the shared localizer cross-validation.
@@ -48,7 +50,7 @@ FAMILIES: tuple[str, ...] = (
 )
 
 #: What the harness can hand a decoder besides its localizer epochs and labels.
-OFFERED: frozenset[str] = frozenset({"imagine", "others"})
+OFFERED: frozenset[str] = frozenset({"imagine", "others", "truth"})
 
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 

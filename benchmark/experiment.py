@@ -14,6 +14,7 @@ from benchmark.registry import DEFAULT_PACKAGE, discover
 from benchmark.report import write_reports
 from benchmark.runner import plan_tasks, run_tasks
 from datasets.adapter import ChallengeDataset
+from datasets.truth import find_truth_dir
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,14 @@ def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE) -> RunSumma
     dataset = ChallengeDataset(config.data, cache_dir=config.data_cache)
     registry = discover(package, strict=False)
     specs = registry.select(list(config.decoders) if config.decoders else None)
+    if find_truth_dir(dataset.root) is None:
+        needs_truth = [s.name for s in specs if "truth" in s.uses]
+        if needs_truth and config.decoders:
+            raise DatasetError(
+                f"{', '.join(needs_truth)} need(s) the ground truth of a simulated dataset; "
+                f"{dataset.root} has none."
+            )
+        specs = [s for s in specs if "truth" not in s.uses]
     subjects = list(config.subjects) if config.subjects else dataset.subjects
     unknown = [s for s in subjects if s not in dataset.subjects]
     if unknown:

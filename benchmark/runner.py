@@ -31,6 +31,7 @@ from benchmark.executor import Job, execute
 from benchmark.store import ResultStore, task_key
 from datasets.adapter import ChallengeDataset, SubjectData
 from datasets.layout import CLASS_NAMES
+from datasets.truth import find_truth_dir, load_subject_truth
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,15 @@ def _fit_params(spec: DecoderSpec, data: SubjectData, dataset: ChallengeDataset)
     if "others" in spec.uses:
         others = [s for s in dataset.subjects if s != data.subject]
         params["others"] = OtherLocalizers(dataset, others)
+    if "truth" in spec.uses:
+        truth_dir = find_truth_dir(dataset.root)
+        truth = load_subject_truth(truth_dir, data.subject) if truth_dir else None
+        if truth is None:
+            raise DatasetError(
+                f"decoder {spec.name!r} needs the simulation's ground truth, which {dataset.root} "
+                "does not have (it exists only for simulated datasets)."
+            )
+        params["truth"] = truth
     return params
 
 

@@ -43,7 +43,7 @@ def default_dataset(config=None, home: Path | None = None) -> Path:
     -------
     Path
         Dataset root in the challenge layout; its ground truth is in the
-        sibling ``truth`` folder.
+        sibling ``data-truth`` folder.
     """
     from datasets import simulate
 
@@ -56,7 +56,7 @@ def default_dataset(config=None, home: Path | None = None) -> Path:
     partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     logger.info("generating the default simulated dataset in %s (once)", folder)
-    simulate.simulate_dataset(partial / "data", config, truth_dir=partial / "truth")
+    simulate.simulate_dataset(partial / "data", config)
     (partial / _COMPLETE).write_text(key + "\n")
     if folder.exists():  # an earlier interrupted attempt
         shutil.rmtree(folder)

@@ -68,6 +68,7 @@ import mne
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
 
 from . import _sensors, _signals, layout
 
@@ -916,7 +917,11 @@ def simulate_dataset(root: Path, config: SimulationConfig, truth_dir: Path | Non
         (root / split).mkdir(exist_ok=True)
         for subject in subjects:
             start = time.perf_counter()
-            sim = _simulate_subject(subject, config)
+            # One BLAS thread: the matrix products are small enough, threads
+            # oversubscribe a loaded machine (5-10x slower), and the results
+            # then do not depend on the number of cores.
+            with threadpool_limits(limits=1, user_api="blas"):
+                sim = _simulate_subject(subject, config)
             solution_rows += _write_subject(sim, split, root, config)
             if split == "train":
                 train_imagine.append(_labels_frame(subject, sim.imagine.labels, "imagine"))

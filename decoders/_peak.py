@@ -146,6 +146,10 @@ class PeakWindowDecoder(ClassifierMixin, BaseEstimator):
             flat = flat.reshape(-1, X.shape[1])
             n_comp = min(self.n_components, flat.shape[1], flat.shape[0])
             self.pca_ = PCA(n_components=n_comp, random_state=self.random_state).fit(flat)
+            # fold the standardisation into the PCA weights: one matrix product per call
+            components = self.pca_.components_
+            self.projection_ = components / self.scale_[None, :]
+            self.offset_ = components @ (self.mean_ / self.scale_ + self.pca_.mean_)
         Z = self._project(X)
         times = self.localizer_tmin + np.arange(self.n_times_) / self.sfreq
         min_count = int(np.bincount(np.unique(y, return_inverse=True)[1]).min())
@@ -177,13 +181,10 @@ class PeakWindowDecoder(ClassifierMixin, BaseEstimator):
         return 2 * int(round(self.half_window * self.sfreq)) + 1
 
     def _project(self, X: np.ndarray) -> np.ndarray:
-        """Standardise channels and apply PCA: (n, ch, t) -> (n, comp, t)."""
-        Z = (X - self.mean_[:, None]) / self.scale_[:, None]
+        """Standardise channels and apply PCA in one product: (n, ch, t) -> (n, comp, t)."""
         if self.pca_ is None:
-            return Z
-        n, _, t = Z.shape
-        flat = Z.transpose(0, 2, 1).reshape(-1, Z.shape[1])
-        return self.pca_.transform(flat).reshape(n, t, -1).transpose(0, 2, 1)
+            return (X - self.mean_[:, None]) / self.scale_[:, None]
+        return np.matmul(self.projection_, X) - self.offset_[:, None]
 
     def _window_features(self, Z: np.ndarray) -> np.ndarray:
         """Moving average over time with the peak window's width."""

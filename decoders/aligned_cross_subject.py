@@ -1,0 +1,476 @@
+"""Cross-subject shrinkage LDA on Euclidean-aligned sensor data, scanned across imagery.
+
+Sensor patterns differ across subjects (head position, anatomy). Each
+subject's data are aligned in channel space by Euclidean alignment: with
+``R`` the mean (time-centred) channel covariance of that subject's epochs,
+shrunk towards a scaled identity (tSSS data have rank ~69 of 306 channels),
+the aligned data are ``R^{-1/2} X`` (the symmetric inverse square root keeps
+channel identity and puts magnetometers and gradiometers on one scale).
+Window-mean features of the aligned localizer of the target subject and of
+every other subject (a random subsample of epochs per class, to bound time
+and memory) are pooled, and a sample-weighted shrinkage LDA is trained on
+them. The training window and the total weight of the other subjects are
+chosen by inner cross-validation on the target subject's localizer (other
+subjects always train, never test). On imagery, the target's imagine epochs
+are re-aligned with their own covariance (no labels), the classifier is
+applied to sliding windows over 0-5 s, each class's decision values are
+z-scored over the imagine batch and averaged over windows.
+
+References
+----------
+He, H., & Wu, D. (2020). Transfer learning for brain-computer interfaces: a
+Euclidean space data alignment approach. IEEE Trans Biomed Eng, 67(2),
+399-410.
+
+Zanini, P., Congedo, M., Jutten, C., Said, S., & Berthoumieu, Y. (2018).
+Transfer learning: a Riemannian geometry framework with applications to
+brain-computer interfaces. IEEE Trans Biomed Eng, 65(5), 1107-1116.
+
+Ledoit, O., & Wolf, M. (2004). A well-conditioned estimator for
+large-dimensional covariance matrices. J Multivar Anal, 88(2), 365-411.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from scipy.special import softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from benchmark.contract import DecoderContext, DecoderSpec
+
+logger = logging.getLogger(__name__)
+
+
+def mean_covariance(X: np.ndarray) -> np.ndarray:
+    """Average over epochs of each epoch's time-centred channel covariance.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n_epochs, n_channels, n_times)
+        Epochs (any float dtype; accumulated in float64).
+
+    Returns
+    -------
+    ndarray, shape (n_channels, n_channels)
+    """
+    X = np.asarray(X)
+    n, c, t = X.shape
+    flat = np.ascontiguousarray(X.transpose(1, 0, 2), dtype=np.float64).reshape(c, -1)
+    means = X.mean(axis=2, dtype=np.float64)  # (n, c)
+    return (flat @ flat.T - t * (means.T @ means)) / (n * t)
+
+
+class WeightedShrinkageLDA(ClassifierMixin, BaseEstimator):
+    """Linear discriminant analysis with sample weights and Ledoit-Wolf shrinkage.
+
+    Class means, class priors and the pooled within-class covariance are
+    weighted by ``sample_weight``; the covariance is shrunk towards
+    ``trace / n_features * I`` with the Ledoit-Wolf intensity of the weighted
+    residuals (or a fixed intensity).
+
+    Parameters
+    ----------
+    shrinkage : 'auto' or float
+        'auto' (Ledoit-Wolf) or a fixed intensity in [0, 1].
+
+    Attributes
+    ----------
+    classes_ : ndarray, shape (n_classes,)
+        Sorted class labels.
+    coef_ : ndarray, shape (n_classes, n_features)
+        Discriminant weights.
+    intercept_ : ndarray, shape (n_classes,)
+        Intercepts.
+    shrinkage_ : float
+        Shrinkage intensity used.
+
+    See Also
+    --------
+    sklearn.discriminant_analysis.LinearDiscriminantAnalysis : the unweighted model.
+    """
+
+    def __init__(self, shrinkage: float | str = "auto") -> None:
+        self.shrinkage = shrinkage
+
+    def fit(
+        self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> WeightedShrinkageLDA:
+        """Fit the weighted model.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_samples, n_features)
+            Features.
+        y : array-like, shape (n_samples,)
+            Labels.
+        sample_weight : ndarray, shape (n_samples,) or None
+            Non-negative weights (None: all 1).
+
+        Returns
+        -------
+        self : WeightedShrinkageLDA
+        """
+        from sklearn.covariance import ledoit_wolf_shrinkage
+
+        X = np.asarray(X, dtype=np.float64)
+        y = np.asarray(y)
+        if X.ndim != 2 or len(y) != len(X):
+            raise ValueError(f"X must be 2-D with one row per label, got X {X.shape} and y {y.shape}.")
+        weights = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        if weights.shape != (len(X),) or (weights < 0).any() or not weights.sum() > 0:
+            raise ValueError("sample_weight must be non-negative, one per sample, not all zero.")
+        if self.shrinkage != "auto" and not 0.0 <= float(self.shrinkage) <= 1.0:
+            raise ValueError(f"shrinkage must be 'auto' or a float in [0, 1], got {self.shrinkage!r}.")
+        weights = weights / weights.sum()
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        class_weight = np.bincount(y_idx, weights=weights, minlength=len(self.classes_))
+        if (class_weight <= 0).any():
+            raise ValueError("every class needs a positive total weight.")
+        onehot = np.eye(len(self.classes_))[y_idx] * weights[:, None]
+        means = (onehot.T @ X) / class_weight[:, None]
+        resid = X - means[y_idx]
+        cov = (resid * weights[:, None]).T @ resid
+        if self.shrinkage == "auto":
+            scaled = resid * np.sqrt(weights * len(X))[:, None]
+            self.shrinkage_ = float(ledoit_wolf_shrinkage(scaled, assume_centered=True))
+        else:
+            self.shrinkage_ = float(self.shrinkage)
+        mu = np.trace(cov) / cov.shape[0]
+        cov = (1 - self.shrinkage_) * cov + self.shrinkage_ * mu * np.eye(cov.shape[0])
+        self.coef_ = np.linalg.solve(cov, means.T).T
+        self.intercept_ = -0.5 * np.sum(means * self.coef_, axis=1) + np.log(class_weight)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        """Discriminant scores, shape (n_samples, n_classes)."""
+        check_is_fitted(self, "coef_")
+        return np.asarray(X, dtype=np.float64) @ self.coef_.T + self.intercept_
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Posterior probabilities (softmax of the scores), shape (n_samples, n_classes)."""
+        return softmax(self.decision_function(X), axis=1)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Most probable class of each sample."""
+        return self.classes_[self.decision_function(X).argmax(axis=1)]
+
+
+class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
+    """Pooled-subject LDA on Euclidean-aligned window means, scanned over imagery.
+
+    Parameters
+    ----------
+    sfreq : float
+        Sampling rate (Hz).
+    localizer_tmin, imagine_tmin : float
+        Time of the first sample of localizer and imagine epochs (s).
+    windows : sequence of (float, float)
+        Candidate localizer training windows (s), all of the same duration;
+        chosen by inner cross-validation on the target's localizer.
+    others_weights : sequence of float
+        Candidate total weights of all other subjects' epochs relative to the
+        target's (1: the others together weigh as much as the target);
+        chosen by the same inner cross-validation.
+    n_per_class_others : int or None
+        Epochs per class drawn (without replacement, seeded) from each other
+        subject; bounds time and memory when ``others`` holds many subjects.
+        None keeps every epoch.
+    reg : float
+        Shrinkage of each subject's mean covariance before its inverse square
+        root (see :func:`decoders._windows.inverse_sqrtm`).
+    recenter_imagine : bool
+        Align imagine epochs with their own mean covariance (True) or with
+        the target's localizer statistics (False).
+    scan : tuple of float
+        Imagine interval (s) covered by the sliding windows.
+    stride : float
+        Step (s) between sliding imagine windows.
+    aggregate : {'mean', 'max'}
+        How per-window evidence is combined.
+    n_splits : int
+        Folds of the inner cross-validation.
+    random_state : int or None
+        Seed of the subsampling of other subjects and of the inner folds.
+
+    Attributes
+    ----------
+    classes_ : ndarray of str, shape (n_classes,)
+        Class labels.
+    align_ : ndarray, shape (n_channels, n_channels)
+        The target localizer's alignment ``R^{-1/2}``.
+    classifier_ : WeightedShrinkageLDA
+        Fitted pooled classifier.
+    window_ : tuple of float
+        Chosen training window (s).
+    others_weight_ : float
+        Chosen total weight of the other subjects.
+    cv_scores_ : ndarray, shape (n_windows, n_weights)
+        Inner-CV accuracy on the target's localizer for each candidate pair.
+    n_others_ : int
+        Other subjects pooled.
+    n_other_epochs_ : int
+        Other subjects' epochs pooled (after subsampling).
+    """
+
+    def __init__(
+        self,
+        *,
+        sfreq: float = 100.0,
+        localizer_tmin: float = -0.2,
+        imagine_tmin: float = -0.2,
+        windows: Sequence[tuple[float, float]] = ((0.1, 0.2), (0.15, 0.25), (0.2, 0.3), (0.25, 0.35)),
+        others_weights: Sequence[float] = (0.25, 1.0, 4.0),
+        n_per_class_others: int | None = 10,
+        reg: float = 0.01,
+        recenter_imagine: bool = True,
+        scan: tuple[float, float] = (0.0, 5.0),
+        stride: float = 0.05,
+        aggregate: str = "mean",
+        n_splits: int = 3,
+        random_state: int | None = None,
+    ) -> None:
+        self.sfreq = sfreq
+        self.localizer_tmin = localizer_tmin
+        self.imagine_tmin = imagine_tmin
+        self.windows = windows
+        self.others_weights = others_weights
+        self.n_per_class_others = n_per_class_others
+        self.reg = reg
+        self.recenter_imagine = recenter_imagine
+        self.scan = scan
+        self.stride = stride
+        self.aggregate = aggregate
+        self.n_splits = n_splits
+        self.random_state = random_state
+
+    # ----------------------------------------------------------------- fit
+    def _aligned_features(self, X: np.ndarray, starts: np.ndarray, align: np.ndarray) -> np.ndarray:
+        """Aligned window means: (n_epochs, n_channels, n_windows)."""
+        from decoders._windows import window_means
+
+        return np.matmul(align, window_means(X, starts, self.length_))
+
+    def _pool_others(
+        self, others: Iterable, starts: np.ndarray, shape: tuple[int, int], rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Read each other subject once; keep only its aligned, subsampled window means."""
+        from decoders._peak import check_epochs
+        from decoders._windows import inverse_sqrtm
+
+        feats, labels, subject_ids = [], [], []
+        for k, (X_o, y_o) in enumerate(others):
+            X_o = np.asarray(X_o)
+            y_o = np.asarray(y_o)
+            if X_o.ndim != 3 or X_o.shape[1:] != shape or len(y_o) != len(X_o):
+                raise ValueError(
+                    f"others[{k}]: expected localizer epochs (n, {shape[0]}, {shape[1]}) with one label "
+                    f"each like the target's, got X {X_o.shape} and y {y_o.shape}."
+                )
+            unknown = set(np.unique(y_o)) - set(self.classes_)
+            if unknown:
+                raise ValueError(f"others[{k}]: labels {sorted(unknown)} are not among the target's classes.")
+            keep = np.arange(len(y_o))
+            if self.n_per_class_others is not None:
+                keep = np.concatenate([
+                    rng.permutation(np.flatnonzero(y_o == c))[: self.n_per_class_others]
+                    for c in np.unique(y_o)
+                ])  # fmt: skip
+                keep.sort()
+            align = inverse_sqrtm(mean_covariance(X_o), self.reg)
+            chosen = check_epochs(X_o[keep], name=f"others[{k}] X")
+            feats.append(self._aligned_features(chosen, starts, align))
+            labels.append(y_o[keep])
+            subject_ids.append(np.full(len(keep), k))
+            del X_o, chosen  # only the reduced features are kept
+        if not feats:
+            empty = np.empty((0, shape[0], len(starts)))
+            return empty, np.empty(0, dtype=self.classes_.dtype), np.empty(0, dtype=int)
+        return np.concatenate(feats), np.concatenate(labels), np.concatenate(subject_ids)
+
+    def fit(self, X: np.ndarray, y: np.ndarray, others: Iterable | None = None) -> AlignedCrossSubjectDecoder:
+        """Align every subject, pool their window features, choose window and weight, fit.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_epochs, n_channels, n_times)
+            The target subject's localizer epochs. Not modified.
+        y : array-like of str, shape (n_epochs,)
+            Their item names.
+        others : iterable of (X, y) or None
+            The other subjects' localizer epochs and labels, iterated once
+            (a lazy sequence is read one subject at a time). None or empty:
+            the target alone is used.
+
+        Returns
+        -------
+        self : AlignedCrossSubjectDecoder
+        """
+        from sklearn.model_selection import StratifiedKFold
+
+        from decoders._peak import check_epochs
+        from decoders._windows import AGGREGATES, inverse_sqrtm, training_windows
+
+        if self.aggregate not in AGGREGATES:
+            raise ValueError(f"aggregate must be one of {AGGREGATES}, got {self.aggregate!r}.")
+        if len(self.others_weights) == 0 or min(self.others_weights) < 0:
+            raise ValueError(f"others_weights must be non-empty and non-negative, got {self.others_weights}.")
+        if self.stride <= 0:
+            raise ValueError(f"stride must be positive (s), got {self.stride}.")
+        X = check_epochs(X)
+        y = np.asarray(y)
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} epochs but y has {len(y)} labels.")
+        self.classes_ = np.unique(y)
+        self.n_channels_, self.n_times_ = X.shape[1], X.shape[2]
+        times = self.localizer_tmin + np.arange(self.n_times_) / self.sfreq
+        starts, self.length_ = training_windows(times, self.windows, self.sfreq)
+        rng = np.random.default_rng(self.random_state)
+
+        self.align_ = inverse_sqrtm(mean_covariance(X), self.reg)
+        F_t = self._aligned_features(X, starts, self.align_)  # (n, ch, n_windows)
+        pairs = () if others is None else others
+        F_o, y_o, subject_ids = self._pool_others(pairs, starts, X.shape[1:], rng)
+        self.n_others_ = int(len(np.unique(subject_ids)))
+        self.n_other_epochs_ = int(len(y_o))
+        if self.n_others_ == 0:
+            logger.info("aligned-cross-subject: no other subject given; training on the target alone.")
+        weights = tuple(self.others_weights) if self.n_other_epochs_ else (0.0,)
+
+        def fit_lda(train: np.ndarray, window: int, weight: float) -> WeightedShrinkageLDA:
+            feats = np.concatenate([F_t[train, :, window], F_o[:, :, window]])
+            labels = np.concatenate([y[train], y_o])
+            other_w = weight * len(train) / max(self.n_other_epochs_, 1)
+            sample_weight = np.r_[np.ones(len(train)), np.full(self.n_other_epochs_, other_w)]
+            return WeightedShrinkageLDA().fit(feats, labels, sample_weight)
+
+        self.cv_scores_ = np.full((len(starts), len(weights)), np.nan)
+        best = (0, 0)
+        if self.cv_scores_.size > 1:
+            min_count = int(np.bincount(np.unique(y, return_inverse=True)[1]).min())
+            cv = StratifiedKFold(
+                n_splits=max(2, min(self.n_splits, min_count)), shuffle=True, random_state=self.random_state
+            )
+            scores = np.zeros_like(self.cv_scores_)
+            folds = list(cv.split(F_t[:, :, 0], y))
+            for train, test in folds:
+                for i in range(len(starts)):
+                    for j, weight in enumerate(weights):
+                        model = fit_lda(train, i, weight)
+                        scores[i, j] += np.mean(model.predict(F_t[test, :, i]) == y[test]) / len(folds)
+            self.cv_scores_ = scores
+            best = np.unravel_index(int(np.argmax(scores)), scores.shape)
+        self.start_ = int(starts[best[0]])
+        self.window_ = tuple(float(t) for t in self.windows[best[0]])
+        self.others_weight_ = float(weights[best[1]])
+        self.classifier_ = fit_lda(np.arange(len(y)), int(best[0]), self.others_weight_)
+        return self
+
+    # --------------------------------------------------------------- predict
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Probabilities of localizer-format epochs, aligned with the target localizer's statistics.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_epochs, n_channels, n_localizer_times)
+
+        Returns
+        -------
+        ndarray, shape (n_epochs, n_classes)
+        """
+        from decoders._peak import check_epochs
+
+        check_is_fitted(self, "classifier_")
+        X = check_epochs(X, self.n_channels_)
+        if X.shape[2] != self.n_times_:
+            raise ValueError(
+                f"predict_proba expects localizer-format epochs with {self.n_times_} samples, "
+                f"got {X.shape[2]}; use predict_proba_imagine for imagine epochs."
+            )
+        feats = self._aligned_features(X, np.array([self.start_]), self.align_)[:, :, 0]
+        return self.classifier_.predict_proba(feats)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Most probable class of localizer-format epochs."""
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def scan_decision(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Decision values of every sliding imagine window.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
+            The subject's imagine epochs (the batch's own covariance aligns
+            them when ``recenter_imagine``).
+
+        Returns
+        -------
+        decision : ndarray, shape (n_epochs, n_windows, n_classes)
+        centres : ndarray, shape (n_windows,)
+            Centre time (s) of each window.
+        """
+        from decoders._peak import check_epochs
+        from decoders._windows import inverse_sqrtm, window_starts
+
+        check_is_fitted(self, "classifier_")
+        X = check_epochs(X, self.n_channels_)
+        align = inverse_sqrtm(mean_covariance(X), self.reg) if self.recenter_imagine else self.align_
+        times = self.imagine_tmin + np.arange(X.shape[2]) / self.sfreq
+        starts = window_starts(times, self.scan, self.length_, max(1, int(round(self.stride * self.sfreq))))
+        feats = self._aligned_features(X, starts, align)  # (n, ch, n_windows)
+        n, ch, w = feats.shape
+        decision = self.classifier_.decision_function(feats.transpose(0, 2, 1).reshape(-1, ch))
+        return decision.reshape(n, w, -1), times[starts] + (self.length_ - 1) / (2 * self.sfreq)
+
+    def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
+        """Probabilities of imagine epochs from z-scored evidence over sliding windows.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
+
+        Returns
+        -------
+        ndarray, shape (n_epochs, n_classes)
+        """
+        from decoders._windows import aggregate_evidence
+
+        decision, _ = self.scan_decision(X)
+        return softmax(aggregate_evidence(decision, self.aggregate), axis=1)
+
+
+def make(context: DecoderContext, *, n_per_class_others: int | None = 10) -> AlignedCrossSubjectDecoder:
+    """Return a fresh aligned cross-subject decoder.
+
+    Parameters
+    ----------
+    context : DecoderContext
+        Facts about the subject's data (sampling rate, time axes, seed).
+    n_per_class_others : int or None
+        Epochs per class kept from each other subject.
+
+    Returns
+    -------
+    AlignedCrossSubjectDecoder
+    """
+    return AlignedCrossSubjectDecoder(
+        sfreq=context.sfreq,
+        localizer_tmin=float(context.localizer_times[0]),
+        imagine_tmin=float(context.imagine_times[0]),
+        n_per_class_others=n_per_class_others,
+        random_state=context.random_state,
+    )
+
+
+DECODER = DecoderSpec(
+    name="aligned-cross-subject",
+    family="cross-subject",
+    description="All subjects' Euclidean-aligned localizers pooled, weighted LDA, scanned over imagery.",
+    factory=make,
+    uses=frozenset({"others"}),
+    reference="He & Wu 2020, IEEE TBME; Zanini et al. 2018, IEEE TBME",
+)

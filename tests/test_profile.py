@@ -1,0 +1,159 @@
+"""The pure parts of ``benchmark.profile``: targets, ratios, report text, JSON renderer."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from benchmark.cli import main
+from benchmark.profile import (
+    AT_LEAST,
+    AT_MOST,
+    Check,
+    Timing,
+    exit_code,
+    format_check,
+    format_report,
+    measure,
+    official_time_points,
+    render_benchmark_json,
+    speedup,
+    speedup_check,
+    write_runtime_bench,
+)
+
+BENCH_JSON = {
+    "machine_info": {
+        "node": "box",
+        "processor": "x86_64",
+        "machine": "x86_64",
+        "python_implementation": "CPython",
+        "python_version": "3.11.9",
+        "system": "Linux",
+        "release": "6.1",
+        "cpu": {"brand_raw": "Test CPU @ 2.0GHz", "count": 2},
+    },
+    "commit_info": {"id": "0123456789abcdef0123", "dirty": True},
+    "benchmarks": [
+        {
+            "group": None,
+            "name": "test_slow",
+            "fullname": "tests/benchmarks/test_x.py::test_slow",
+            "stats": {"min": 2.0, "max": 4.0, "mean": 3.0, "stddev": 1.0, "rounds": 2},
+            "extra_info": {"peak_accuracy": 0.41234567, "shape": [480, 306, 121]},
+        },
+        {
+            "group": "load",
+            "name": "test_fast",
+            "fullname": "tests/benchmarks/test_x.py::test_fast",
+            "stats": {"min": 0.01, "max": 0.03, "mean": 0.02, "stddev": 0.005, "rounds": 5},
+            "extra_info": {},
+        },
+    ],
+    "datetime": "2025-01-01T00:00:00+00:00",
+    "version": "5.3.1",
+}
+
+
+def test_speedup_is_baseline_over_candidate():
+    assert speedup(30.0, 3.0) == pytest.approx(10.0)
+    assert speedup(1.0, 0.0) == math.inf
+    assert math.isnan(speedup(0.0, 0.0))
+    with pytest.raises(ValueError, match="finite and >= 0"):
+        speedup(-1.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "passed"),
+    [(10.0, AT_LEAST, True), (9.99, AT_LEAST, False), (1.0, AT_MOST, True), (1.01, AT_MOST, False),
+     (math.nan, AT_LEAST, False), (math.nan, AT_MOST, False)],
+)  # fmt: skip
+def test_check_compares_with_its_threshold(value, kind, passed):
+    threshold = 10.0 if kind == AT_LEAST else 1.0
+    assert Check("x", "t", value, threshold, kind).passed is passed
+
+
+def test_check_refuses_an_unknown_kind():
+    with pytest.raises(ValueError, match="at_least"):
+        Check("x", "t", 1.0, 1.0, kind="bigger")
+
+
+def test_speedup_check_uses_wall_time_and_reports_cpu_ratio():
+    slow, fast = Timing("slow", wall=40.0, cpu=20.0), Timing("fast", wall=2.0, cpu=4.0)
+    check = speedup_check("1a", "fast vs slow", slow, fast, 10.0)
+    assert check.value == pytest.approx(20.0)
+    assert check.passed
+    assert check.timings == (slow, fast)
+    assert "CPU-time ratio 5.0x" in check.details[0]
+    assert not speedup_check("1a", "t", slow, fast, 25.0).passed
+
+
+def test_exit_code_ignores_checks_that_are_not_enforced():
+    ok = Check("a", "t", 2.0, 1.0)
+    miss = Check("b", "t", 0.5, 1.0)
+    smoke = Check("c", "t", 0.5, 1.0, enforced=False)
+    assert exit_code([ok]) == 0
+    assert exit_code([ok, smoke]) == 0
+    assert exit_code([ok, miss, smoke]) == 1
+    assert (ok.status, miss.status, smoke.status) == ("PASS", "MISS", "miss")
+
+
+def test_report_shows_both_timings_target_and_extrapolation_note():
+    base = Timing("official", 1200.0, 1190.0, note="EXTRAPOLATED: 6 of 121 time points")
+    fast = Timing("batched", 3.0, 2.9, runs=3)
+    check = speedup_check("1b", "batched vs official", base, fast, 100.0)
+    text = format_check(check)
+    assert "[1b] PASS" in text
+    assert "400.0x (target >= 100.0x)" in text
+    assert "wall  1200.000 s" in text and "cpu  1190.000 s" in text
+    assert "best of 3" in text and "EXTRAPOLATED" in text
+    report = format_report([check, Check("2b", "memory", 3000.0, 2048.0, AT_MOST, "MB")], ["head"], ["foot"])
+    assert report.startswith("head\n")
+    assert "[2b] MISS" in report and "3000 MB (target <= 2048 MB)" in report
+    assert report.rstrip().endswith("missed 2b.")
+
+
+def test_measure_returns_the_fastest_run_and_the_result():
+    calls = []
+    timing, result = measure("noop", lambda: calls.append(1) or len(calls), repeat=3)
+    assert result == 3 and timing.runs == 3
+    assert 0 <= timing.wall < 1 and timing.cpu >= 0
+    with pytest.raises(ValueError, match="repeat"):
+        measure("noop", lambda: None, repeat=0)
+
+
+def test_official_time_points_are_evenly_spaced_and_include_both_ends():
+    idx = official_time_points(121, 6)
+    assert idx.tolist() == [0, 24, 48, 72, 96, 120]
+    assert official_time_points(3, 6).tolist() == [0, 1, 2]
+    assert isinstance(idx, np.ndarray)
+
+
+def test_render_benchmark_json_lists_stats_and_machine():
+    text = render_benchmark_json(BENCH_JSON, source="runtime.json")
+    assert "| Test CPU @ 2.0GHz |" in text
+    assert "| cores | 2 |" in text
+    assert "0123456789ab (dirty)" in text
+    assert (
+        "| test_slow | 3.000 | 1.000 | 2.000 | 4.000 | 2 | peak_accuracy=0.4123, shape=[480, 306, 121] |"
+        in text
+    )
+    assert "| load: test_fast | 0.020 | 0.005 | 0.010 | 0.030 | 5 |  |" in text
+
+
+def test_render_refuses_json_that_is_not_pytest_benchmark():
+    with pytest.raises(ValueError, match="'benchmarks' list"):
+        render_benchmark_json({"foo": 1})
+
+
+def test_render_cli_writes_markdown(tmp_path, capsys):
+    source = tmp_path / "runtime.json"
+    source.write_text(json.dumps(BENCH_JSON))
+    out = tmp_path / "reports" / "runtime-bench.md"
+    assert main(["profile", "--render", str(source), "--render-out", str(out)]) == 0
+    assert out.read_text() == render_benchmark_json(BENCH_JSON, source=str(source))
+    assert str(out) in capsys.readouterr().out
+    assert write_runtime_bench(source, tmp_path / "again.md").read_text() == out.read_text()

@@ -1,0 +1,58 @@
+"""Issue 3's science checks on simulated data: no transfer, no decoding; full transfer, decoding."""
+
+import pytest
+from scipy import stats
+
+from benchmark.config import RunConfig
+from benchmark.experiment import run_benchmark
+from benchmark.sweep import run_sweep
+
+SIM = {"n_train": 3, "n_test": 0, "n_localizer_per_class": 24, "seed": 11}
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    home = tmp_path_factory.mktemp("home")
+    out = tmp_path_factory.mktemp("sweep")
+    results = run_sweep([0.0, 1.0], out, simulation=SIM, run={"n_jobs": 2, "localizer_folds": 0}, home=home)
+    return results, out, home
+
+
+def test_report_files(sweep):
+    _, out, _ = sweep
+    for name in ("simulation.md", "simulation.csv", "simulation.png"):
+        assert (out / name).is_file()
+    assert "alpha=0" in (out / "simulation.md").read_text() and "alpha=1" in (out / "simulation.md").read_text()
+
+
+def test_no_transfer_means_chance_for_every_ranked_decoder(sweep):
+    results, _, _ = sweep
+    at_zero = results[(results["alpha"] == 0.0) & results["eligible"]]
+    assert (at_zero["status"] == "ok").all(), at_zero[at_zero["status"] != "ok"]
+    for name, group in at_zero.groupby("pipeline"):
+        # ~120 pooled trials; a decoder above chance at p < 0.001 here leaks labels or the protocol is broken
+        n = int(group["n_imagine"].sum())
+        hits = int(round((group["score"] * group["n_imagine"]).sum()))
+        p = stats.binomtest(hits, n, 0.1, alternative="greater").pvalue
+        assert p > 0.001, f"{name} decodes imagery at alpha=0: accuracy {group['score'].mean():.2f}"
+
+
+def test_full_transfer_is_decodable(sweep):
+    results, _, _ = sweep
+    at_one = results[(results["alpha"] == 1.0) & results["eligible"]]
+    best = at_one.groupby("pipeline")["score"].mean().max()
+    assert best > 0.2, f"best ranked decoder reaches only {best:.2f} at alpha=1"
+    oracle = results[(results["pipeline"] == "oracle")]
+    assert (oracle.groupby("alpha")["score"].mean() > 0.2).all(), "the oracle must decode at every alpha"
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0])
+def test_localizer_decodable_at_every_alpha(sweep, alpha, tmp_path):
+    from datasets.default import default_dataset
+    from datasets.simulate import SimulationConfig
+
+    _, _, home = sweep
+    root = default_dataset(SimulationConfig(**{**SIM, "alpha": alpha}), home)
+    summary = run_benchmark(RunConfig(data=root, out=tmp_path, decoders=("lda-peak",), localizer_folds=3, progress=False))
+    accuracies = [r["localizer_accuracy"] for r in summary.rows]
+    assert min(accuracies) > 0.2, accuracies

@@ -1,0 +1,158 @@
+"""Focused tests of the window / spatial / spectral building blocks of the decoder zoo.
+
+``decoders/_windows.py`` (sliding windows, PCA, filters, OAS, aggregation)
+and the alignment and weighted LDA of ``decoders/aligned_cross_subject.py``.
+The decoders themselves are exercised by ``test_contract.py``.
+"""
+
+import numpy as np
+import pytest
+from sklearn.covariance import oas
+from sklearn.decomposition import PCA
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+from decoders._windows import (
+    ChannelBlock,
+    EpochsPCA,
+    FilterBank,
+    aggregate_evidence,
+    inverse_sqrtm,
+    oas_covariance,
+    training_windows,
+    window_means,
+    window_starts,
+)
+from decoders.aligned_cross_subject import WeightedShrinkageLDA, mean_covariance
+
+SFREQ = 100.0
+IMG_TIMES = np.arange(521) / SFREQ - 0.2
+
+
+def test_window_starts_count_and_times():
+    length, stride = 56, 10
+    starts = window_starts(IMG_TIMES, (0.0, 5.0), length, stride)
+    # first window starts at 0 s, last one ends at or before 5 s, 0.1 s apart
+    assert IMG_TIMES[starts[0]] == pytest.approx(0.0)
+    assert IMG_TIMES[starts[-1] + length - 1] <= 5.0 + 1e-9
+    assert IMG_TIMES[starts[-1]] + (stride + length - 1) / SFREQ > 5.0  # no room for one more
+    np.testing.assert_allclose(np.diff(IMG_TIMES[starts]), 0.1)
+    assert len(starts) == 45  # starts at 0.0, 0.1, ..., 4.4 s
+
+
+def test_window_starts_refuses_a_span_without_room():
+    with pytest.raises(ValueError, match="No window of 600 samples"):
+        window_starts(IMG_TIMES, (0.0, 5.0), 600, 1)
+
+
+def test_training_windows_need_equal_durations():
+    times = np.arange(121) / SFREQ - 0.2
+    starts, length = training_windows(times, ((0.05, 0.45), (0.2, 0.6)), SFREQ)
+    assert length == 41
+    np.testing.assert_allclose(times[starts], [0.05, 0.2])
+    with pytest.raises(ValueError, match="same duration"):
+        training_windows(times, ((0.05, 0.45), (0.2, 0.3)), SFREQ)
+
+
+def test_window_means_match_direct_average():
+    X = np.random.default_rng(0).normal(size=(3, 4, 50))
+    starts = np.array([0, 7, 40])
+    means = window_means(X, starts, 10)
+    expected = np.stack([X[:, :, s : s + 10].mean(axis=2) for s in starts], axis=2)
+    np.testing.assert_allclose(means, expected)
+
+
+def test_epochs_pca_matches_sklearn_on_standardised_samples():
+    rng = np.random.default_rng(1)
+    X = np.matmul(rng.normal(size=(10, 4)), rng.normal(size=(30, 4, 25)))
+    X += 0.01 * rng.normal(size=(30, 10, 25))
+    X *= np.logspace(-12, -10, 10)[:, None]  # mag/grad-like scales
+    pca = EpochsPCA(n_components=3).fit(X)
+    Z = pca.transform(X)
+    flat = X.transpose(0, 2, 1).reshape(-1, 10)
+    flat = (flat - flat.mean(0)) / flat.std(0)
+    ref = PCA(3).fit(flat)
+    expected = ref.transform(flat).reshape(30, 25, 3).transpose(0, 2, 1)
+    np.testing.assert_allclose(np.abs(Z), np.abs(expected), atol=1e-8)
+    assert Z.shape == (30, 3, 25)
+
+
+def test_oas_covariance_matches_sklearn():
+    X = np.random.default_rng(2).normal(size=(5, 6, 20))
+    expected = np.stack([oas(x.T)[0] for x in X])
+    np.testing.assert_allclose(oas_covariance(X), expected, atol=1e-12)
+
+
+def test_filter_bank_stacks_bands_and_envelopes_are_positive():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(4, 3, 200))
+    bank = FilterBank(SFREQ, bands=((8.0, 12.0), (13.0, 30.0)), output="envelope").fit(X)
+    out = bank.transform(X)
+    assert out.shape == (4, 6, 200)
+    assert (out >= 0).all()
+    second = ChannelBlock(1, 2).fit(out).transform(out)
+    np.testing.assert_array_equal(second, out[:, 3:])
+
+
+def test_band_pass_keeps_its_band():
+    t = np.arange(400) / SFREQ
+    X = (np.sin(2 * np.pi * 10 * t) + np.sin(2 * np.pi * 40 * t))[None, None]
+    alpha = FilterBank(SFREQ, bands=((8.0, 12.0),)).fit(X).transform(X)[0, 0, 100:-100]
+    np.testing.assert_allclose(alpha, np.sin(2 * np.pi * 10 * t)[100:-100], atol=0.05)
+
+
+def test_aggregate_evidence_removes_class_offsets():
+    rng = np.random.default_rng(4)
+    decision = rng.normal(size=(20, 30, 10)) + np.arange(10) * 5.0  # huge class offsets
+    evidence = aggregate_evidence(decision, "mean")
+    # no class dominates after per-class z-scoring over the batch
+    np.testing.assert_allclose(evidence.mean(axis=0), 0.0, atol=1e-9)
+    assert aggregate_evidence(decision, "max").shape == (20, 10)
+    with pytest.raises(ValueError, match="aggregate must be one of"):
+        aggregate_evidence(decision, "median")
+
+
+def test_alignment_makes_each_subjects_mean_covariance_identity():
+    rng = np.random.default_rng(5)
+    for _ in range(3):  # different mixings: different subjects
+        mixing = rng.normal(size=(8, 8))
+        X = np.matmul(mixing, rng.normal(size=(40, 8, 60)))
+        W = inverse_sqrtm(mean_covariance(X), reg=0.0)
+        aligned = np.matmul(W, X)
+        np.testing.assert_allclose(mean_covariance(aligned), np.eye(8), atol=1e-8)
+        np.testing.assert_allclose(W, W.T)  # symmetric: channels keep their identity
+
+
+def test_alignment_of_rank_deficient_data_is_finite():
+    rng = np.random.default_rng(6)
+    X = np.matmul(rng.normal(size=(12, 4)), rng.normal(size=(20, 4, 30)))  # rank 4 of 12
+    W = inverse_sqrtm(mean_covariance(X), reg=0.01)
+    assert np.isfinite(W).all()
+    with pytest.raises(ValueError, match="reg must be in"):
+        inverse_sqrtm(np.eye(3), reg=2.0)
+
+
+def test_mean_covariance_is_average_of_time_centred_covariances():
+    X = np.random.default_rng(7).normal(size=(5, 3, 40)) + 3.0
+    expected = np.mean([np.cov(x, bias=True) for x in X], axis=0)
+    np.testing.assert_allclose(mean_covariance(X), expected)
+
+
+def test_weighted_lda_with_unit_weights_matches_sklearn_lda_predictions():
+    rng = np.random.default_rng(8)
+    y = np.repeat(np.arange(4), 30)
+    X = rng.normal(size=(120, 6)) + rng.normal(size=(4, 6))[y] * 1.5
+    ours = WeightedShrinkageLDA(shrinkage=0.1).fit(X, y)
+    theirs = LinearDiscriminantAnalysis(solver="lsqr", shrinkage=0.1).fit(X, y)
+    assert np.mean(ours.predict(X) == theirs.predict(X)) > 0.95
+    np.testing.assert_allclose(ours.predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_weighted_lda_ignores_zero_weight_samples():
+    rng = np.random.default_rng(9)
+    y = np.repeat(np.arange(3), 20)
+    X = rng.normal(size=(60, 4)) + np.eye(3, 4)[y] * 3
+    junk = rng.normal(size=(30, 4)) * 50
+    weights = np.r_[np.ones(60), np.zeros(30)]
+    pooled = WeightedShrinkageLDA(shrinkage=0.2).fit(np.r_[X, junk], np.r_[y, y[:30]], weights)
+    alone = WeightedShrinkageLDA(shrinkage=0.2).fit(X, y)
+    np.testing.assert_allclose(pooled.coef_, alone.coef_, atol=1e-10)
