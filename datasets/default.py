@@ -21,6 +21,8 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 _COMPLETE = ".complete"
+#: Bumped when the cache folder's own layout changes (v2: truth in ``data-truth``).
+_LAYOUT_VERSION = "2"
 
 
 def cache_home() -> Path:
@@ -49,7 +51,9 @@ def default_dataset(config=None, home: Path | None = None) -> Path:
 
     config = config or simulate.SimulationConfig()
     version = getattr(simulate, "SIMULATOR_VERSION", "1")
-    key = json.dumps({"version": version, **asdict(config)}, sort_keys=True, default=str)
+    key = json.dumps(
+        {"version": version, "layout": _LAYOUT_VERSION, **asdict(config)}, sort_keys=True, default=str
+    )
     folder = (home or cache_home()) / f"simulated-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
     if (folder / _COMPLETE).is_file():
         return folder / "data"

@@ -42,7 +42,7 @@ def make(
     *,
     n_components: int = 60,
     bands: tuple[tuple[float, float], ...] = BANDS,
-    windows: tuple[tuple[float, float], ...] = ((0.05, 0.45), (0.2, 0.6), (0.35, 0.75)),
+    windows: tuple[tuple[float, float], ...] = ((0.05, 0.45),),
     stride: float = 0.1,
 ):
     """Return a fresh band-power + LDA decoder.
