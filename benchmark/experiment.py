@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from benchmark import provenance
 from benchmark.config import RunConfig
@@ -78,7 +78,7 @@ def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE) -> RunSumma
         )
     tasks = plan_tasks(specs, subjects)
     logger.info("%d decoders x %d subjects = %d tasks", len(specs), len(subjects), len(tasks))
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     t0 = time.perf_counter()
     fingerprint = dataset.fingerprint()
     rows = run_tasks(dataset, tasks, config, config.out, fingerprint=fingerprint)

@@ -22,7 +22,7 @@ def package_versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str]:
 
 
 def git_revision(path: Path | None = None) -> str:
-    """The git commit of the harness's source tree, ``+dirty`` if modified; ``unknown`` outside git."""
+    """Return the git commit of the harness's source tree, ``+dirty`` if modified; ``unknown`` outside git."""
     cwd = path or Path(__file__).resolve().parent
     try:
         rev = subprocess.run(

@@ -121,8 +121,7 @@ def validate_spec(spec: object, origin: str) -> DecoderSpec:
         inspect.signature(spec.factory).bind(None)
     except TypeError:
         raise DecoderRegistrationError(
-            f"{origin}: factory of {spec.name!r} must take exactly one argument, "
-            "the DecoderContext."
+            f"{origin}: factory of {spec.name!r} must take exactly one argument, the DecoderContext."
         ) from None
     return dataclasses.replace(spec, uses=frozenset(spec.uses), module=origin)
 
@@ -175,9 +174,7 @@ def _load_one(module_name: str, origin: str) -> DecoderSpec:
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # a contributor's file may raise anything on import
-        raise DecoderRegistrationError(
-            f"{origin}: cannot import ({type(exc).__name__}: {exc})."
-        ) from exc
+        raise DecoderRegistrationError(f"{origin}: cannot import ({type(exc).__name__}: {exc}).") from exc
     if not hasattr(module, "DECODER"):
         raise DecoderRegistrationError(
             f"{origin}: no DECODER declaration. Add `DECODER = DecoderSpec(name=..., family=..., "

@@ -27,7 +27,12 @@ from benchmark.contract import DecoderSpec
 logger = logging.getLogger(__name__)
 
 #: Harness modules whose code decides a task's numbers.
-_SCORING_MODULES = ("benchmark/runner.py", "benchmark/scoring.py", "benchmark/contract.py", "datasets/adapter.py")
+_SCORING_MODULES = (
+    "benchmark/runner.py",
+    "benchmark/scoring.py",
+    "benchmark/contract.py",
+    "datasets/adapter.py",
+)
 _VERSIONED = ("mne", "scikit-learn", "pyriemann", "numpy", "scipy")
 _ROOT = Path(__file__).resolve().parent.parent
 
@@ -128,7 +133,7 @@ class ResultStore:
         return self.folder / f"{key}.json"
 
     def load(self, key: str) -> dict | None:
-        """The stored row for ``key``, or None if absent or unreadable."""
+        """Return the stored row for ``key``, or None if absent or unreadable."""
         path = self.path(key)
         if not path.is_file():
             return None

@@ -120,7 +120,7 @@ def sweep_figure(table: pd.DataFrame):
     ax = fig.add_subplot()
     names = sorted(table["decoder"].unique())
     colors = [colormaps["tab20"](i % 20) for i in range(len(names))]
-    for name, color in zip(names, colors):
+    for name, color in zip(names, colors, strict=True):
         part = table[table["decoder"] == name].sort_values("alpha")
         oracle = not part["eligible"].iloc[0]
         err = np.vstack([part["mean"] - part["ci_low"], part["ci_high"] - part["mean"]])
@@ -145,7 +145,8 @@ def write_sweep_report(results: pd.DataFrame, out: Path) -> None:
     sweep_figure(table).savefig(out / "simulation.png", dpi=90)
     wide = table.assign(
         cell=lambda t: [
-            f"{100 * m:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]" for m, lo, hi in zip(t["mean"], t["ci_low"], t["ci_high"])
+            f"{100 * m:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+            for m, lo, hi in zip(t["mean"], t["ci_low"], t["ci_high"], strict=True)
         ]
     ).pivot(index="decoder", columns="alpha", values="cell")
     wide.columns = [f"alpha={a:g}" for a in wide.columns]

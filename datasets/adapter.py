@@ -224,7 +224,7 @@ class ChallengeDataset:
         )
 
     def reference_header(self) -> tuple[float, np.ndarray, np.ndarray, tuple[str, ...]]:
-        """Sampling rate, localizer and imagine times and MEG channels every subject must match.
+        """Return the sampling rate, time axes and MEG channels every subject must match.
 
         Read once from the first subject's files (headers only) and cached on
         this object.
@@ -268,9 +268,7 @@ class ChallengeDataset:
 
     def _load_files(self, subject: str, ref: SubjectRef, loc_file: Path, img_file: Path) -> SubjectData:
         localizer, loc_names = self._read_block(loc_file, "localizer")
-        labels = self._read_labels(
-            layout.localizer_labels_file(ref.path, subject), loc_names, "localizer"
-        )
+        labels = self._read_labels(layout.localizer_labels_file(ref.path, subject), loc_names, "localizer")
         counts = pd.Series(labels).value_counts()
         empty = [c for c in layout.CLASS_NAMES if counts.get(c, 0) == 0]
         if empty:
@@ -316,12 +314,12 @@ class ChallengeDataset:
         return self._read_labels(layout.imagine_labels_file(ref.path, subject), names, "imagine")
 
     def imagine_class_counts(self, subject: str) -> np.ndarray:
-        """Number of imagine epochs per class (``CLASS_NAMES`` order), for scoring."""
+        """Count the imagine epochs per class (``CLASS_NAMES`` order), for scoring."""
         labels = self.imagine_labels(subject)
         return np.array([(labels == c).sum() for c in layout.CLASS_NAMES], dtype=int)
 
     def fingerprint(self) -> str:
-        """A short content fingerprint of the dataset's files.
+        """Return a short content fingerprint of the dataset's files.
 
         Hashes each file's relative path, size and first 64 KiB, which changes
         whenever a file is replaced, without reading gigabytes.
@@ -430,7 +428,9 @@ def _to_cache(data: SubjectData) -> tuple[dict[str, np.ndarray], dict]:
     arrays, meta = {}, {"localizer_labels": data.localizer_labels.tolist()}
     for kind in ("localizer", "imagine"):
         block: Block = getattr(data, kind)
-        arrays.update({f"{kind}_X": block.X, f"{kind}_times": block.times, f"{kind}_trial_idx": block.trial_idx})
+        arrays.update(
+            {f"{kind}_X": block.X, f"{kind}_times": block.times, f"{kind}_trial_idx": block.trial_idx}
+        )
         meta[kind] = {**{k: getattr(block, k) for k in _BLOCK_META}, "source": str(block.source)}
     return arrays, meta
 

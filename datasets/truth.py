@@ -16,7 +16,7 @@ PATTERNS_DIR = "patterns"
 
 
 def find_truth_dir(root: Path) -> Path | None:
-    """The ground-truth folder of a simulated dataset at ``root``, or None."""
+    """Return the ground-truth folder of a simulated dataset at ``root``, or None."""
     root = Path(root).resolve()
     candidate = root.parent / f"{root.name}-truth"
     return candidate if (candidate / METADATA_FILE).is_file() else None

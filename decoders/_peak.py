@@ -187,7 +187,7 @@ class PeakWindowDecoder(ClassifierMixin, BaseEstimator):
         return np.matmul(self.projection_, X) - self.offset_[:, None]
 
     def _window_features(self, Z: np.ndarray) -> np.ndarray:
-        """Moving average over time with the peak window's width."""
+        """Average over time in a moving window as wide as the peak window."""
         return uniform_filter1d(Z, size=self._width(), axis=2, mode="nearest")
 
     # --------------------------------------------------------------- predict

@@ -69,9 +69,7 @@ AGGREGATES: tuple[str, ...] = ("mean", "max")
 # ----------------------------------------------------------------------------
 # functions
 # ----------------------------------------------------------------------------
-def window_starts(
-    times: np.ndarray, span: tuple[float, float], length: int, stride: int
-) -> np.ndarray:
+def window_starts(times: np.ndarray, span: tuple[float, float], length: int, stride: int) -> np.ndarray:
     """Start samples of sliding windows lying entirely inside ``span``.
 
     Parameters
@@ -104,8 +102,7 @@ def window_starts(
     last = int(np.searchsorted(times, span[1] + tol, side="right"))  # one past the last sample allowed
     if last - first < length:
         raise ValueError(
-            f"No window of {length} samples fits in {span} s "
-            f"(data span {times[0]:.3f}..{times[-1]:.3f} s)."
+            f"No window of {length} samples fits in {span} s (data span {times[0]:.3f}..{times[-1]:.3f} s)."
         )
     return np.arange(first, last - length + 1, stride)
 

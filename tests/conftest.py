@@ -113,7 +113,9 @@ def write_foreign_dataset(
     for split, count, first in (("train", n_train, 2), ("test", n_test, 40)):
         split_dir = root / split / split if nested else root / split
         for k in range(count):
-            frame = write_subject(split_dir, f"sub-{first + k:02d}", rng=rng, train=split == "train", **kwargs)
+            frame = write_subject(
+                split_dir, f"sub-{first + k:02d}", rng=rng, train=split == "train", **kwargs
+            )
             if frame is not None:
                 frames.append(frame)
     if frames:

@@ -120,7 +120,10 @@ def test_nan_samples_named(fresh_foreign_root):
 
 def test_other_sampling_rate_named(fresh_foreign_root):
     subject_dir = _subject_dir(fresh_foreign_root, "sub-40")
-    for fname in (layout.localizer_epochs_file(subject_dir, "sub-40"), layout.imagine_epochs_file(subject_dir, "sub-40")):
+    for fname in (
+        layout.localizer_epochs_file(subject_dir, "sub-40"),
+        layout.imagine_epochs_file(subject_dir, "sub-40"),
+    ):
         _rewrite(fname, lambda e: e.resample(50.0, verbose="error"))
     with pytest.raises(DatasetError, match="sampling rate 50.0 Hz, but sub-02 has 100.0 Hz"):
         ChallengeDataset(fresh_foreign_root).load("sub-40")
@@ -163,7 +166,10 @@ def test_array_cache_serves_same_data_and_invalidates(fresh_foreign_root, tmp_pa
     np.testing.assert_array_equal(warm.localizer.X, cold.localizer.X)
     np.testing.assert_array_equal(warm.imagine.X, cold.imagine.X)
     np.testing.assert_array_equal(warm.localizer_labels, cold.localizer_labels)
-    assert (warm.localizer.ch_names, warm.localizer.baseline) == (cold.localizer.ch_names, cold.localizer.baseline)
+    assert (warm.localizer.ch_names, warm.localizer.baseline) == (
+        cold.localizer.ch_names,
+        cold.localizer.baseline,
+    )
     # changing a file changes the key: the new content is read, not the stale entry
     fname = layout.localizer_epochs_file(_subject_dir(fresh_foreign_root, "sub-02"), "sub-02")
 

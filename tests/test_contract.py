@@ -105,7 +105,7 @@ def test_inputs_not_modified(spec, subject):
     est = spec.factory(context()).fit(X, y, **fit_params(spec, X_img))
     est.predict_proba(X)
     est.predict_proba_imagine(X_img)
-    for before, after, what in zip(originals, (X, y, X_img), ("X", "y", "X_imagine")):
+    for before, after, what in zip(originals, (X, y, X_img), ("X", "y", "X_imagine"), strict=True):
         np.testing.assert_array_equal(before, after, err_msg=f"{spec.module} modified {what} in place")
 
 

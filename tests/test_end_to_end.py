@@ -15,7 +15,9 @@ from benchmark.registry import discover
 @pytest.fixture(scope="module")
 def run_all(foreign_root, tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
-    code = main(["run", "--all", "--data", str(foreign_root), "--out", str(out), "--no-progress", "--n-jobs", "2"])
+    code = main(
+        ["run", "--all", "--data", str(foreign_root), "--out", str(out), "--no-progress", "--n-jobs", "2"]
+    )
     return code, out
 
 
@@ -29,7 +31,17 @@ def test_run_all_writes_every_report(run_all):
     results = pd.read_csv(out / "results.csv")
     assert len(results) == 3 * len(names)
     assert (results["status"] == "ok").all(), results[["pipeline", "subject", "error"]]
-    moabb_columns = ["score", "time", "samples", "subject", "session", "channels", "n_sessions", "dataset", "pipeline"]
+    moabb_columns = [
+        "score",
+        "time",
+        "samples",
+        "subject",
+        "session",
+        "channels",
+        "n_sessions",
+        "dataset",
+        "pipeline",
+    ]
     assert set(moabb_columns) <= set(results.columns)
     board = pd.read_csv(out / "leaderboard.csv")
     assert sorted(board["decoder"]) == sorted(names)
@@ -55,7 +67,11 @@ def test_submission_rows_match_test_epochs(run_all):
     sub = pd.read_csv(out / "submissions" / "lda-peak.csv")
     assert list(sub.columns) == ["ID", "label"]
     assert sub["ID"].tolist() == [f"sub-40_{i}" for i in range(1, 31)]
-    assert sub["label"].isin(["apple", "bicycle", "brush", "cake", "clown", "cup", "desk", "foot", "mountain", "zebra"]).all()
+    assert (
+        sub["label"]
+        .isin(["apple", "bicycle", "brush", "cake", "clown", "cup", "desk", "foot", "mountain", "zebra"])
+        .all()
+    )
 
 
 def test_run_json_records_provenance(run_all, foreign_root):
@@ -85,7 +101,8 @@ def test_failing_decoder_recorded_and_others_kept(foreign_root, tmp_path, monkey
     pkg = tmp_path / "flaky_decoders"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
-    (pkg / "boom.py").write_text(textwrap.dedent("""
+    (pkg / "boom.py").write_text(
+        textwrap.dedent("""
         from benchmark.contract import DecoderSpec
 
         class Boom:
@@ -93,10 +110,13 @@ def test_failing_decoder_recorded_and_others_kept(foreign_root, tmp_path, monkey
                 raise RuntimeError("exploded on purpose")
 
         DECODER = DecoderSpec(name="boom", family="baseline", description="Raises.", factory=lambda c: Boom())
-    """))
+    """)
+    )
     (pkg / "ok.py").write_text("from decoders.chance import DECODER\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    config = RunConfig(data=foreign_root, out=tmp_path / "out", subjects=("sub-02",), progress=False, localizer_folds=0)
+    config = RunConfig(
+        data=foreign_root, out=tmp_path / "out", subjects=("sub-02",), progress=False, localizer_folds=0
+    )
     summary = run_benchmark(config, package="flaky_decoders")
     assert [(r["pipeline"], r["status"]) for r in summary.rows] == [("boom", "error"), ("chance", "ok")]
     assert "exploded on purpose" in summary.failures[0]["error"]

@@ -68,7 +68,7 @@ def test_discovery_sorted_and_skips_private(make_package):
         ("DECODER = 3\n", "must be a benchmark.contract.DecoderSpec"),
         (
             GOOD.format(name="peeker", family="linear").replace(
-                'factory=make)', 'factory=make, uses=frozenset({"imagine_labels"}))'
+                "factory=make)", 'factory=make, uses=frozenset({"imagine_labels"}))'
             ),
             "does not offer",
         ),
@@ -77,7 +77,15 @@ def test_discovery_sorted_and_skips_private(make_package):
             "exactly one argument",
         ),
     ],
-    ids=["no-declaration", "bad-name", "unknown-family", "syntax-error", "not-a-spec", "asks-labels", "signature"],
+    ids=[
+        "no-declaration",
+        "bad-name",
+        "unknown-family",
+        "syntax-error",
+        "not-a-spec",
+        "asks-labels",
+        "signature",
+    ],
 )
 def test_broken_file_is_named(make_package, source, message):
     pkg = make_package({"good.py": GOOD.format(name="good", family="linear"), "bad.py": source})

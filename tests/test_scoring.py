@@ -58,8 +58,8 @@ def test_localizer_splits_frozen_and_stratified():
     a = scoring.localizer_splits(y, subject="sub-02", seed=0)
     b = scoring.localizer_splits(y, subject="sub-02", seed=0)
     c = scoring.localizer_splits(y, subject="sub-05", seed=0)
-    assert all(np.array_equal(t1, t2) for (_, t1), (_, t2) in zip(a, b))
-    assert not all(np.array_equal(t1, t2) for (_, t1), (_, t2) in zip(a, c))
+    assert all(np.array_equal(t1, t2) for (_, t1), (_, t2) in zip(a, b, strict=True))
+    assert not all(np.array_equal(t1, t2) for (_, t1), (_, t2) in zip(a, c, strict=True))
     for train, test in a:
         assert set(np.bincount(y[test], minlength=10)) <= {1, 2}
         assert len(np.intersect1d(train, test)) == 0

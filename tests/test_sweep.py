@@ -22,7 +22,9 @@ def test_report_files(sweep):
     _, out, _ = sweep
     for name in ("simulation.md", "simulation.csv", "simulation.png"):
         assert (out / name).is_file()
-    assert "alpha=0" in (out / "simulation.md").read_text() and "alpha=1" in (out / "simulation.md").read_text()
+    assert (
+        "alpha=0" in (out / "simulation.md").read_text() and "alpha=1" in (out / "simulation.md").read_text()
+    )
 
 
 def test_no_transfer_means_chance_for_every_ranked_decoder(sweep):
@@ -53,6 +55,8 @@ def test_localizer_decodable_at_every_alpha(sweep, alpha, tmp_path):
 
     _, _, home = sweep
     root = default_dataset(SimulationConfig(**{**SIM, "alpha": alpha}), home)
-    summary = run_benchmark(RunConfig(data=root, out=tmp_path, decoders=("lda-peak",), localizer_folds=3, progress=False))
+    summary = run_benchmark(
+        RunConfig(data=root, out=tmp_path, decoders=("lda-peak",), localizer_folds=3, progress=False)
+    )
     accuracies = [r["localizer_accuracy"] for r in summary.rows]
     assert min(accuracies) > 0.2, accuracies
