@@ -31,7 +31,7 @@ def _build_parser() -> argparse.ArgumentParser:
     which.add_argument("--decoder", nargs="+", metavar="NAME", help="decoder name(s)")
     run.add_argument("--data", type=Path, help="dataset root (default: the simulated default)")
     run.add_argument("--subjects", nargs="+", metavar="SUB", help="subject names, e.g. sub-02")
-    run.add_argument("--n-jobs", type=int, default=1, help="parallel tasks (default 1; -1 all cores)")
+    run.add_argument("--n-jobs", type=int, default=-1, help="parallel tasks (default -1: one per core)")
     run.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default reports/)")
     run.add_argument("--seed", type=int, default=0, help="random_state of decoders and folds")
     run.add_argument("--localizer-folds", type=int, default=5, help="localizer CV folds (0 skips)")
@@ -42,6 +42,14 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--no-data-cache", action="store_true", help="read the FIF files every time (no array cache)"
     )
+    run.add_argument(
+        "--backend", choices=("local", "dask"), default="local",
+        help="local: one forked process per task (default); dask: a dask.distributed cluster",
+    )  # fmt: skip
+    run.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="dask scheduler, e.g. tcp://host:8786 (default: a local cluster of --n-jobs workers)",
+    )  # fmt: skip
 
     sub.add_parser("list", help="list the registered decoders")
 
@@ -61,7 +69,7 @@ def _build_parser() -> argparse.ArgumentParser:
     swp.add_argument("--n-train", type=int, default=4, help="simulated train subjects per alpha")
     swp.add_argument("--snr", type=float, help="signal-to-noise scale of the simulation")
     swp.add_argument("--seed", type=int, default=0, help="simulation and decoder seed")
-    swp.add_argument("--n-jobs", type=int, default=1, help="parallel tasks")
+    swp.add_argument("--n-jobs", type=int, default=-1, help="parallel tasks (default: one per core)")
     swp.add_argument("--localizer-folds", type=int, default=0, help="localizer CV folds (0 skips)")
     swp.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default reports/)")
 
@@ -93,7 +101,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     prof.add_argument("--quick", action="store_true", help="small arrays (smoke test); speed not enforced")
     prof.add_argument(
-        "--targets", nargs="+", choices=("1", "2", "4"), default=["1", "2", "4"],
+        "--targets", nargs="*", choices=("1", "2", "4"), default=["1", "2", "4"],
         help="1 time-resolved decoding, 2 loading and memory, 4 --n-jobs 2 vs 1 (default: all three)",
     )  # fmt: skip
     prof.add_argument("--data", type=Path, help="dataset of targets 1, 2, 4 (default: simulated, 2+1)")
@@ -108,6 +116,7 @@ def _build_parser() -> argparse.ArgumentParser:
     prof.add_argument("--run-limit", type=float, default=600.0, help="target 3 in seconds (default 600)")
     prof.add_argument("--timeout", type=float, default=1800.0, help="--timeout of the profiled runs' tasks")
     prof.add_argument("--save", type=Path, metavar="FILE", help="also write the printed report to FILE")
+    prof.add_argument("--keep", type=Path, metavar="DIR", help="keep the profiled runs' reports in DIR")
     prof.add_argument(
         "--render", type=Path, metavar="JSON",
         help="only render pytest-benchmark JSON (tox -e bench: reports/runtime.json) to Markdown",
@@ -131,9 +140,7 @@ def _cmd_list() -> int:
     from benchmark.registry import discover
 
     registry = discover(strict=False)
-    rows = [
-        (s.name, s.family, "yes" if s.eligible else "no", s.description) for s in registry.specs.values()
-    ]
+    rows = [(s.name, s.family, "yes" if s.eligible else "no", s.description) for s in registry.specs.values()]
     print(tabulate(rows, headers=["name", "family", "ranked", "description"], tablefmt="github"))
     for origin, message in registry.broken.items():
         print(f"BROKEN {origin}: {message}", file=sys.stderr)
@@ -185,7 +192,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         max_memory_mb=args.max_memory,
         force=args.force,
         data_cache=None if args.no_data_cache else cache_home() / "arrays",
+        backend=args.backend,
+        scheduler=args.scheduler,
     )
+    if config.backend == "dask" and args.verbose < 2:  # distributed logs every worker's start and stop
+        import dask.config
+
+        dask.config.set({"distributed.logging.distributed": "warning"})
     summary = run_benchmark(config)
     print((config.out / "leaderboard.md").read_text())
     if summary.failures:
@@ -318,6 +331,7 @@ def _cmd_profile(args: argparse.Namespace) -> int:
         full_run_n_jobs=args.n_jobs,
         run_limit=args.run_limit,
         timeout=args.timeout,
+        keep=args.keep,
     )
     checks, text = run_profile(options)
     print(text, end="")

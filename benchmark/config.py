@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+#: Where tasks can run (see :mod:`benchmark.executor`).
+BACKENDS = ("local", "dask")
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -37,6 +40,12 @@ class RunConfig:
     data_cache : Path or None
         Folder of the memory-mapped array cache of validated subject data
         (None: read the FIF files every time).
+    backend : {"local", "dask"}
+        Where tasks run: ``"local"`` forks one process per task on this
+        machine; ``"dask"`` submits them to a dask.distributed cluster.
+    scheduler : str or None
+        Address of a running dask scheduler (``tcp://host:8786``); None with
+        ``backend="dask"`` starts a ``LocalCluster`` for the run.
     """
 
     data: Path
@@ -51,6 +60,8 @@ class RunConfig:
     max_memory_mb: float | None = None
     force: bool = False
     data_cache: Path | None = None
+    backend: str = "local"
+    scheduler: str | None = None
 
     def __post_init__(self) -> None:
         if self.n_jobs == 0 or self.n_jobs < -1:
@@ -59,6 +70,14 @@ class RunConfig:
             raise ValueError(f"timeout must be positive seconds, got {self.timeout}.")
         if self.localizer_folds == 1 or self.localizer_folds < 0:
             raise ValueError(f"localizer_folds must be 0 (skip) or >= 2, got {self.localizer_folds}.")
+        if self.backend not in BACKENDS:
+            allowed = " and ".join(repr(b) for b in BACKENDS)
+            raise ValueError(f"backend: allowed values are {allowed}, but got {self.backend!r}.")
+        if self.scheduler is not None and self.backend != "dask":
+            raise ValueError(
+                f"a scheduler address ({self.scheduler!r}) is only used with backend='dask', "
+                f"got backend={self.backend!r}; add --backend dask or drop --scheduler."
+            )
 
     def to_dict(self) -> dict:
         """JSON-ready representation (paths as strings)."""

@@ -77,6 +77,7 @@ PARALLEL_SPEEDUP = 1.7
 N_FOLDS = 5
 # --quick: target 4's runs use these decoders (every decoder on every subject takes minutes)
 QUICK_DECODERS = ("chance", "lda-peak")
+BLAS_ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 # ----------------------------------------------------------------------------
@@ -615,15 +616,23 @@ def run_cli(
     decoders: Sequence[str] | None = None,
     subjects: Sequence[str] | None = None,
     timeout: float = 1800.0,
+    env: dict[str, str] | None = None,
+    label: str | None = None,
 ) -> RunMeasurement:
-    """Time ``python -m benchmark run`` exactly as a user calls it (``--force``, no progress bar)."""
+    """Time ``python -m benchmark run`` exactly as a user calls it (``--force``, no progress bar).
+
+    ``env`` adds environment variables to the child's (e.g. BLAS thread counts).
+    """
     cmd = [sys.executable, "-m", "benchmark", "run", "--data", str(data), "--out", str(out)]
     cmd += ["--decoder", *decoders] if decoders else ["--all"]
     if subjects:
         cmd += ["--subjects", *subjects]
     cmd += ["--n-jobs", str(n_jobs), "--no-progress", "--force", "--timeout", str(timeout)]
-    label = f"run --n-jobs {n_jobs}"
-    timing, proc = measure(label, lambda: subprocess.run(cmd, capture_output=True, text=True, check=False))
+    label = label or f"run --n-jobs {n_jobs}"
+    child_env = {**os.environ, **(env or {})}
+    timing, proc = measure(
+        label, lambda: subprocess.run(cmd, capture_output=True, text=True, check=False, env=child_env)
+    )
     rows = []
     tasks = out / "tasks.jsonl"
     if tasks.is_file():
@@ -665,6 +674,13 @@ def check_parallel_and_memory(
     parallel = run_cli(
         data, work / "n_jobs-2", n_jobs=2, decoders=decoders, subjects=subjects, timeout=timeout
     )
+    # The runner leaves BLAS at its default thread count when n_jobs == 1; on a
+    # loaded 2-core machine OpenBLAS's threads then spin for CPU. Same run with
+    # one BLAS thread, for the parallel efficiency proper (reported, not a target).
+    single = run_cli(
+        data, work / "n_jobs-1-blas-1", n_jobs=1, decoders=decoders, subjects=subjects, timeout=timeout,
+        env=BLAS_ONE_THREAD, label="run --n-jobs 1, BLAS 1 thread",
+    )  # fmt: skip
     what = f"{len(serial.rows)} tasks ({'all decoders' if not decoders else ', '.join(decoders)} x " + (
         f"{len({r['subject'] for r in serial.rows})} subjects)"
     )
@@ -677,10 +693,24 @@ def check_parallel_and_memory(
             PARALLEL_SPEEDUP,
             enforced=enforced,
             details=("each run: a fresh `python -m benchmark run --force` process, data cache warm",),
-        )
+        ),
+        speedup_check(
+            "4*",
+            "info: --n-jobs 2 vs --n-jobs 1 with BLAS limited to one thread as well (parallel efficiency "
+            "without BLAS oversubscription)",
+            single.timing,
+            parallel.timing,
+            PARALLEL_SPEEDUP,
+            enforced=False,
+            details=(
+                f"{', '.join(f'{k}=1' for k in BLAS_ONE_THREAD)} in the --n-jobs 1 run's environment; "
+                f"that run vs the default --n-jobs 1: {speedup(serial.timing.wall, single.timing.wall):.1f}x "
+                "faster",
+            ),
+        ),
     ]
     by_decoder: dict[str, float] = {}
-    for row in serial.rows + parallel.rows:
+    for row in serial.rows + parallel.rows + single.rows:
         if isinstance(row.get("peak_memory_mb"), int | float):
             by_decoder[row["pipeline"]] = max(by_decoder.get(row["pipeline"], 0.0), row["peak_memory_mb"])
     traced = max(by_decoder.values(), default=math.nan)
@@ -701,7 +731,7 @@ def check_parallel_and_memory(
         Check(
             "2c",
             f"peak RSS of every task process < {TASK_MEMORY_MB:g} MB (max over the runs' processes)",
-            max(serial.max_rss_mb, parallel.max_rss_mb),
+            max(serial.max_rss_mb, parallel.max_rss_mb, single.max_rss_mb),
             TASK_MEMORY_MB,
             AT_MOST,
             "MB",
@@ -711,7 +741,7 @@ def check_parallel_and_memory(
             ),
         )
     )
-    failures = _failures(serial) + _failures(parallel)
+    failures = _failures(serial) + _failures(parallel) + _failures(single)
     checks.append(
         Check(
             "run",
@@ -778,6 +808,9 @@ class ProfileOptions:
         Target 3's limit in seconds.
     timeout : float
         ``--timeout`` of every run's tasks.
+    keep : Path or None
+        Folder where the profiled runs' reports are kept (None: a temporary
+        folder, deleted at the end).
     """
 
     quick: bool = False
@@ -790,6 +823,7 @@ class ProfileOptions:
     full_run_n_jobs: int = 1
     run_limit: float = RUN_LIMIT_S
     timeout: float = 1800.0
+    keep: Path | None = None
 
 
 def profile_dataset(quick: bool) -> Path:
@@ -836,7 +870,8 @@ def run_profile(options: ProfileOptions) -> tuple[list[Check], str]:
         logger.info("target 1 on %s: %s", subject, X.shape)
         checks += check_time_resolved(X, y, n_official_times=n_times, repeat=3, enforced=enforced)
     with tempfile.TemporaryDirectory(prefix="imagine-profile-") as tmp:
-        work = Path(tmp)
+        work = Path(tmp) if options.keep is None else options.keep
+        work.mkdir(parents=True, exist_ok=True)
         if "2" in options.targets:
             subject = ChallengeDataset(data).subjects[0]
             checks += check_loading(data, subject, work / "array-cache", enforced=enforced)

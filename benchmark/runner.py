@@ -15,9 +15,10 @@ import json
 import logging
 import os
 import time
-import tracemalloc
 import traceback
-from collections.abc import Sequence
+import tracemalloc
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from benchmark import scoring
 from benchmark.config import RunConfig
 from benchmark.contract import DecoderContext, DecoderSpec
 from benchmark.errors import DatasetError, DecoderOutputError
-from benchmark.executor import Job, execute
+from benchmark.executor import Job, dask_client, execute, execute_dask
 from benchmark.store import ResultStore, task_key
 from datasets.adapter import ChallengeDataset, SubjectData
 from datasets.layout import CLASS_NAMES
@@ -91,9 +92,7 @@ def ordered_proba(estimator, proba: np.ndarray, n_epochs: int, name: str) -> np.
     proba = np.asarray(proba, dtype=float)
     classes = [str(c) for c in getattr(estimator, "classes_", CLASS_NAMES)]
     if sorted(classes) != sorted(CLASS_NAMES):
-        raise DecoderOutputError(
-            f"decoder {name!r}: classes_ must be the ten item names, got {classes}."
-        )
+        raise DecoderOutputError(f"decoder {name!r}: classes_ must be the ten item names, got {classes}.")
     if proba.shape != (n_epochs, len(CLASS_NAMES)):
         raise DecoderOutputError(
             f"decoder {name!r}: expected probabilities of shape ({n_epochs}, {len(CLASS_NAMES)}), "
@@ -160,12 +159,17 @@ def run_task(dataset: ChallengeDataset, task: Task, config: RunConfig) -> dict:
     tracemalloc.start()
     start = time.perf_counter()
     try:
-        limits = 1 if config.n_jobs != 1 else None
-        with threadpool_limits(limits=limits):
+        # one BLAS thread per task, always: OpenBLAS's own threads made even
+        # serial runs 2.5x slower on 2 cores (docs/performance.md)
+        with threadpool_limits(limits=1):
             row.update(_run_task_body(dataset, spec, subject, config))
     except Exception as exc:  # a contributor's decoder may raise anything
         row["status"] = (
-            "invalid" if isinstance(exc, DecoderOutputError) else "oom" if isinstance(exc, MemoryError) else "error"
+            "invalid"
+            if isinstance(exc, DecoderOutputError)
+            else "oom"
+            if isinstance(exc, MemoryError)
+            else "error"
         )
         row["error"] = f"{type(exc).__name__}: {exc}"
         logger.warning("decoder %r failed on %s: %s", spec.name, subject, row["error"])
@@ -178,9 +182,7 @@ def run_task(dataset: ChallengeDataset, task: Task, config: RunConfig) -> dict:
     return row
 
 
-def _run_task_body(
-    dataset: ChallengeDataset, spec: DecoderSpec, subject: str, config: RunConfig
-) -> dict:
+def _run_task_body(dataset: ChallengeDataset, spec: DecoderSpec, subject: str, config: RunConfig) -> dict:
     data = dataset.load(subject)
     context = make_context(data, config.seed)
     X, y = data.localizer.X, data.localizer_labels
@@ -292,18 +294,12 @@ def run_tasks(
             "split": dataset.ref(task.subject).split,
         }
         jobs.append(Job(key, (dataset, task, config), label))
-    if jobs:
+    if jobs and config.backend == "local":  # dask workers are not forked from this process
         _warm_up(dataset, {job.args[1].spec.name: job.args[1].spec for job in jobs}.values(), config)
     if len(jobs) < len(tasks):
         logger.info("%d of %d tasks reused from %s", len(tasks) - len(jobs), len(tasks), store.folder)
-    with tqdm(total=len(jobs), disable=not config.progress, unit="task") as bar:
-        for job, row in execute(
-            run_task,
-            jobs,
-            n_jobs=config.n_jobs,
-            timeout=config.timeout,
-            max_memory_mb=config.max_memory_mb,
-        ):
+    with ExitStack() as resources, tqdm(total=len(jobs), disable=not config.progress, unit="task") as bar:
+        for job, row in _execute(jobs, config, resources):
             row = {**row, "key": job.key, "cached": False}
             store.save(job.key, row)
             rows[index[job.key]] = row
@@ -312,6 +308,20 @@ def run_tasks(
     done = [r for r in rows if r is not None]
     _write_jsonl(out / TASKS_FILE, done)
     return done
+
+
+def _execute(jobs: Sequence[Job], config: RunConfig, resources: ExitStack) -> Iterator[tuple[Job, dict]]:
+    """Run ``jobs`` on ``config.backend``; the dask client and the iterator close with ``resources``."""
+    if config.backend == "dask" and jobs:
+        client = resources.enter_context(
+            dask_client(config.scheduler, n_workers=config.n_jobs, memory_limit_mb=config.max_memory_mb)
+        )
+        results = execute_dask(run_task, jobs, client=client, timeout=config.timeout)
+    else:
+        results = execute(
+            run_task, jobs, n_jobs=config.n_jobs, timeout=config.timeout, max_memory_mb=config.max_memory_mb
+        )
+    return resources.enter_context(closing(results))  # closed (tasks cancelled) before the client
 
 
 def _warm_up(dataset: ChallengeDataset, specs, config: RunConfig) -> None:
