@@ -1,5 +1,6 @@
 """Issue 3's science checks on simulated data: no transfer, no decoding; full transfer, decoding."""
 
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -10,21 +11,27 @@ from benchmark.sweep import run_sweep
 SIM = {"n_train": 3, "n_test": 0, "n_localizer_per_class": 24, "seed": 11}
 
 
+#: Ranked decoders that must find full transfer; alpha = 1 runs only these and
+#: the oracle (every decoder runs at alpha = 0, where all must stay at chance).
+TRANSFER = ("lda-peak", "prototype-correlation", "oracle")
+
+
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     out = tmp_path_factory.mktemp("sweep")
-    results = run_sweep([0.0, 1.0], out, simulation=SIM, run={"n_jobs": 2, "localizer_folds": 0}, home=home)
-    return results, out, home
+    run = {"n_jobs": 2, "localizer_folds": 0}
+    at_zero = run_sweep([0.0], out / "zero", simulation=SIM, run=run, home=home)
+    at_one = run_sweep([1.0], out / "one", decoders=TRANSFER, simulation=SIM, run=run, home=home)
+    return pd.concat([at_zero, at_one], ignore_index=True), out, home
 
 
 def test_report_files(sweep):
     _, out, _ = sweep
-    for name in ("simulation.md", "simulation.csv", "simulation.png"):
-        assert (out / name).is_file()
-    assert (
-        "alpha=0" in (out / "simulation.md").read_text() and "alpha=1" in (out / "simulation.md").read_text()
-    )
+    for part, alpha in (("zero", "alpha=0"), ("one", "alpha=1")):
+        for name in ("simulation.md", "simulation.csv", "simulation.png"):
+            assert (out / part / name).is_file()
+        assert alpha in (out / part / "simulation.md").read_text()
 
 
 def test_no_transfer_means_chance_for_every_ranked_decoder(sweep):
