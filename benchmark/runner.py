@@ -226,15 +226,26 @@ def _run_task_body(dataset: ChallengeDataset, spec: DecoderSpec, subject: str, c
         out["top3"] = scoring.top_k_accuracy(proba, y_img, k=3)
         out["y_true"] = y_img.tolist()
         if hasattr(estimator, "imagine_time_course"):  # optional: evidence curve for the report
-            from benchmark.stats import true_class_evidence
-
-            course = estimator.imagine_time_course(data.imagine.X)
-            curve = true_class_evidence(course, y_img, estimator.classes_, CLASS_NAMES)
-            out["evidence_curve"] = np.round(curve, 6).tolist()
-            out["evidence_times"] = np.round(data.imagine.times[: len(curve)], 6).tolist()
+            out.update(_evidence_curve(estimator, data, y_img, spec.name))
     else:
         out["score"] = out["balanced_accuracy"] = out["top3"] = float("nan")
     return out
+
+
+def _evidence_curve(estimator, data: SubjectData, y_img: np.ndarray, name: str) -> dict:
+    """True-class evidence over imagine time, for plots; a failure here never fails the task."""
+    from benchmark.stats import true_class_evidence
+
+    try:
+        course = estimator.imagine_time_course(data.imagine.X)
+        curve = true_class_evidence(course, y_img, estimator.classes_, CLASS_NAMES)
+    except Exception as exc:  # optional output of a contributor's decoder
+        logger.warning("decoder %r: imagine_time_course failed on %s (%s)", name, data.subject, exc)
+        return {"evidence_error": f"{type(exc).__name__}: {exc}"}
+    return {
+        "evidence_curve": np.round(curve, 6).tolist(),
+        "evidence_times": np.round(data.imagine.times[: len(curve)], 6).tolist(),
+    }
 
 
 def plan_tasks(specs: Sequence[DecoderSpec], subjects: Sequence[str]) -> list[Task]:

@@ -77,6 +77,17 @@ DECODERS = {
         DECODER = DecoderSpec(name="hog", family="baseline", description="Allocates 16 GiB.",
                               factory=lambda c: Hog(c.random_state))
     """,
+    "course.py": """
+        from decoders.chance import ChanceDecoder
+        from benchmark.contract import DecoderSpec
+
+        class Course(ChanceDecoder):
+            def imagine_time_course(self, X):
+                raise RuntimeError("no time course today")
+
+        DECODER = DecoderSpec(name="course", family="baseline", description="Time course raises.",
+                              factory=lambda c: Course(c.random_state))
+    """,
     "broken.py": "def oops(:\n",
     "ok.py": "from decoders.chance import DECODER\n",
 }
@@ -95,7 +106,7 @@ def fault_package(tmp_path, monkeypatch):
 
 def test_every_fault_recorded_and_run_continues(fault_package, foreign_root, tmp_path):
     config = RunConfig(data=foreign_root, out=tmp_path / "out", subjects=("sub-02",), progress=False,
-                       decoders=("chance", "nan-output", "shape", "writer", "hog"),
+                       decoders=("chance", "nan-output", "shape", "writer", "hog", "course"),
                        localizer_folds=0, timeout=300, max_memory_mb=3000, n_jobs=2)  # fmt: skip
     summary = run_benchmark(config, package=fault_package)
     status = {r["pipeline"]: (r["status"], r["error"]) for r in summary.rows}
@@ -104,6 +115,9 @@ def test_every_fault_recorded_and_run_continues(fault_package, foreign_root, tmp
     assert status["shape"][0] == "invalid" and "(30, 10)" in status["shape"][1]
     assert status["writer"][0] == "error" and "read-only" in status["writer"][1]
     assert status["hog"][0] == "oom"
+    # an optional output that fails (the time course for plots) leaves the task scored
+    course = next(r for r in summary.rows if r["pipeline"] == "course")
+    assert course["status"] == "ok" and course["evidence_error"] == "RuntimeError: no time course today"
     assert list(summary.broken) and next(iter(summary.broken)).endswith("broken.py")
     board = pd.read_csv(tmp_path / "out" / "leaderboard.csv").set_index("decoder")
     assert board.loc["nan-output", "status"] == "invalid 1"
