@@ -82,6 +82,18 @@ class DecoderContext:
     classes: tuple[str, ...]
     random_state: int | None = None
 
+    def time_params(self) -> dict[str, float]:
+        """Return ``sfreq``, ``localizer_tmin`` and ``imagine_tmin`` as estimator keyword arguments.
+
+        Most decoders need exactly these to map samples to seconds in both
+        blocks: ``Estimator(**context.time_params(), random_state=context.random_state)``.
+        """
+        return {
+            "sfreq": float(self.sfreq),
+            "localizer_tmin": float(self.localizer_times[0]),
+            "imagine_tmin": float(self.imagine_times[0]),
+        }
+
 
 @dataclass(frozen=True)
 class DecoderSpec:

@@ -458,9 +458,7 @@ def make(context: DecoderContext, *, n_per_class_others: int | None = 10) -> Ali
     AlignedCrossSubjectDecoder
     """
     return AlignedCrossSubjectDecoder(
-        sfreq=context.sfreq,
-        localizer_tmin=float(context.localizer_times[0]),
-        imagine_tmin=float(context.imagine_times[0]),
+        **context.time_params(),
         n_per_class_others=n_per_class_others,
         random_state=context.random_state,
     )

@@ -109,9 +109,7 @@ def make(
     return WindowScanDecoder(
         classifier,
         preprocessor,
-        sfreq=context.sfreq,
-        localizer_tmin=float(context.localizer_times[0]),
-        imagine_tmin=float(context.imagine_times[0]),
+        **context.time_params(),
         windows=windows,
         scan=(0.0, 5.0),
         stride=stride,

@@ -37,9 +37,7 @@ def make(context: DecoderContext):
     )
     return PeakWindowDecoder(
         classifier,
-        sfreq=context.sfreq,
-        localizer_tmin=float(context.localizer_times[0]),
-        imagine_tmin=float(context.imagine_times[0]),
+        **context.time_params(),
         random_state=context.random_state,
     )
 

@@ -140,9 +140,7 @@ def make(context: DecoderContext) -> SlidingLDAEnsemble:
     SlidingLDAEnsemble
     """
     return SlidingLDAEnsemble(
-        sfreq=context.sfreq,
-        localizer_tmin=float(context.localizer_times[0]),
-        imagine_tmin=float(context.imagine_times[0]),
+        **context.time_params(),
         random_state=context.random_state,
     )
 

@@ -214,9 +214,7 @@ def make(context: DecoderContext) -> WeightedTemporalGeneralization:
     WeightedTemporalGeneralization
     """
     return WeightedTemporalGeneralization(
-        sfreq=context.sfreq,
-        localizer_tmin=float(context.localizer_times[0]),
-        imagine_tmin=float(context.imagine_times[0]),
+        **context.time_params(),
         random_state=context.random_state,
     )
 
