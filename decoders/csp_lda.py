@@ -17,6 +17,12 @@ The classic single mu/beta band is ``bands=((8, 30),)``; the filter bank
 (Ang et al. 2008) lets the LDA weight whichever band carries the localizer's
 class information, including the low-frequency (evoked) bands.
 
+Known limitation: CSP features are variances, blind to the sign of an
+evoked class pattern, so on data whose class information is a signed evoked
+response (the simulator's, and the contract test's) this decoder stays near
+chance on imagery even with full transfer (on the simulated default: 8.6 %
+imagine, 14.2 % localizer).
+
 References
 ----------
 Blankertz, B., Tomioka, R., Lemm, S., Kawanabe, M., & Muller, K.-R. (2008).
