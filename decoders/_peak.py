@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
-from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.decomposition import PCA
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
+from decoders._evidence import evidence_to_proba, zscore_over_batch
 from decoders._lda import cross_val_accuracy_over_time
 
 
@@ -244,7 +244,5 @@ class PeakWindowDecoder(ClassifierMixin, BaseEstimator):
         in_scan = (times >= self.scan[0]) & (times <= self.scan[1])
         if not in_scan.any():
             raise ValueError(f"scan={self.scan} s holds no imagine sample.")
-        evidence = decision[:, in_scan]
-        spread = evidence.std(axis=(0, 1))
-        evidence = (evidence - evidence.mean(axis=(0, 1))) / np.where(spread > 0, spread, 1.0)
-        return softmax(evidence.mean(axis=1) * np.sqrt(in_scan.sum()), axis=1)
+        evidence = zscore_over_batch(decision[:, in_scan], (0, 1)).mean(axis=1)
+        return evidence_to_proba(evidence, int(in_scan.sum()))

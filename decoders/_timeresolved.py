@@ -10,7 +10,8 @@ Private helpers of ``sliding-ensemble``, ``temporal-generalization``,
   3-D epochs with a single matrix product;
 - :func:`time_mask`, :func:`moving_average`, :func:`make_inner_cv`: time axes
   and the inner cross-validation, from facts the data knows;
-- :func:`zscore_over_batch` and :func:`evidence_to_proba`: the aggregation
+- :func:`zscore_over_batch` and :func:`evidence_to_proba` (re-exported from
+  :mod:`decoders._evidence`, which `_peak` and `_windows` use too): the aggregation
   that proved necessary for localizer-to-imagery transfer (each class's
   decision values z-scored over the imagine batch, which removes the class
   offsets a localizer-trained classifier shows on imagery, then averaged
@@ -32,6 +33,8 @@ import numpy as np
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
+
+from decoders._evidence import evidence_to_proba, zscore_over_batch
 
 if TYPE_CHECKING:
     from sklearn.model_selection import StratifiedKFold
@@ -317,53 +320,6 @@ class ChannelProjection(TransformerMixin, BaseEstimator):
 # ----------------------------------------------------------------------------
 # aggregation
 # ----------------------------------------------------------------------------
-def zscore_over_batch(
-    values: np.ndarray, axes: int | tuple[int, ...], reference: np.ndarray | None = None
-) -> np.ndarray:
-    """Z-score values per class (last axis) over the given batch axes.
-
-    Parameters
-    ----------
-    values : ndarray, shape (..., n_classes)
-        Decision values or correlations.
-    axes : int or tuple of int
-        Axes over which mean and standard deviation are taken (e.g. epochs
-        and imagine times).
-    reference : ndarray or None
-        Values the statistics are computed on (e.g. only the scanned imagine
-        times); default ``values``. Must broadcast like ``values``.
-
-    Returns
-    -------
-    ndarray, same shape as ``values``
-        A new array; constant classes are centred only.
-    """
-    reference = values if reference is None else reference
-    mean = reference.mean(axis=axes, keepdims=True)
-    std = reference.std(axis=axes, keepdims=True)
-    return (values - mean) / np.where(std > 0, std, 1.0)
-
-
-def evidence_to_proba(evidence: np.ndarray, n_times: int) -> np.ndarray:
-    """Softmax of time-averaged z-scored evidence.
-
-    Parameters
-    ----------
-    evidence : ndarray, shape (n_epochs, n_classes)
-        Mean over ``n_times`` imagine times of per-class z-scored values.
-    n_times : int
-        Number of averaged time points; the evidence is multiplied by
-        ``sqrt(n_times)`` so that independent unit-variance noise would give
-        unit-variance logits (a fixed temperature; rankings do not depend on
-        it).
-
-    Returns
-    -------
-    ndarray, shape (n_epochs, n_classes)
-    """
-    return softmax(evidence * np.sqrt(max(n_times, 1)), axis=1)
-
-
 def accuracy_weights(curve: np.ndarray, chance: float, margin: float = 0.0) -> np.ndarray:
     """Weights proportional to accuracy above chance, zero at or below it.
 

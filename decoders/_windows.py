@@ -39,6 +39,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.utils.validation import check_is_fitted
 
+from decoders._evidence import zscore_over_batch
 from decoders._peak import check_epochs
 
 logger = logging.getLogger(__name__)
@@ -191,8 +192,7 @@ def aggregate_evidence(decision: np.ndarray, how: str = "mean") -> np.ndarray:
     """
     if how not in AGGREGATES:
         raise ValueError(f"aggregate must be one of {AGGREGATES}, got {how!r}.")
-    spread = decision.std(axis=(0, 1))
-    z = (decision - decision.mean(axis=(0, 1))) / np.where(spread > 0, spread, 1.0)
+    z = zscore_over_batch(decision, (0, 1))
     if how == "max":
         return z.max(axis=1)
     return z.mean(axis=1) * np.sqrt(z.shape[1])
