@@ -81,6 +81,9 @@ def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE) -> RunSumma
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     fingerprint = dataset.fingerprint()
+    # before any output is written: a run that writes into the repository's
+    # tracked reports/ must not mark its own code revision "+dirty"
+    revision = provenance.git_revision()
     rows = run_tasks(dataset, tasks, config, config.out, fingerprint=fingerprint)
     run_info = {
         "dataset": dataset.name,
@@ -92,7 +95,7 @@ def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE) -> RunSumma
         "broken_decoder_files": registry.broken,
         "started_utc": started.isoformat(timespec="seconds"),
         "wall_time_s": round(time.perf_counter() - t0, 2),
-        "git_revision": provenance.git_revision(),
+        "git_revision": revision,
         "versions": provenance.package_versions(),
         "machine": provenance.machine(),
     }
