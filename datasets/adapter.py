@@ -251,6 +251,10 @@ class ChallengeDataset:
         DatasetError
             On any missing, unreadable or inconsistent file.
         """
+        return self._load(subject)[0]
+
+    def _load(self, subject: str) -> tuple[SubjectData, list[str]]:
+        """The subject's data and its imagine event names (from the array cache when it has them)."""
         ref = self.ref(subject)
         loc_file = layout.localizer_epochs_file(ref.path, subject)
         img_file = layout.imagine_epochs_file(ref.path, subject)
@@ -259,14 +263,18 @@ class ChallengeDataset:
         if self.cache is not None and all(p.is_file() for p in sources):
             key = files_key(sources)
             hit = self.cache.load(key)
-            if hit is not None:
-                return _from_cache(subject, ref.split, *hit)
-        data = self._load_files(subject, ref, loc_file, img_file)
+            if hit is not None and "imagine_events" in hit[1]:
+                return _from_cache(subject, ref.split, *hit), list(hit[1]["imagine_events"])
+        data, imagine_events = self._load_files(subject, ref, loc_file, img_file)
         if key is not None:
-            self.cache.save(key, *_to_cache(data))
-        return data
+            arrays, meta = _to_cache(data)
+            # kept beside the arrays for scoring only: SubjectData never carries them
+            self.cache.save(key, arrays, {**meta, "imagine_events": imagine_events})
+        return data, imagine_events
 
-    def _load_files(self, subject: str, ref: SubjectRef, loc_file: Path, img_file: Path) -> SubjectData:
+    def _load_files(
+        self, subject: str, ref: SubjectRef, loc_file: Path, img_file: Path
+    ) -> tuple[SubjectData, list[str]]:
         localizer, loc_names = self._read_block(loc_file, "localizer")
         labels = self._read_labels(layout.localizer_labels_file(ref.path, subject), loc_names, "localizer")
         counts = pd.Series(labels).value_counts()
@@ -276,13 +284,13 @@ class ChallengeDataset:
                 f"{loc_file}: no localizer epochs for class(es) {', '.join(empty)}; "
                 "every item needs localizer trials to train a decoder."
             )
-        imagine, _ = self._read_block(img_file, "imagine")
+        imagine, imagine_events = self._read_block(img_file, "imagine")
         if imagine.ch_names != localizer.ch_names:
             raise DatasetError(
                 f"{img_file}: MEG channels differ from {loc_file.name} "
                 f"({_describe_difference(localizer.ch_names, imagine.ch_names)})."
             )
-        return SubjectData(subject, ref.split, localizer, labels, imagine)
+        return SubjectData(subject, ref.split, localizer, labels, imagine), imagine_events
 
     def imagine_labels(self, subject: str) -> np.ndarray:
         """Imagine labels of a train subject, for scoring only.
@@ -308,9 +316,11 @@ class ChallengeDataset:
             raise DatasetError(
                 f"{subject} is a {ref.split} subject: its imagine labels are not in the dataset."
             )
-        img_file = layout.imagine_epochs_file(ref.path, subject)
-        epochs = _read_epochs(img_file, preload=False)
-        names = _event_names(epochs, img_file)
+        if self.cache is not None:  # the event names were stored with the arrays
+            names = self._load(subject)[1]
+        else:
+            img_file = layout.imagine_epochs_file(ref.path, subject)
+            names = _event_names(_read_epochs(img_file, preload=False), img_file)
         return self._read_labels(layout.imagine_labels_file(ref.path, subject), names, "imagine")
 
     def imagine_class_counts(self, subject: str) -> np.ndarray:

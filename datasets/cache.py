@@ -26,7 +26,7 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 _CHUNK = 65536
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"  # 2: meta holds the imagine event names
 
 
 def files_key(paths: list[Path]) -> str:

@@ -8,7 +8,8 @@ the aligned data are ``R^{-1/2} X`` (the symmetric inverse square root keeps
 channel identity and puts magnetometers and gradiometers on one scale).
 Window-mean features of the aligned localizer of the target subject and of
 every other subject (a random subsample of epochs per class, to bound time
-and memory) are pooled, and a sample-weighted shrinkage LDA is trained on
+and memory; another subject's ``R`` is estimated on that subsample too) are
+pooled, and a sample-weighted shrinkage LDA is trained on
 them. The training window and the total weight of the other subjects are
 chosen by inner cross-validation on the target subject's localizer (other
 subjects always train, never test). On imagery, the target's imagine epochs
@@ -41,27 +42,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderContext, DecoderSpec
+from decoders._windows import mean_covariance
 
 logger = logging.getLogger(__name__)
-
-
-def mean_covariance(X: np.ndarray) -> np.ndarray:
-    """Average over epochs of each epoch's time-centred channel covariance.
-
-    Parameters
-    ----------
-    X : ndarray, shape (n_epochs, n_channels, n_times)
-        Epochs (any float dtype; accumulated in float64).
-
-    Returns
-    -------
-    ndarray, shape (n_channels, n_channels)
-    """
-    X = np.asarray(X)
-    n, c, t = X.shape
-    flat = np.ascontiguousarray(X.transpose(1, 0, 2), dtype=np.float64).reshape(c, -1)
-    means = X.mean(axis=2, dtype=np.float64)  # (n, c)
-    return (flat @ flat.T - t * (means.T @ means)) / (n * t)
 
 
 class WeightedShrinkageLDA(ClassifierMixin, BaseEstimator):
@@ -178,8 +161,9 @@ class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
         chosen by the same inner cross-validation.
     n_per_class_others : int or None
         Epochs per class drawn (without replacement, seeded) from each other
-        subject; bounds time and memory when ``others`` holds many subjects.
-        None keeps every epoch.
+        subject, which also estimate that subject's alignment; bounds time
+        and memory when ``others`` holds many subjects. None keeps every
+        epoch.
     reg : float
         Shrinkage of each subject's mean covariance before its inverse square
         root (see :func:`decoders._windows.inverse_sqrtm`).
@@ -281,8 +265,11 @@ class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
                     for c in np.unique(y_o)
                 ])  # fmt: skip
                 keep.sort()
-            align = inverse_sqrtm(mean_covariance(X_o), self.reg)
-            chosen = check_epochs(X_o[keep], name=f"others[{k}] X")
+            chosen = check_epochs(X_o[keep], name=f"others[{k}] X", keep_float32=True)
+            # the alignment of another subject is estimated on the same subsample: a
+            # tenth of the epochs still gives >10k samples for a rank-70 covariance,
+            # and 28 others x 6 fits per task made this the run's largest cost
+            align = inverse_sqrtm(mean_covariance(chosen), self.reg)
             feats.append(self._aligned_features(chosen, starts, align))
             labels.append(y_o[keep])
             subject_ids.append(np.full(len(keep), k))
@@ -321,7 +308,7 @@ class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
             raise ValueError(f"others_weights must be non-empty and non-negative, got {self.others_weights}.")
         if self.stride <= 0:
             raise ValueError(f"stride must be positive (s), got {self.stride}.")
-        X = check_epochs(X)
+        X = check_epochs(X, keep_float32=True)
         y = np.asarray(y)
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} epochs but y has {len(y)} labels.")
@@ -385,7 +372,7 @@ class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
         from decoders._peak import check_epochs
 
         check_is_fitted(self, "classifier_")
-        X = check_epochs(X, self.n_channels_)
+        X = check_epochs(X, self.n_channels_, keep_float32=True)
         if X.shape[2] != self.n_times_:
             raise ValueError(
                 f"predict_proba expects localizer-format epochs with {self.n_times_} samples, "
@@ -417,7 +404,7 @@ class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
         from decoders._windows import inverse_sqrtm, window_starts
 
         check_is_fitted(self, "classifier_")
-        X = check_epochs(X, self.n_channels_)
+        X = check_epochs(X, self.n_channels_, keep_float32=True)
         align = inverse_sqrtm(mean_covariance(X), self.reg) if self.recenter_imagine else self.align_
         times = self.imagine_tmin + np.arange(X.shape[2]) / self.sfreq
         starts = window_starts(times, self.scan, self.length_, max(1, int(round(self.stride * self.sfreq))))

@@ -80,13 +80,13 @@ def make(
     -------
     WindowScanDecoder
     """
-    from pyriemann.estimation import Covariances
     from pyriemann.spatialfilters import CSP
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
     from sklearn.pipeline import FeatureUnion, make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     from decoders._windows import (
+        BatchCovariances,
         ChannelBlock,
         EpochsPCA,
         FilterBank,
@@ -100,7 +100,7 @@ def make(
             f"band{k}",
             make_pipeline(
                 ChannelBlock(k, len(bands)),
-                Covariances(estimator=oas_covariance),
+                BatchCovariances(oas_covariance),
                 CSP(nfilter=nfilter, metric="euclid", log=True, ajd_method=quiet_uwedge),
             ),
         )

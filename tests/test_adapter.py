@@ -100,6 +100,28 @@ def test_unknown_item_name(fresh_foreign_root):
         ChallengeDataset(fresh_foreign_root).imagine_labels("sub-02")
 
 
+def test_imagine_labels_with_array_cache_skip_the_fif_but_still_check_the_csv(
+    fresh_foreign_root, tmp_path, monkeypatch
+):
+    import datasets.adapter as adapter
+
+    expected = ChallengeDataset(fresh_foreign_root).imagine_labels("sub-02")
+    cached = ChallengeDataset(fresh_foreign_root, cache_dir=tmp_path / "arrays")
+    cached.load("sub-02")  # fills the cache, event names included
+
+    def no_fif_reads(fname, **kwargs):
+        raise AssertionError(f"{fname} was read although the cache holds its events")
+
+    monkeypatch.setattr(adapter, "_read_epochs", no_fif_reads)
+    np.testing.assert_array_equal(cached.imagine_labels("sub-02"), expected)
+    csv = layout.imagine_labels_file(_subject_dir(fresh_foreign_root, "sub-02"), "sub-02")
+    frame = pd.read_csv(csv)
+    frame.loc[0, "label"] = next(c for c in layout.CLASS_NAMES if c != frame.loc[0, "label"])
+    frame.to_csv(csv, index=False)
+    with pytest.raises(DatasetError, match="disagree|differ"):
+        cached.imagine_labels("sub-02")
+
+
 def _rewrite(fname, transform):
     epochs = mne.read_epochs(fname, preload=True, verbose="error")
     epochs = transform(epochs)

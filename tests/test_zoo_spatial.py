@@ -12,17 +12,20 @@ from sklearn.decomposition import PCA
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
 from decoders._windows import (
+    BatchCovariances,
     ChannelBlock,
     EpochsPCA,
     FilterBank,
     aggregate_evidence,
+    channel_scatter,
     inverse_sqrtm,
+    mean_covariance,
     oas_covariance,
     training_windows,
     window_means,
     window_starts,
 )
-from decoders.aligned_cross_subject import WeightedShrinkageLDA, mean_covariance
+from decoders.aligned_cross_subject import WeightedShrinkageLDA
 
 SFREQ = 100.0
 IMG_TIMES = np.arange(521) / SFREQ - 0.2
@@ -53,12 +56,14 @@ def test_training_windows_need_equal_durations():
         training_windows(times, ((0.05, 0.45), (0.2, 0.3)), SFREQ)
 
 
-def test_window_means_match_direct_average():
-    X = np.random.default_rng(0).normal(size=(3, 4, 50))
-    starts = np.array([0, 7, 40])
-    means = window_means(X, starts, 10)
-    expected = np.stack([X[:, :, s : s + 10].mean(axis=2) for s in starts], axis=2)
-    np.testing.assert_allclose(means, expected)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("starts", [[0, 7, 40], list(range(5, 40, 3))], ids=["sparse", "dense"])
+def test_window_means_match_direct_average(dtype, starts):
+    X = np.random.default_rng(0).normal(size=(3, 4, 50)).astype(dtype)
+    means = window_means(X, np.array(starts), 10)
+    expected = np.stack([X[:, :, s : s + 10].astype(np.float64).mean(axis=2) for s in starts], axis=2)
+    assert means.dtype == np.float64
+    np.testing.assert_allclose(means, expected, rtol=1e-5 if dtype == np.float32 else 1e-7)
 
 
 def test_epochs_pca_matches_sklearn_on_standardised_samples():
@@ -135,6 +140,32 @@ def test_mean_covariance_is_average_of_time_centred_covariances():
     X = np.random.default_rng(7).normal(size=(5, 3, 40)) + 3.0
     expected = np.mean([np.cov(x, bias=True) for x in X], axis=0)
     np.testing.assert_allclose(mean_covariance(X), expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("chunk", [1, 3, 64])
+def test_channel_scatter_equals_flattened_outer_product(dtype, chunk):
+    X = np.random.default_rng(9).normal(size=(7, 5, 11)).astype(dtype)
+    flat = X.astype(np.float64).transpose(1, 0, 2).reshape(5, -1)
+    out = channel_scatter(X, chunk=chunk)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, out.T)
+    np.testing.assert_allclose(out, flat @ flat.T, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_mean_covariance_of_float32_epochs_matches_float64():
+    X = np.random.default_rng(10).normal(size=(20, 6, 50)) * 1e-12 + 1e-13  # tesla-sized values
+    np.testing.assert_allclose(mean_covariance(X.astype(np.float32)), mean_covariance(X), rtol=1e-4, atol=0)
+
+
+def test_batch_covariances_match_pyriemann_per_epoch_loop():
+    from pyriemann.estimation import Covariances
+
+    X = np.random.default_rng(11).normal(size=(9, 4, 25))
+    expected = Covariances(estimator=oas_covariance).fit_transform(X)
+    np.testing.assert_allclose(BatchCovariances(oas_covariance).fit_transform(X), expected)
+    with pytest.raises(ValueError, match="returned shape"):
+        BatchCovariances(lambda batch: batch[0] @ batch[0].T).fit_transform(X)
 
 
 def test_weighted_lda_with_unit_weights_matches_sklearn_lda_predictions():
