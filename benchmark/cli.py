@@ -110,10 +110,14 @@ def _build_parser() -> argparse.ArgumentParser:
     prof.add_argument("--official-times", type=int, default=6, help="time points timed for the official one")
     prof.add_argument(
         "--full-run", nargs="?", const="default", metavar="DATA",
-        help="also time `run --all` (target 3) on DATA (default: the simulated default dataset)",
+        help="also time `run --all` (target 3) on DATA: a dataset root, 'default' (the simulated "
+        "default, 10 subjects; the default) or 'full' (the simulated full-size set, 29 subjects)",
     )  # fmt: skip
-    prof.add_argument("--n-jobs", type=int, default=1, help="--n-jobs of the --full-run (default 1)")
-    prof.add_argument("--run-limit", type=float, default=600.0, help="target 3 in seconds (default 600)")
+    prof.add_argument("--n-jobs", type=int, default=-1, help="--n-jobs of --full-run (default -1 as in run)")
+    prof.add_argument(
+        "--run-limit", type=float,
+        help="target 3 in seconds (default 600; 1800 with --full-run full)",
+    )  # fmt: skip
     prof.add_argument("--timeout", type=float, default=1800.0, help="--timeout of the profiled runs' tasks")
     prof.add_argument("--save", type=Path, metavar="FILE", help="also write the printed report to FILE")
     prof.add_argument("--keep", type=Path, metavar="DIR", help="keep the profiled runs' reports in DIR")
@@ -122,8 +126,8 @@ def _build_parser() -> argparse.ArgumentParser:
         help="only render pytest-benchmark JSON (tox -e bench: reports/runtime.json) to Markdown",
     )  # fmt: skip
     prof.add_argument(
-        "--render-out", type=Path, default=Path("reports/runtime-bench.md"),
-        help="Markdown file of --render (default reports/runtime-bench.md)",
+        "--render-out", type=Path, default=Path("reports/runtime.md"),
+        help="Markdown file whose 'bench' section --render rewrites (default reports/runtime.md)",
     )  # fmt: skip
     return parser
 
@@ -309,17 +313,30 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_profile(args: argparse.Namespace) -> int:
-    from benchmark.profile import ProfileOptions, exit_code, run_profile, write_runtime_bench
+    from benchmark.profile import (
+        FULL_SET_RUN_LIMIT_S,
+        RUN_LIMIT_S,
+        ProfileOptions,
+        exit_code,
+        run_profile,
+        write_runtime_bench,
+    )
 
     if args.render is not None:
         out = write_runtime_bench(args.render, args.render_out)
         print(f"{out} written from {args.render}")
         return 0
-    full_run = None
+    full_run, run_limit = None, args.run_limit
     if args.full_run is not None:
         from datasets.default import default_dataset
+        from datasets.simulate import SimulationConfig
 
-        full_run = default_dataset() if args.full_run == "default" else Path(args.full_run)
+        if args.full_run in ("default", "full"):
+            full = args.full_run == "full"
+            full_run = default_dataset(SimulationConfig.full() if full else None)
+            run_limit = run_limit or (FULL_SET_RUN_LIMIT_S if full else None)
+        else:
+            full_run = Path(args.full_run)
     options = ProfileOptions(
         quick=args.quick,
         targets=tuple(args.targets),
@@ -329,7 +346,7 @@ def _cmd_profile(args: argparse.Namespace) -> int:
         n_official_times=args.official_times,
         full_run=full_run,
         full_run_n_jobs=args.n_jobs,
-        run_limit=args.run_limit,
+        run_limit=run_limit or RUN_LIMIT_S,
         timeout=args.timeout,
         keep=args.keep,
     )

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -265,12 +266,55 @@ def runtime_markdown(results: pd.DataFrame) -> str:
         .rename(columns={"pipeline": "decoder"})
     )
     return (
-        "# Runtime\n\nPer (decoder, subject) task: fit and predict on the full localizer / imagine "
-        "epochs; the total includes the shared localizer cross-validation and data loading. "
-        "Peak memory is Python-traced allocation (tracemalloc), numpy arrays included.\n\n"
+        "## Last run, per decoder\n\nPer (decoder, subject) task: fit and predict on the full "
+        "localizer / imagine epochs; the total includes the shared localizer cross-validation and "
+        "data loading. "
+        "Peak memory is the largest resident memory the task added (Linux peak RSS, data pages it "
+        "read included; tracemalloc elsewhere).\n\n"
         + tabulate(agg, headers="keys", tablefmt="github", floatfmt=".2f", showindex=False)
         + "\n"
     )
+
+
+RUNTIME_TITLE = (
+    "# Runtime\n\nTwo sections, each rewritten by its own producer and kept by the other: "
+    "`python -m benchmark run` (per-decoder totals of the last run) and `tox -e bench` "
+    "(pytest-benchmark timings rendered from `runtime.json`).\n"
+)
+
+
+def write_section(path: Path, name: str, body: str, title: str = RUNTIME_TITLE) -> Path:
+    """Replace (or append) the section ``name`` of a Markdown file, keeping the others.
+
+    Parameters
+    ----------
+    path : Path
+        The Markdown file; created with ``title`` when missing.
+    name : str
+        Section identifier, stored in HTML comments that Markdown does not show.
+    body : str
+        The section's new text.
+    title : str
+        First lines of a new file.
+
+    Returns
+    -------
+    Path
+        ``path``, written atomically.
+    """
+    start, end = f"<!-- section:{name} -->", f"<!-- /section:{name} -->"
+    block = f"{start}\n{body.rstrip()}\n{end}"
+    path = Path(path)
+    text = path.read_text() if path.is_file() else title
+    if start in text and end in text.split(start, 1)[1]:
+        before, rest = text.split(start, 1)
+        text = before + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+    return path
 
 
 def submission_frame(rows: Sequence[dict], decoder: str) -> pd.DataFrame:
@@ -460,7 +504,7 @@ def write_reports(rows: Sequence[dict], out: Path, run_info: dict) -> pd.DataFra
     board = leaderboard(results, seed=seed, compared=compared)
     board.to_csv(out / "leaderboard.csv", index=False)
     (out / "leaderboard.md").write_text(leaderboard_markdown(board, run_info))
-    (out / "runtime.md").write_text(runtime_markdown(results))
+    write_section(out / "runtime.md", "run", runtime_markdown(results))
     pairwise_frame(compared).to_csv(out / "pairwise.csv", index=False)
     submissions = out / "submissions"
     submissions.mkdir(exist_ok=True)

@@ -16,7 +16,6 @@ import logging
 import os
 import time
 import traceback
-import tracemalloc
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import dataclass
@@ -29,6 +28,8 @@ from benchmark.config import RunConfig
 from benchmark.contract import DecoderContext, DecoderSpec
 from benchmark.errors import DatasetError, DecoderOutputError
 from benchmark.executor import Job, dask_client, execute, execute_dask
+from benchmark.memory import PeakMemory
+from benchmark.schedule import longest_first, previous_durations
 from benchmark.store import ResultStore, task_key
 from datasets.adapter import ChallengeDataset, SubjectData
 from datasets.layout import CLASS_NAMES
@@ -156,12 +157,12 @@ def run_task(dataset: ChallengeDataset, task: Task, config: RunConfig) -> dict:
         "status": "ok",
         "error": "",
     }
-    tracemalloc.start()
     start = time.perf_counter()
+    memory = PeakMemory()
     try:
         # one BLAS thread per task, always: OpenBLAS's own threads made even
         # serial runs 2.5x slower on 2 cores (docs/performance.md)
-        with threadpool_limits(limits=1):
+        with memory, threadpool_limits(limits=1):
             row.update(_run_task_body(dataset, spec, subject, config))
     except Exception as exc:  # a contributor's decoder may raise anything
         row["status"] = (
@@ -174,11 +175,9 @@ def run_task(dataset: ChallengeDataset, task: Task, config: RunConfig) -> dict:
         row["error"] = f"{type(exc).__name__}: {exc}"
         logger.warning("decoder %r failed on %s: %s", spec.name, subject, row["error"])
         logger.debug("traceback:\n%s", traceback.format_exc())
-    finally:
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
     row["wall_time"] = time.perf_counter() - start
-    row["peak_memory_mb"] = peak / 2**20
+    row["peak_memory_mb"] = memory.peak_mb
+    row["memory_method"] = memory.method
     return row
 
 
@@ -305,6 +304,8 @@ def run_tasks(
             "split": dataset.ref(task.subject).split,
         }
         jobs.append(Job(key, (dataset, task, config), label))
+    # the previous run's durations start the slowest decoders first (less idle tail)
+    jobs = longest_first(jobs, previous_durations(out / TASKS_FILE), lambda job: job.label["pipeline"])
     if jobs and config.backend == "local":  # dask workers are not forked from this process
         _warm_up(dataset, {job.args[1].spec.name: job.args[1].spec for job in jobs}.values(), config)
     if len(jobs) < len(tasks):

@@ -254,7 +254,7 @@ class ChallengeDataset:
         return self._load(subject)[0]
 
     def _load(self, subject: str) -> tuple[SubjectData, list[str]]:
-        """The subject's data and its imagine event names (from the array cache when it has them)."""
+        """Return the subject's data and its imagine event names (from the array cache if stored)."""
         ref = self.ref(subject)
         loc_file = layout.localizer_epochs_file(ref.path, subject)
         img_file = layout.imagine_epochs_file(ref.path, subject)

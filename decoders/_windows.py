@@ -507,7 +507,36 @@ class EpochsPCA(TransformerMixin, BaseEstimator):
         return np.matmul(weights, X) - (weights @ self.mean_)[:, None]
 
 
-class BandPass(TransformerMixin, BaseEstimator):
+class _StatelessTransformer(TransformerMixin, BaseEstimator):
+    """Base of transformers that learn nothing: ``fit`` only checks the parameters.
+
+    Subclasses implement :meth:`_check` (raise ``ValueError`` on parameters
+    that cannot apply to ``X``) and ``transform``, which calls
+    ``check_is_fitted(self, "n_features_in_")`` so that a pipeline step used
+    unfitted still fails the scikit-learn way.
+    """
+
+    def _check(self, X: np.ndarray) -> None:
+        """Raise ValueError when the parameters cannot apply to ``X`` (default: accept)."""
+
+    def fit(self, X: np.ndarray, y: np.ndarray | None = None):
+        """Check the parameters against ``X``; nothing is learnt.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_epochs, n_channels, n_times)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._check(X)
+        self.n_features_in_ = np.shape(X)[1]
+        return self
+
+
+class BandPass(_StatelessTransformer):
     """Zero-phase Butterworth band-pass along time (stateless).
 
     Parameters
@@ -529,26 +558,13 @@ class BandPass(TransformerMixin, BaseEstimator):
         self.h_freq = h_freq
         self.order = order
 
-    def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> BandPass:
-        """Validate the band; nothing is learnt.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_times)
-        y : ignored
-
-        Returns
-        -------
-        self : BandPass
-        """
+    def _check(self, X: np.ndarray) -> None:
         nyquist = self.sfreq / 2
         for edge in (self.l_freq, self.h_freq):
             if edge is not None and not 0 < edge < nyquist:
                 raise ValueError(f"band edges must be in (0, {nyquist}) Hz, got {self.l_freq}-{self.h_freq}.")
         if self.l_freq is not None and self.h_freq is not None and self.l_freq >= self.h_freq:
             raise ValueError(f"l_freq must be below h_freq, got {self.l_freq}-{self.h_freq} Hz.")
-        self.fitted_ = True
-        return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Filter every channel of every epoch.
@@ -562,7 +578,7 @@ class BandPass(TransformerMixin, BaseEstimator):
         ndarray, shape (n_epochs, n_channels, n_times)
             A filtered copy.
         """
-        check_is_fitted(self, "fitted_")
+        check_is_fitted(self, "n_features_in_")
         X = check_epochs(X)
         return _bandpass(X, self.sfreq, self.l_freq, self.h_freq, self.order)
 
@@ -579,7 +595,7 @@ def _bandpass(X: np.ndarray, sfreq: float, l_freq, h_freq, order: int) -> np.nda
     )  # fmt: skip
 
 
-class FilterBank(TransformerMixin, BaseEstimator):
+class FilterBank(_StatelessTransformer):
     """Band-passed signals or amplitude envelopes in several bands (stateless).
 
     Parameters
@@ -613,18 +629,7 @@ class FilterBank(TransformerMixin, BaseEstimator):
         self.output = output
         self.order = order
 
-    def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> FilterBank:
-        """Validate the bands; nothing is learnt.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_times)
-        y : ignored
-
-        Returns
-        -------
-        self : FilterBank
-        """
+    def _check(self, X: np.ndarray) -> None:
         outputs = ("signal", "envelope", "log-envelope")
         if self.output not in outputs:
             raise ValueError(f"output must be one of {outputs}, got {self.output!r}.")
@@ -632,8 +637,6 @@ class FilterBank(TransformerMixin, BaseEstimator):
             raise ValueError("bands must hold at least one (l_freq, h_freq) pair, got none.")
         for band in self.bands:
             BandPass(self.sfreq, *band, order=self.order).fit(X)
-        self.fitted_ = True
-        return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Filter (and take envelopes of) every band.
@@ -648,7 +651,7 @@ class FilterBank(TransformerMixin, BaseEstimator):
         """
         from scipy.signal import hilbert
 
-        check_is_fitted(self, "fitted_")
+        check_is_fitted(self, "n_features_in_")
         X = check_epochs(X)
         out = []
         for l_freq, h_freq in self.bands:
@@ -661,7 +664,7 @@ class FilterBank(TransformerMixin, BaseEstimator):
         return np.concatenate(out, axis=1)
 
 
-class BatchCovariances(TransformerMixin, BaseEstimator):
+class BatchCovariances(_StatelessTransformer):
     """One covariance matrix per epoch, from an estimator that takes the whole batch.
 
     :class:`pyriemann.estimation.Covariances` calls a callable estimator
@@ -681,21 +684,6 @@ class BatchCovariances(TransformerMixin, BaseEstimator):
     def __init__(self, estimator=oas_covariance) -> None:
         self.estimator = estimator
 
-    def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> BatchCovariances:
-        """Nothing is learnt.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_times)
-        y : ignored
-
-        Returns
-        -------
-        self : BatchCovariances
-        """
-        self.fitted_ = True
-        return self
-
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Estimate the covariance of each epoch.
 
@@ -707,7 +695,7 @@ class BatchCovariances(TransformerMixin, BaseEstimator):
         -------
         ndarray, shape (n_epochs, n_channels, n_channels)
         """
-        check_is_fitted(self, "fitted_")
+        check_is_fitted(self, "n_features_in_")
         X = np.asarray(X)
         if X.ndim != 3:
             raise ValueError(f"X must be 3-D (n_epochs, n_channels, n_times), got shape {X.shape}.")
@@ -720,7 +708,7 @@ class BatchCovariances(TransformerMixin, BaseEstimator):
         return covs
 
 
-class ChannelBlock(TransformerMixin, BaseEstimator):
+class ChannelBlock(_StatelessTransformer):
     """Keep one of ``n_blocks`` equal consecutive channel blocks (e.g. one band of a FilterBank).
 
     Parameters
@@ -735,25 +723,12 @@ class ChannelBlock(TransformerMixin, BaseEstimator):
         self.block = block
         self.n_blocks = n_blocks
 
-    def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> ChannelBlock:
-        """Check that the channels split evenly.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_times)
-        y : ignored
-
-        Returns
-        -------
-        self : ChannelBlock
-        """
+    def _check(self, X: np.ndarray) -> None:
         n_channels = np.shape(X)[1]
         if not 0 <= self.block < self.n_blocks or n_channels % self.n_blocks:
             raise ValueError(
                 f"cannot take block {self.block} of {self.n_blocks} equal blocks from {n_channels} channels."
             )
-        self.n_features_in_ = n_channels
-        return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Channels of the block.
@@ -771,23 +746,8 @@ class ChannelBlock(TransformerMixin, BaseEstimator):
         return np.asarray(X)[:, self.block * size : (self.block + 1) * size]
 
 
-class WindowMean(TransformerMixin, BaseEstimator):
+class WindowMean(_StatelessTransformer):
     """Average over time: (n_epochs, n_channels, n_times) -> (n_epochs, n_channels)."""
-
-    def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> WindowMean:
-        """Nothing to learn.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_times)
-        y : ignored
-
-        Returns
-        -------
-        self : WindowMean
-        """
-        self.n_features_in_ = np.shape(X)[1]
-        return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Time average of each channel.
@@ -800,6 +760,7 @@ class WindowMean(TransformerMixin, BaseEstimator):
         -------
         ndarray, shape (n_epochs, n_channels)
         """
+        check_is_fitted(self, "n_features_in_")
         return check_epochs(X).mean(axis=2)
 
 

@@ -149,11 +149,23 @@ def test_render_refuses_json_that_is_not_pytest_benchmark():
         render_benchmark_json({"foo": 1})
 
 
-def test_render_cli_writes_markdown(tmp_path, capsys):
+def test_render_cli_writes_bench_section_and_keeps_the_runs_section(tmp_path, capsys):
+    from benchmark.report import write_section
+
     source = tmp_path / "runtime.json"
     source.write_text(json.dumps(BENCH_JSON))
-    out = tmp_path / "reports" / "runtime-bench.md"
+    out = tmp_path / "reports" / "runtime.md"
+    out.parent.mkdir()
+    write_section(out, "run", "## Last run, per decoder\n\n| lda-peak | 1.0 |")
     assert main(["profile", "--render", str(source), "--render-out", str(out)]) == 0
-    assert out.read_text() == render_benchmark_json(BENCH_JSON, source=str(source))
+    text = out.read_text()
+    assert render_benchmark_json(BENCH_JSON, source="runtime.json").strip() in text
+    assert "| lda-peak | 1.0 |" in text  # the run's section survives
     assert str(out) in capsys.readouterr().out
-    assert write_runtime_bench(source, tmp_path / "again.md").read_text() == out.read_text()
+    # rendering again (or the run rewriting its section) replaces, never duplicates
+    write_runtime_bench(source, out)
+    write_section(out, "run", "## Last run, per decoder\n\n| lda-peak | 2.0 |")
+    text = out.read_text()
+    assert text.count("## Benchmark timings") == 1 and text.count("## Last run") == 1
+    assert "| lda-peak | 2.0 |" in text and "| lda-peak | 1.0 |" not in text
+    assert text.startswith("# Runtime")
