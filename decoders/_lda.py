@@ -56,6 +56,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_is_fitted
 
+from decoders._validation import check_epochs
+
 __all__ = [
     "TimeResolvedLDA",
     "cross_val_accuracy_over_time",
@@ -70,26 +72,6 @@ _EPS64 = np.finfo(np.float64).eps
 # ----------------------------------------------------------------------------
 # validation
 # ----------------------------------------------------------------------------
-def _check_epochs(X: Any, name: str = "X") -> np.ndarray:
-    """Return ``X`` as a finite 3-D float array (no copy if possible)."""
-    X = np.asarray(X)
-    if X.ndim != 3:
-        raise ValueError(
-            f"{name} must be a 3-D array of shape (n_epochs, n_features, "
-            f"n_times), but got an array with ndim={X.ndim} and shape "
-            f"{X.shape}."
-        )
-    if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)):
-        raise ValueError(f"{name} must hold real numbers, but got dtype {X.dtype}.")
-    if 0 in X.shape:
-        raise ValueError(f"{name} must not be empty, but got shape {X.shape}.")
-    if not np.isfinite(X).all():
-        raise ValueError(
-            f"{name} contains NaN or infinite values; remove or interpolate them before decoding."
-        )
-    return X
-
-
 def _check_shrinkage(shrinkage: Any) -> float | str:
     """Validate the shrinkage parameter: 'auto' or a float in [0, 1]."""
     if isinstance(shrinkage, str):
@@ -402,7 +384,7 @@ def fit_lda_batched(
     ``2 * n_times * n_features ** 2`` float64 values of workspace (about
     0.5 GB for 480 x 306 x 121).
     """
-    X = _check_epochs(X)
+    X = check_epochs(X, keep_float32=True)
     shrinkage = _check_shrinkage(shrinkage)
     classes, y_index = _check_labels(y, X.shape[0], classes)
     order = np.argsort(y_index, kind="stable")
@@ -429,7 +411,7 @@ def decision_function_batched(X: np.ndarray, coef: np.ndarray, intercept: np.nda
     decision : ndarray of shape (n_epochs, n_times, n_classes)
         ``decision[:, t] = X[:, :, t] @ coef[t].T + intercept[t]`` (float64).
     """
-    X = _check_epochs(X)
+    X = check_epochs(X, keep_float32=True)
     coef, intercept = _check_model(coef, intercept)
     if X.shape[1:] != (coef.shape[2], coef.shape[0]):
         raise ValueError(
@@ -475,7 +457,7 @@ def generalization_decision(
     points, so temporary memory stays below about 64 MB beyond the output
     and a float64 copy of ``X``.
     """
-    X = _check_epochs(X)
+    X = check_epochs(X, keep_float32=True)
     coef, intercept = _check_model(coef, intercept)
     n_train, n_classes, n_features = coef.shape
     if X.shape[1] != n_features:
@@ -572,7 +554,7 @@ def cross_val_accuracy_over_time(
     As with scikit-learn, a fold's classifier only knows the classes present
     in its training set.
     """
-    X = _check_epochs(X)
+    X = check_epochs(X, keep_float32=True)
     shrinkage = _check_shrinkage(shrinkage)
     _check_labels(y, X.shape[0], None)
     y = np.asarray(y)
@@ -698,7 +680,7 @@ class TimeResolvedLDA(ClassifierMixin, BaseEstimator):
         self : TimeResolvedLDA
             The fitted estimator.
         """
-        X = _check_epochs(X)
+        X = check_epochs(X, keep_float32=True)
         shrinkage = _check_shrinkage(self.shrinkage)
         classes, y_index = _check_labels(y, X.shape[0], None)
         order = np.argsort(y_index, kind="stable")
@@ -720,7 +702,7 @@ class TimeResolvedLDA(ClassifierMixin, BaseEstimator):
     def _decision(self, X: np.ndarray) -> np.ndarray:
         """Decision values, time-major (n_times, n_epochs, n_classes)."""
         check_is_fitted(self, "coef_")
-        X = _check_epochs(X)
+        X = check_epochs(X, keep_float32=True)
         if X.shape[1:] != (self.n_features_in_, self.n_times_):
             raise ValueError(
                 "X must have shape (n_epochs, n_features, n_times) = "

@@ -26,32 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from decoders._evidence import evidence_to_proba, zscore_over_batch
 from decoders._lda import cross_val_accuracy_over_time
-
-
-def check_epochs(
-    X: np.ndarray, n_channels: int | None = None, name: str = "X", *, keep_float32: bool = False
-) -> np.ndarray:
-    """Validate 3-D epochs and return them as float64.
-
-    ``keep_float32=True`` returns float32 input as it is (no copy), for
-    callers whose next step is a float32 BLAS call.
-
-    Raises
-    ------
-    ValueError
-        If ``X`` is not 3-D, has another channel count than at fit time, or
-        holds NaN/inf.
-    """
-    X = np.asarray(X)
-    if X.ndim != 3:
-        raise ValueError(f"{name} must be 3-D (n_epochs, n_channels, n_times), got shape {X.shape}.")
-    if n_channels is not None and X.shape[1] != n_channels:
-        raise ValueError(f"{name} has {X.shape[1]} channels, but the decoder was fitted on {n_channels}.")
-    if not np.isfinite(X).all():
-        raise ValueError(f"{name} contains NaN or inf values.")
-    if keep_float32 and X.dtype == np.float32:
-        return X
-    return X.astype(np.float64, copy=False)
+from decoders._validation import check_epochs
 
 
 class PeakWindowDecoder(ClassifierMixin, BaseEstimator):

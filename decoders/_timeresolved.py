@@ -35,6 +35,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from decoders._evidence import evidence_to_proba, zscore_over_batch
+from decoders._validation import check_epochs
 
 if TYPE_CHECKING:
     from sklearn.model_selection import StratifiedKFold
@@ -57,34 +58,6 @@ __all__ = [
 # Heavy modules (scipy.ndimage, scipy.optimize, sklearn.model_selection,
 # decoders._peak and its PCA) are imported where used: the registry imports
 # every decoder file, and these helpers are imported by them at module level.
-
-
-def check_epochs(X: np.ndarray, n_channels: int | None = None, name: str = "X") -> np.ndarray:
-    """Validate 3-D finite epochs and return them as float64.
-
-    Thin wrapper of :func:`decoders._peak.check_epochs`.
-
-    Parameters
-    ----------
-    X : array-like, shape (n_epochs, n_channels, n_times)
-        Epochs.
-    n_channels : int or None
-        Expected number of channels (None: any).
-    name : str
-        Name of the array in error messages.
-
-    Returns
-    -------
-    ndarray, float64
-
-    Raises
-    ------
-    ValueError
-        If ``X`` is not 3-D, has the wrong channel count or NaN/inf values.
-    """
-    from decoders._peak import check_epochs as _check
-
-    return _check(X, n_channels, name)
 
 
 # ----------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.utils.validation import check_is_fitted
 
 from decoders._evidence import zscore_over_batch
-from decoders._peak import check_epochs
+from decoders._validation import check_epochs
 
 logger = logging.getLogger(__name__)
 

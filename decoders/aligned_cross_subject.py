@@ -42,6 +42,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderContext, DecoderSpec
+from decoders._validation import check_epochs
 from decoders._windows import mean_covariance
 
 logger = logging.getLogger(__name__)
@@ -243,7 +244,6 @@ class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
         self, others: Iterable, starts: np.ndarray, shape: tuple[int, int], rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Read each other subject once; keep only its aligned, subsampled window means."""
-        from decoders._peak import check_epochs
         from decoders._windows import inverse_sqrtm
 
         feats, labels, subject_ids = [], [], []
@@ -299,7 +299,6 @@ class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
         """
         from sklearn.model_selection import StratifiedKFold
 
-        from decoders._peak import check_epochs
         from decoders._windows import AGGREGATES, inverse_sqrtm, training_windows
 
         if self.aggregate not in AGGREGATES:
@@ -369,8 +368,6 @@ class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
         -------
         ndarray, shape (n_epochs, n_classes)
         """
-        from decoders._peak import check_epochs
-
         check_is_fitted(self, "classifier_")
         X = check_epochs(X, self.n_channels_, keep_float32=True)
         if X.shape[2] != self.n_times_:
@@ -400,7 +397,6 @@ class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
         centres : ndarray, shape (n_windows,)
             Centre time (s) of each window.
         """
-        from decoders._peak import check_epochs
         from decoders._windows import inverse_sqrtm, window_starts
 
         check_is_fitted(self, "classifier_")
