@@ -108,7 +108,29 @@ def ordered_proba(estimator, proba: np.ndarray, n_epochs: int, name: str) -> np.
     return proba[:, [classes.index(c) for c in CLASS_NAMES]]
 
 
-def _fit_params(spec: DecoderSpec, data: SubjectData, dataset: ChallengeDataset) -> dict:
+def fit_params(spec: DecoderSpec, data: SubjectData, dataset: ChallengeDataset) -> dict:
+    """Return the keyword arguments of ``fit`` that ``spec.uses`` asks for.
+
+    Parameters
+    ----------
+    spec : DecoderSpec
+        The decoder; ``uses`` may hold ``"imagine"``, ``"others"``, ``"truth"``.
+    data : SubjectData
+        The subject being decoded.
+    dataset : ChallengeDataset
+        Where other subjects and the simulation's truth are read from.
+
+    Returns
+    -------
+    dict
+        ``X_imagine`` (the subject's unlabeled imagine epochs), ``others`` (a
+        lazy :class:`OtherLocalizers`) and ``truth`` as requested.
+
+    Raises
+    ------
+    DatasetError
+        If ``truth`` is requested and the dataset has no ground truth.
+    """
     params: dict = {}
     if "imagine" in spec.uses:
         params["X_imagine"] = data.imagine.X
@@ -185,7 +207,7 @@ def _run_task_body(dataset: ChallengeDataset, spec: DecoderSpec, subject: str, c
     data = dataset.load(subject)
     context = make_context(data, config.seed)
     X, y = data.localizer.X, data.localizer_labels
-    fit_params = _fit_params(spec, data, dataset)
+    kwargs = fit_params(spec, data, dataset)
     out: dict = {
         "split": data.split,
         "n_localizer": int(len(X)),
@@ -200,14 +222,14 @@ def _run_task_body(dataset: ChallengeDataset, spec: DecoderSpec, subject: str, c
             y, subject=subject, seed=config.seed, n_splits=config.localizer_folds
         ):
             estimator = spec.factory(context)
-            estimator.fit(X[train], y[train], **fit_params)
+            estimator.fit(X[train], y[train], **kwargs)
             proba = ordered_proba(estimator, estimator.predict_proba(X[test]), len(test), spec.name)
             fold_scores.append(scoring.accuracy(proba, y_idx[test]))
     out["localizer_accuracy"] = float(np.mean(fold_scores)) if fold_scores else float("nan")
 
     estimator = spec.factory(context)
     t0 = time.perf_counter()
-    estimator.fit(X, y, **fit_params)
+    estimator.fit(X, y, **kwargs)
     t1 = time.perf_counter()
     proba = estimator.predict_proba_imagine(data.imagine.X)
     t2 = time.perf_counter()

@@ -169,3 +169,37 @@ def test_render_cli_writes_bench_section_and_keeps_the_runs_section(tmp_path, ca
     assert text.count("## Benchmark timings") == 1 and text.count("## Last run") == 1
     assert "| lda-peak | 2.0 |" in text and "| lda-peak | 1.0 |" not in text
     assert text.startswith("# Runtime")
+
+
+@pytest.mark.parametrize(
+    ("argv", "n_subjects", "limit"),
+    [
+        (["--full-run"], 10, 600.0),
+        (["--full-run", "full"], 29, 1800.0),
+        (["--full-run", "full", "--run-limit", "900"], 29, 900.0),
+    ],
+    ids=["default-10-subjects", "full-29-subjects", "explicit-limit"],
+)
+def test_full_run_choices_pick_dataset_and_limit(argv, n_subjects, limit, monkeypatch, tmp_path):
+    import benchmark.profile as profile
+    import datasets.default as default
+
+    seen = {}
+
+    def fake_dataset(config=None, home=None):
+        seen["config"] = config
+        return tmp_path / "data"
+
+    def fake_run(options):
+        seen["options"] = options
+        return [], "report\n"
+
+    monkeypatch.setattr(default, "default_dataset", fake_dataset)
+    monkeypatch.setattr(profile, "run_profile", fake_run)
+    assert main(["profile", "--targets", *argv]) == 0
+    config = seen["config"]
+    subjects = 10 if config is None else config.n_train + config.n_test
+    assert subjects == n_subjects
+    options = seen["options"]
+    assert options.full_run == tmp_path / "data" and options.run_limit == limit
+    assert options.full_run_n_jobs == -1  # as `run`'s default: one process per core

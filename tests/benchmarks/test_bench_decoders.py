@@ -7,7 +7,8 @@ subject's 480 localizer epochs (306 channels x 121 times), then
 runner gives each task with ``--n-jobs 2``. The subject is the first train
 subject of the profile's simulated dataset (2 train + 1 test, generated once
 into ``$IMAGINE_BENCH_HOME``); decoders that use other subjects get the other
-two subjects' localizers, read lazily as in the runner. Nothing asserts on
+two subjects' localizers, read lazily, and the oracle the simulation's
+truth: the runner's own :func:`benchmark.runner.fit_params`. Nothing asserts on
 time: ``tox -e bench`` writes the timings to ``reports/runtime.json``.
 """
 
@@ -19,6 +20,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
+from benchmark import runner
 from benchmark.registry import discover
 
 pytestmark = pytest.mark.benchmark
@@ -31,23 +33,13 @@ ROUNDS = 2
 def subject(tmp_path_factory) -> SimpleNamespace:
     """The first train subject, loaded once through the array cache."""
     from benchmark.profile import profile_dataset
-    from benchmark.runner import OtherLocalizers, make_context
+    from benchmark.runner import make_context
     from datasets.adapter import ChallengeDataset
 
     dataset = ChallengeDataset(profile_dataset(quick=False), cache_dir=tmp_path_factory.mktemp("arrays"))
     name = dataset.subjects_in("train")[0]
     data = dataset.load(name)
-    others = OtherLocalizers(dataset, [s for s in dataset.subjects if s != name])
-    return SimpleNamespace(data=data, context=make_context(data, seed=0), others=others)
-
-
-def _fit_params(spec, subject) -> dict:
-    params = {}
-    if "imagine" in spec.uses:
-        params["X_imagine"] = subject.data.imagine.X
-    if "others" in spec.uses:
-        params["others"] = subject.others
-    return params
+    return SimpleNamespace(data=data, dataset=dataset, context=make_context(data, seed=0))
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
@@ -55,7 +47,7 @@ def test_bench_fit_predict(benchmark, spec, subject):
     """Fit on the localizer and predict the imagine epochs (a fresh estimator per round)."""
     data = subject.data
     X, y, X_img = data.localizer.X, data.localizer_labels, data.imagine.X
-    fit_params = _fit_params(spec, subject)
+    fit_params = runner.fit_params(spec, data, subject.dataset)  # as the runner: imagine, others, truth
 
     def setup():
         return (spec.factory(subject.context),), {}
