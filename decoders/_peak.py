@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from decoders._evidence import evidence_to_proba, zscore_over_batch
 from decoders._lda import cross_val_accuracy_over_time
-from decoders._validation import check_epochs
+from decoders._validation import check_epochs, check_localizer_epochs
 
 
 class PeakWindowDecoder(ClassifierMixin, BaseEstimator):
@@ -181,12 +181,7 @@ class PeakWindowDecoder(ClassifierMixin, BaseEstimator):
         ndarray, shape (n_epochs, n_classes)
         """
         check_is_fitted(self)
-        X = check_epochs(X, self.n_channels_)
-        if X.shape[2] != self.n_times_:
-            raise ValueError(
-                f"predict_proba expects localizer-format epochs with {self.n_times_} samples, "
-                f"got {X.shape[2]}; use predict_proba_imagine for imagine epochs."
-            )
+        X = check_localizer_epochs(X, self.n_channels_, self.n_times_)
         features = self._window_features(self._project(X))[:, :, self.peak_index_]
         return self.classifier_.predict_proba(features)
 

@@ -35,7 +35,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from decoders._evidence import evidence_to_proba, zscore_over_batch
-from decoders._validation import check_epochs
+from decoders._validation import check_epochs, check_localizer_epochs
 
 if TYPE_CHECKING:
     from sklearn.model_selection import StratifiedKFold
@@ -443,12 +443,7 @@ class GeneralizationEnsemble(ClassifierMixin, BaseEstimator):
         from decoders._lda import decision_function_batched
 
         check_is_fitted(self, "coef_")
-        X = check_epochs(X, self.projection_.n_channels_)
-        if X.shape[2] != self.n_times_:
-            raise ValueError(
-                f"predict_proba expects localizer-format epochs with {self.n_times_} samples, "
-                f"got {X.shape[2]}; use predict_proba_imagine for imagine epochs."
-            )
+        X = check_localizer_epochs(X, self.projection_.n_channels_, self.n_times_)
         Z = self._features(X)[:, :, self.train_index_]
         decision = decision_function_batched(Z, self.coef_, self.intercept_)  # (n, T, K)
         log_proba = np.einsum("ntk,t->nk", log_softmax(decision, axis=2), self.weights_)

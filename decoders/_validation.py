@@ -56,3 +56,39 @@ def check_epochs(
     if keep_float32 and X.dtype == np.float32:
         return X
     return X.astype(np.float64, copy=False)
+
+
+def check_localizer_epochs(
+    X: Any, n_channels: int | None, n_times: int, *, keep_float32: bool = False
+) -> np.ndarray:
+    """Validate epochs given to ``predict_proba``, which takes localizer-format epochs only.
+
+    Parameters
+    ----------
+    X : array-like, shape (n_epochs, n_channels, n_times)
+        Epochs.
+    n_channels : int or None
+        Channel count seen at fit time (None: not checked).
+    n_times : int
+        Samples per localizer epoch seen at fit time.
+    keep_float32 : bool
+        As in :func:`check_epochs`.
+
+    Returns
+    -------
+    ndarray
+        ``X`` as returned by :func:`check_epochs`.
+
+    Raises
+    ------
+    ValueError
+        As :func:`check_epochs`, or if the epochs do not have ``n_times``
+        samples (imagine epochs go to ``predict_proba_imagine``).
+    """
+    X = check_epochs(X, n_channels, keep_float32=keep_float32)
+    if X.shape[2] != n_times:
+        raise ValueError(
+            f"predict_proba expects localizer-format epochs with {n_times} samples, "
+            f"got {X.shape[2]}; use predict_proba_imagine for imagine epochs."
+        )
+    return X

@@ -40,7 +40,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.utils.validation import check_is_fitted
 
 from decoders._evidence import zscore_over_batch
-from decoders._validation import check_epochs
+from decoders._validation import check_epochs, check_localizer_epochs
 
 logger = logging.getLogger(__name__)
 
@@ -922,12 +922,7 @@ class WindowScanDecoder(ClassifierMixin, BaseEstimator):
         ndarray, shape (n_epochs, n_classes)
         """
         check_is_fitted(self, "classifier_")
-        if np.shape(X)[2:] != (self.n_times_,):
-            raise ValueError(
-                f"predict_proba expects localizer-format epochs with {self.n_times_} samples, "
-                f"got shape {np.shape(X)}; use predict_proba_imagine for imagine epochs."
-            )
-        Z = self._preprocess(X)
+        Z = self._preprocess(check_localizer_epochs(X, None, self.n_times_, keep_float32=True))
         return self.classifier_.predict_proba(Z[:, :, self.start_ : self.start_ + self.length_])
 
     def predict(self, X: np.ndarray) -> np.ndarray:

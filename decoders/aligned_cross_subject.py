@@ -42,7 +42,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderContext, DecoderSpec
-from decoders._validation import check_epochs
+from decoders._validation import check_epochs, check_localizer_epochs
 from decoders._windows import mean_covariance
 
 logger = logging.getLogger(__name__)
@@ -369,12 +369,7 @@ class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
         ndarray, shape (n_epochs, n_classes)
         """
         check_is_fitted(self, "classifier_")
-        X = check_epochs(X, self.n_channels_, keep_float32=True)
-        if X.shape[2] != self.n_times_:
-            raise ValueError(
-                f"predict_proba expects localizer-format epochs with {self.n_times_} samples, "
-                f"got {X.shape[2]}; use predict_proba_imagine for imagine epochs."
-            )
+        X = check_localizer_epochs(X, self.n_channels_, self.n_times_, keep_float32=True)
         feats = self._aligned_features(X, np.array([self.start_]), self.align_)[:, :, 0]
         return self.classifier_.predict_proba(feats)
 

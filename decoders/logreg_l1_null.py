@@ -45,6 +45,7 @@ from decoders._timeresolved import (
     window_width,
     zscore_over_batch,
 )
+from decoders._validation import check_localizer_epochs
 
 #: Label of the null class; never one of the item names.
 NULL_LABEL = "__null__"
@@ -262,12 +263,7 @@ class LogRegL1NullDecoder(ClassifierMixin, BaseEstimator):
         from scipy.special import expit
 
         check_is_fitted(self, "pipeline_")
-        X = check_epochs(X, self.projection_.n_channels_)
-        if X.shape[2] != self.n_times_:
-            raise ValueError(
-                f"predict_proba expects localizer-format epochs with {self.n_times_} samples, "
-                f"got {X.shape[2]}; use predict_proba_imagine for imagine epochs."
-            )
+        X = check_localizer_epochs(X, self.projection_.n_channels_, self.n_times_)
         proba = expit(self._item_log_odds(self._features(X)[:, :, self.peak_index_]))
         total = proba.sum(axis=1, keepdims=True)
         return np.where(total > 0, proba / np.where(total > 0, total, 1.0), 1.0 / proba.shape[1])

@@ -58,6 +58,7 @@ from decoders._timeresolved import (
     window_width,
     zscore_over_batch,
 )
+from decoders._validation import check_localizer_epochs
 
 _MAX_R = 1.0 - 1e-7
 
@@ -322,12 +323,7 @@ class PrototypeCorrelation(ClassifierMixin, BaseEstimator):
         ndarray, shape (n_epochs, n_classes)
         """
         check_is_fitted(self, "prototypes_")
-        X = check_epochs(X, self.projection_.n_channels_)
-        if X.shape[2] != self.n_times_:
-            raise ValueError(
-                f"predict_proba expects localizer-format epochs with {self.n_times_} samples, "
-                f"got {X.shape[2]}; use predict_proba_imagine for imagine epochs."
-            )
+        X = check_localizer_epochs(X, self.projection_.n_channels_, self.n_times_)
         patterns = self._embed(self._smoothed(X), np.array([self.peak_index_]))[:, 0] - self.center_
         z = fisher_z(correlate(patterns, self.prototypes_))
         return softmax(z * np.sqrt(max(patterns.shape[1] - 3, 1)), axis=1)

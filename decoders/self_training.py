@@ -47,6 +47,7 @@ from decoders._timeresolved import (
     time_mask,
     zscore_over_batch,
 )
+from decoders._validation import check_localizer_epochs
 
 
 class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
@@ -237,12 +238,7 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
         ndarray, shape (n_epochs, n_classes)
         """
         check_is_fitted(self, "classifier_")
-        X = check_epochs(X, self.base_.n_channels_)
-        if X.shape[2] != self.base_.n_times_:
-            raise ValueError(
-                f"predict_proba expects localizer-format epochs with {self.base_.n_times_} samples, "
-                f"got {X.shape[2]}; use predict_proba_imagine for imagine epochs."
-            )
+        X = check_localizer_epochs(X, self.base_.n_channels_, self.base_.n_times_)
         return self.classifier_.predict_proba(self._peak_features(X))
 
     def predict(self, X: np.ndarray) -> np.ndarray:

@@ -187,3 +187,15 @@ def test_weighted_lda_ignores_zero_weight_samples():
     pooled = WeightedShrinkageLDA(shrinkage=0.2).fit(np.r_[X, junk], np.r_[y, y[:30]], weights)
     alone = WeightedShrinkageLDA(shrinkage=0.2).fit(X, y)
     np.testing.assert_allclose(pooled.coef_, alone.coef_, atol=1e-10)
+
+
+def test_localizer_epoch_check_rejects_imagine_length_and_keeps_float32():
+    from decoders._validation import check_localizer_epochs
+
+    X = np.zeros((3, 4, 121), dtype=np.float32)
+    assert check_localizer_epochs(X, 4, 121, keep_float32=True) is X
+    assert check_localizer_epochs(X, None, 121).dtype == np.float64
+    with pytest.raises(ValueError, match="121 samples, got 521; use predict_proba_imagine"):
+        check_localizer_epochs(np.zeros((3, 4, 521)), 4, 121)
+    with pytest.raises(ValueError, match="fitted on 5"):
+        check_localizer_epochs(X, 5, 121)
