@@ -58,3 +58,25 @@ def evidence_to_proba(evidence: np.ndarray, n_times: int) -> np.ndarray:
     ndarray, shape (n_epochs, n_classes)
     """
     return softmax(evidence * np.sqrt(max(n_times, 1)), axis=1)
+
+
+def scanned_proba(course: np.ndarray, scan: np.ndarray) -> np.ndarray:
+    """Probabilities from a per-time evidence course, over the scanned imagine times.
+
+    Each class is z-scored over all epochs and scanned times
+    (:func:`zscore_over_batch`), averaged over those times and turned into
+    probabilities by :func:`evidence_to_proba`.
+
+    Parameters
+    ----------
+    course : ndarray, shape (n_epochs, n_times, n_classes)
+        Decision values (or log-odds) at every imagine time.
+    scan : ndarray of bool, shape (n_times,)
+        The imagine times that count.
+
+    Returns
+    -------
+    ndarray, shape (n_epochs, n_classes)
+    """
+    evidence = zscore_over_batch(course[:, scan], (0, 1)).mean(axis=1)
+    return evidence_to_proba(evidence, int(np.count_nonzero(scan)))

@@ -24,7 +24,7 @@ from sklearn.decomposition import PCA
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
-from decoders._evidence import evidence_to_proba, zscore_over_batch
+from decoders._evidence import scanned_proba
 from decoders._lda import cross_val_accuracy_over_time
 from decoders._validation import check_epochs, check_localizer_epochs
 
@@ -221,5 +221,4 @@ class PeakWindowDecoder(ClassifierMixin, BaseEstimator):
         in_scan = (times >= self.scan[0]) & (times <= self.scan[1])
         if not in_scan.any():
             raise ValueError(f"scan={self.scan} s holds no imagine sample.")
-        evidence = zscore_over_batch(decision[:, in_scan], (0, 1)).mean(axis=1)
-        return evidence_to_proba(evidence, int(in_scan.sum()))
+        return scanned_proba(decision, in_scan)

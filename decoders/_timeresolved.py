@@ -34,7 +34,7 @@ from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from decoders._evidence import evidence_to_proba, zscore_over_batch
+from decoders._evidence import evidence_to_proba, scanned_proba, zscore_over_batch
 from decoders._validation import check_epochs, check_localizer_epochs
 
 if TYPE_CHECKING:
@@ -511,5 +511,4 @@ class GeneralizationEnsemble(ClassifierMixin, BaseEstimator):
         """
         course = self.imagine_time_course(X)
         scan = self._scan_mask(course.shape[1])
-        evidence = zscore_over_batch(course[:, scan], (0, 1)).mean(axis=1)
-        return evidence_to_proba(evidence, int(scan.sum()))
+        return scanned_proba(course, scan)

@@ -34,16 +34,15 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderContext, DecoderSpec
+from decoders._evidence import scanned_proba
 from decoders._timeresolved import (
     ChannelProjection,
     check_epochs,
     check_labels,
-    evidence_to_proba,
     make_inner_cv,
     moving_average,
     time_mask,
     window_width,
-    zscore_over_batch,
 )
 from decoders._validation import check_localizer_epochs
 
@@ -316,8 +315,7 @@ class LogRegL1NullDecoder(ClassifierMixin, BaseEstimator):
         """
         course = self.imagine_time_course(X)
         scan = time_mask(self.imagine_tmin, self.sfreq, course.shape[1], self.scan, "scan")
-        evidence = zscore_over_batch(course[:, scan], (0, 1)).mean(axis=1)
-        return evidence_to_proba(evidence, int(scan.sum()))
+        return scanned_proba(course, scan)
 
 
 def make(context: DecoderContext) -> LogRegL1NullDecoder:

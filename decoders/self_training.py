@@ -39,11 +39,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderContext, DecoderSpec
+from decoders._evidence import scanned_proba
 from decoders._timeresolved import (
     balanced_assignment,
     check_epochs,
     check_labels,
-    evidence_to_proba,
     time_mask,
     zscore_over_batch,
 )
@@ -285,8 +285,7 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
         """
         decision = self.imagine_time_course(X)
         scan = self._scan_mask(decision.shape[1])
-        evidence = zscore_over_batch(decision[:, scan], (0, 1)).mean(axis=1)
-        return evidence_to_proba(evidence, int(scan.sum()))
+        return scanned_proba(decision, scan)
 
 
 def make(context: DecoderContext) -> SelfTrainingDecoder:
