@@ -10,9 +10,8 @@ Private helpers of ``sliding-ensemble``, ``temporal-generalization``,
   3-D epochs with a single matrix product;
 - :func:`time_mask`, :func:`moving_average`, :func:`make_inner_cv`: time axes
   and the inner cross-validation, from facts the data knows;
-- :func:`zscore_over_batch` and :func:`evidence_to_proba` (re-exported from
-  :mod:`decoders._evidence`, which `_peak` and `_windows` use too): the aggregation
-  that proved necessary for localizer-to-imagery transfer (each class's
+- the aggregation of :mod:`decoders._evidence` (shared with `_peak` and
+  `_windows`) that proved necessary for localizer-to-imagery transfer (each class's
   decision values z-scored over the imagine batch, which removes the class
   offsets a localizer-trained classifier shows on imagery, then averaged
   over time);
@@ -34,7 +33,7 @@ from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from decoders._evidence import evidence_to_proba, scanned_proba, zscore_over_batch
+from decoders._evidence import scanned_proba, zscore_over_batch
 from decoders._validation import check_epochs, check_localizer_epochs
 
 if TYPE_CHECKING:
@@ -45,13 +44,10 @@ __all__ = [
     "GeneralizationEnsemble",
     "accuracy_weights",
     "balanced_assignment",
-    "check_epochs",
-    "evidence_to_proba",
     "make_inner_cv",
     "moving_average",
     "time_mask",
     "window_width",
-    "zscore_over_batch",
 ]
 
 

@@ -37,14 +37,13 @@ from benchmark.contract import DecoderContext, DecoderSpec
 from decoders._evidence import scanned_proba
 from decoders._timeresolved import (
     ChannelProjection,
-    check_epochs,
     check_labels,
     make_inner_cv,
     moving_average,
     time_mask,
     window_width,
 )
-from decoders._validation import check_localizer_epochs
+from decoders._validation import check_epochs, check_localizer_epochs
 
 #: Label of the null class; never one of the item names.
 NULL_LABEL = "__null__"

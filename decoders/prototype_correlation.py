@@ -47,18 +47,16 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderContext, DecoderSpec
+from decoders._evidence import evidence_to_proba, zscore_over_batch
 from decoders._timeresolved import (
     ChannelProjection,
-    check_epochs,
     check_labels,
-    evidence_to_proba,
     make_inner_cv,
     moving_average,
     time_mask,
     window_width,
-    zscore_over_batch,
 )
-from decoders._validation import check_localizer_epochs
+from decoders._validation import check_epochs, check_localizer_epochs
 
 _MAX_R = 1.0 - 1e-7
 

@@ -39,15 +39,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderContext, DecoderSpec
-from decoders._evidence import scanned_proba
+from decoders._evidence import scanned_proba, zscore_over_batch
 from decoders._timeresolved import (
     balanced_assignment,
-    check_epochs,
     check_labels,
     time_mask,
-    zscore_over_batch,
 )
-from decoders._validation import check_localizer_epochs
+from decoders._validation import check_epochs, check_localizer_epochs
 
 
 class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
