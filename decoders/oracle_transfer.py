@@ -128,9 +128,11 @@ class TransferOracleDecoder(ClassifierMixin, BaseEstimator):
         missing = [
             k for k in ("class_names", "localizer_patterns", "localizer_time_course") if k not in truth
         ]
-        if missing or ("imagine_intervals" not in truth and "imagine_envelopes" not in truth):
+        if "imagine_intervals" not in truth and "imagine_envelopes" not in truth:
+            missing.append("imagine_intervals")
+        if missing:
             raise ValueError(
-                f"oracle-transfer needs the simulator's truth with {missing or 'imagine_intervals'}; "
+                f"oracle-transfer needs the simulator's truth with {', '.join(missing)}; "
                 "regenerate the dataset with datasets.simulate."
             )
         X = check_epochs(X)
