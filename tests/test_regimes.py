@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from datasets import regimes
-from datasets.default import default_dataset
+from datasets.default import _LAYOUT_VERSION, default_dataset
 from datasets.simulate import (
     REGIME_FIELD_DEFAULTS,
+    SIMULATOR_VERSION,
     TRAIN_SUBJECTS,
     SimulationConfig,
     _simulate_subject,
@@ -171,11 +172,13 @@ def test_default_cache_key_ignores_neutral_regime_fields(tmp_path: Path, monkeyp
         with pytest.raises(RuntimeError):
             default_dataset(config, tmp_path)
     assert seen[0] == seen[1] != seen[2]
+    # the folder of the committed leaderboard's dataset (reports/run.json, dataset_root)
+    assert seen[0] == "simulated-0797ce37bf"
     # the key of the default is computed without the regime fields, as before they existed
     key = json.dumps(
         {
-            "version": "1.0.0",
-            "layout": "2",
+            "version": SIMULATOR_VERSION,
+            "layout": _LAYOUT_VERSION,
             **{
                 k: v
                 for k, v in dataclasses.asdict(SimulationConfig()).items()
