@@ -1,4 +1,4 @@
-"""Command line: ``python -m benchmark {run,list,simulate,report,submit,compare,profile}``.
+"""Command line: ``python -m benchmark {run,list,simulate,sweep,robustness,report,submit,compare,profile}``.
 
 Exit codes: 0 success; 1 some tasks failed (their rows are in the reports);
 2 bad input (unknown decoder, broken dataset, bad flag).
@@ -72,6 +72,24 @@ def _build_parser() -> argparse.ArgumentParser:
     swp.add_argument("--n-jobs", type=int, default=-1, help="parallel tasks (default: one per core)")
     swp.add_argument("--localizer-folds", type=int, default=0, help="localizer CV folds (0 skips)")
     swp.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default reports/)")
+
+    rob = sub.add_parser(
+        "robustness", help="run decoders on every simulation regime x alpha, against the transfer ceiling"
+    )
+    rob.add_argument(
+        "--regime", nargs="+", metavar="NAME", help="regimes (default: all of datasets/regimes.py)"
+    )
+    rob.add_argument("--alpha", type=float, nargs="+", help="alphas (default 0 0.5 1; --quick: 0 1)")
+    rob.add_argument("--decoder", nargs="+", metavar="NAME", help="decoder name(s) (default: all)")
+    rob.add_argument("--n-train", type=int, default=4, help="simulated train subjects per cell (default 4)")
+    rob.add_argument("--seed", type=int, default=0, help="simulation and decoder seed")
+    rob.add_argument("--n-jobs", type=int, default=-1, help="parallel tasks (default: one per core)")
+    rob.add_argument("--localizer-folds", type=int, default=0, help="localizer CV folds (default 0: skip)")
+    rob.add_argument(
+        "--quick", action="store_true",
+        help="small subset: 2 regimes, alphas 0 and 1, 3 decoders, 2 subjects with fewer trials",
+    )  # fmt: skip
+    rob.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default reports/)")
 
     rep = sub.add_parser("report", help="rebuild every report file of a stored run (tasks.jsonl + run.json)")
     rep.add_argument("results_dir", type=Path, metavar="RESULTS_DIR", help="folder written by `run`")
@@ -230,6 +248,29 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 1 if len(failed) else 0
 
 
+def _cmd_robustness(args: argparse.Namespace) -> int:
+    from benchmark.sweep import QUICK, ROBUSTNESS_ALPHAS, run_robustness
+
+    simulation: dict = {"n_train": args.n_train, "seed": args.seed}
+    regimes, alphas, decoders = args.regime, args.alpha or ROBUSTNESS_ALPHAS, args.decoder
+    if args.quick:
+        simulation = {**simulation, **QUICK["simulation"]}
+        regimes = regimes or QUICK["regimes"]
+        alphas = args.alpha or QUICK["alphas"]
+        decoders = decoders or QUICK["decoders"]
+    results = run_robustness(
+        args.out,
+        regimes=regimes,
+        alphas=alphas,
+        decoders=decoders,
+        simulation=simulation,
+        run={"n_jobs": args.n_jobs, "seed": args.seed, "localizer_folds": args.localizer_folds},
+    )
+    print((args.out / "robustness.md").read_text())
+    failed = results[results["status"] != "ok"]
+    return 1 if len(failed) else 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     import shutil
 
@@ -370,6 +411,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_simulate(args)
         if args.command == "sweep":
             return _cmd_sweep(args)
+        if args.command == "robustness":
+            return _cmd_robustness(args)
         if args.command == "report":
             return _cmd_report(args)
         if args.command == "submit":

@@ -6,11 +6,18 @@ like the default one), the decoders run on its train subjects, and the
 imagine accuracies are collected into ``simulation.md``, ``simulation.csv``
 and ``simulation.png`` (accuracy vs alpha per decoder, with the oracle and
 chance lines and 95 % t intervals over subjects).
+
+The robustness matrix (:func:`run_robustness`, ``python -m benchmark
+robustness``) runs the same machinery on every named simulation regime
+(:mod:`datasets.regimes`) x alpha and reads each decoder's pooled imagine
+accuracy against the transfer ceiling (the ``oracle-transfer`` decoder):
+``robustness.md``, ``robustness.csv`` and the heat map ``robustness.png``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -63,31 +70,67 @@ def run_sweep(
         One row per (alpha, decoder, train subject): ``alpha, pipeline,
         eligible, subject, score, n_imagine, localizer_accuracy, status``.
     """
-    from datasets.default import default_dataset
     from datasets.simulate import SimulationConfig
 
     frames = []
     for alpha in alphas:
         sim = SimulationConfig(**{"n_train": 4, "n_test": 0, **(simulation or {}), "alpha": float(alpha)})
-        root = default_dataset(sim, home)
-        config = RunConfig(
-            **{
-                "data": root,
-                "out": Path(out) / "sweep" / f"alpha-{alpha:g}",
-                "decoders": tuple(decoders) if decoders else None,
-                "progress": False,
-                **(run or {}),
-            }
+        frame, _ = run_cell(
+            sim, Path(out) / "sweep" / f"alpha-{alpha:g}", decoders=decoders, run=run, home=home
         )
-        summary = run_benchmark(config)
-        frame = pd.DataFrame(summary.rows)
-        frame = frame[frame["split"] == "train"]
         frame.insert(0, "alpha", float(alpha))
         frames.append(frame.reindex(columns=_COLUMNS))
         logger.info("alpha=%g done: %d tasks", alpha, len(frame))
     results = pd.concat(frames, ignore_index=True)
     write_sweep_report(results, Path(out))
     return results
+
+
+def run_cell(
+    sim,
+    out: Path,
+    *,
+    decoders: Sequence[str] | None = None,
+    run: dict | None = None,
+    home: Path | None = None,
+) -> tuple[pd.DataFrame, Path]:
+    """Run decoders on the train subjects of one simulated dataset (generated once, cached).
+
+    Parameters
+    ----------
+    sim : datasets.simulate.SimulationConfig
+        The dataset.
+    out : Path
+        Report folder of this run (full reports, task cache, ``tasks.jsonl``).
+    decoders : sequence of str or None
+        Decoder names (None: all).
+    run : dict or None
+        Overrides of :class:`benchmark.config.RunConfig`.
+    home : Path or None
+        Cache folder of the simulated datasets.
+
+    Returns
+    -------
+    frame : DataFrame
+        The result rows of the train subjects.
+    root : Path
+        The dataset root.
+    """
+    from datasets.default import default_dataset
+
+    root = default_dataset(sim, home)
+    config = RunConfig(
+        **{
+            "data": root,
+            "out": Path(out),
+            "decoders": tuple(decoders) if decoders else None,
+            "progress": False,
+            **(run or {}),
+        }
+    )
+    summary = run_benchmark(config)
+    frame = pd.DataFrame(summary.rows)
+    return frame[frame["split"] == "train"].reset_index(drop=True), root
 
 
 def sweep_table(results: pd.DataFrame) -> pd.DataFrame:
@@ -168,3 +211,492 @@ def simulation_overrides(**values) -> dict:
 
     names = {f.name for f in dataclasses.fields(SimulationConfig)}
     return {k: v for k, v in values.items() if v is not None and k in names}
+
+
+# --------------------------------------------------------------------------
+# Robustness matrix: regimes x alphas, read against the transfer ceiling
+# --------------------------------------------------------------------------
+
+#: Transfer weights of the robustness matrix.
+ROBUSTNESS_ALPHAS: tuple[float, ...] = (0.0, 0.5, 1.0)
+
+#: The decoder whose pooled accuracy is the transfer ceiling of a cell.
+CEILING = "oracle-transfer"
+
+#: A cell's margin fraction is defined only where the ceiling is above
+#: chance at this one-sided binomial p over its pooled trials.
+CEILING_P = 0.01
+
+#: Simulated train subjects per cell of the full matrix.
+ROBUSTNESS_N_TRAIN = 4
+
+#: The ``--quick`` subset: a couple of regimes and decoders, few subjects and trials.
+QUICK: dict = {
+    "regimes": ("default", "brief"),
+    "alphas": (0.0, 1.0),
+    "decoders": ("lda-peak", "official-example", CEILING),
+    "simulation": {"n_train": 2, "n_localizer_per_class": 12, "n_imagine_per_class": (3, 3)},
+}
+
+_ROBUST_COLUMNS = [
+    "regime",
+    "alpha",
+    "decoder",
+    "eligible",
+    "n_subjects",
+    "n_failed",
+    "n_trials",
+    "hits",
+    "accuracy",
+    "subject_mean",
+    "ceiling",
+    "margin_fraction",
+    "p_binomial",
+]
+
+
+def margin_fraction(accuracy: float, ceiling: float, chance: float = CHANCE) -> float:
+    """Fraction of the ceiling's margin above chance that ``accuracy`` reaches.
+
+    ``(accuracy - chance) / (ceiling - chance)``: 0 at chance, 1 at the
+    ceiling, negative below chance; NaN when the ceiling is not above chance.
+
+    Parameters
+    ----------
+    accuracy, ceiling : float
+        Pooled imagine accuracies of a decoder and of the ceiling.
+    chance : float
+        Chance accuracy.
+
+    Returns
+    -------
+    float
+    """
+    if not np.isfinite(accuracy) or not np.isfinite(ceiling) or ceiling <= chance:
+        return float("nan")
+    return float((accuracy - chance) / (ceiling - chance))
+
+
+def run_robustness(
+    out: Path,
+    *,
+    regimes: Sequence[str] | None = None,
+    alphas: Sequence[float] = ROBUSTNESS_ALPHAS,
+    decoders: Sequence[str] | None = None,
+    simulation: dict | None = None,
+    run: dict | None = None,
+    home: Path | None = None,
+) -> pd.DataFrame:
+    """Run decoders on every regime x alpha and write the robustness report.
+
+    Each cell is one simulated dataset (train subjects only, cached like the
+    default one) run through :func:`run_cell`; the localizer CV is skipped
+    unless ``run`` sets ``localizer_folds``. The ceiling decoder
+    (:data:`CEILING`) is always added.
+
+    Parameters
+    ----------
+    out : Path
+        Report folder: ``robustness.md``, ``robustness.csv`` (one row per
+        decoder x regime x alpha), ``robustness-subjects.csv`` (one row per
+        task) and ``robustness.png``; each cell's full reports go to
+        ``out/robustness/<regime>/alpha-<alpha>/``.
+    regimes : sequence of str or None
+        Names in :data:`datasets.regimes.REGIMES` (None: all, in order).
+    alphas : sequence of float
+        Transfer weights.
+    decoders : sequence of str or None
+        Decoder names (None: all registered).
+    simulation : dict or None
+        Other :class:`datasets.simulate.SimulationConfig` fields for every
+        cell (default: :data:`ROBUSTNESS_N_TRAIN` train subjects, no test
+        subjects); a field a regime sets is refused.
+    run : dict or None
+        Overrides of :class:`benchmark.config.RunConfig` (``n_jobs``,
+        ``seed``, ``localizer_folds``, ...).
+    home : Path or None
+        Cache folder of the simulated datasets.
+
+    Returns
+    -------
+    DataFrame
+        One row per task: ``regime, alpha`` and the sweep's columns.
+
+    Raises
+    ------
+    ValueError
+        If a regime is unknown or an alpha is outside [0, 1], before anything runs.
+    """
+    import time
+
+    from datasets.regimes import REGIMES, regime_config
+
+    names = list(regimes) if regimes else list(REGIMES)
+    unknown = [r for r in names if r not in REGIMES]
+    if unknown:
+        raise ValueError(f"unknown regime(s) {', '.join(unknown)}; valid regimes: {', '.join(REGIMES)}")
+    bad = [a for a in alphas if not 0.0 <= float(a) <= 1.0]
+    if bad:
+        raise ValueError(f"alphas must lie in [0, 1], got {bad}")
+    chosen = list(dict.fromkeys([*decoders, CEILING])) if decoders else None
+    fields = {"n_train": ROBUSTNESS_N_TRAIN, "n_test": 0, **(simulation or {})}
+    run = {"localizer_folds": 0, **(run or {})}
+    configs = {
+        (r, float(a)): regime_config(r, **{**fields, "alpha": float(a)}) for r in names for a in alphas
+    }
+    frames, timings, hyper = [], [], {}
+    for (regime, alpha), sim in configs.items():
+        start = time.perf_counter()
+        cell_out = Path(out) / "robustness" / regime / f"alpha-{alpha:g}"
+        frame, root = run_cell(sim, cell_out, decoders=chosen, run=run, home=home)
+        elapsed = time.perf_counter() - start
+        timings.append({"regime": regime, "alpha": alpha, "tasks": len(frame), "wall_time_s": elapsed})
+        if regime not in hyper:
+            hyper[regime] = decoder_hyperparameters(root, chosen, seed=run.get("seed", 0))
+        frame.insert(0, "alpha", alpha)
+        frame.insert(0, "regime", regime)
+        frames.append(frame.reindex(columns=["regime", *_COLUMNS]))
+        logger.info("robustness %s alpha=%g: %d tasks in %.1f s", regime, alpha, len(frame), elapsed)
+    results = pd.concat(frames, ignore_index=True)
+    write_robustness_report(
+        results,
+        Path(out),
+        hyperparameters=hyper,
+        timings=pd.DataFrame(timings),
+        settings={"simulation": fields, "run": run, "regimes": names, "alphas": [float(a) for a in alphas]},
+    )
+    return results
+
+
+def decoder_hyperparameters(root: Path, decoders: Sequence[str] | None, seed: int = 0) -> dict[str, str]:
+    """Every parameter of each decoder's fresh estimator, built from ``root``'s first subject.
+
+    Parameters
+    ----------
+    root : Path
+        A dataset root; its first subject gives the :class:`DecoderContext`.
+    decoders : sequence of str or None
+        Decoder names (None: all registered).
+    seed : int
+        ``random_state`` of the context.
+
+    Returns
+    -------
+    dict of str to str
+        Decoder name -> ``repr`` of its unfitted estimator with every
+        parameter shown (scikit-learn's ``print_changed_only=False``).
+    """
+    from sklearn import config_context
+
+    from benchmark.registry import discover
+    from benchmark.runner import make_context
+    from datasets.adapter import ChallengeDataset
+
+    dataset = ChallengeDataset(root)
+    context = make_context(dataset.load(dataset.subjects[0]), seed)
+    out = {}
+    for spec in discover(strict=False).select(list(decoders) if decoders else None):
+        estimator = spec.factory(context)
+        with config_context(print_changed_only=False):
+            text = (
+                estimator.__repr__(N_CHAR_MAX=100_000)
+                if hasattr(estimator, "get_params")
+                else repr(estimator)
+            )
+        out[spec.name] = " ".join(text.split())
+    return out
+
+
+def robustness_table(results: pd.DataFrame, chance: float = CHANCE) -> pd.DataFrame:
+    """Pooled accuracy, ceiling, margin fraction and binomial p per (regime, alpha, decoder).
+
+    Parameters
+    ----------
+    results : DataFrame
+        Rows of :func:`run_robustness` (``regime, alpha, pipeline, eligible,
+        score, n_imagine, status``).
+    chance : float
+        Chance accuracy.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``regime, alpha, decoder, eligible, n_subjects, n_failed,
+        n_trials, hits, accuracy`` (pooled over trials), ``subject_mean``,
+        ``ceiling`` (the :data:`CEILING` decoder's pooled accuracy in the
+        cell), ``margin_fraction`` (NaN unless the ceiling is above chance
+        at p < :data:`CEILING_P`) and ``p_binomial`` (one-sided, pooled trials).
+    """
+    from benchmark.stats import binomial_p
+
+    rows = []
+    for (regime, alpha, name), group in results.groupby(["regime", "alpha", "pipeline"], sort=False):
+        ok = group[group["status"] == "ok"]
+        n = int(ok["n_imagine"].sum())
+        hits = int(np.round(ok["score"] * ok["n_imagine"]).sum())
+        rows.append(
+            {
+                "regime": regime,
+                "alpha": float(alpha),
+                "decoder": name,
+                "eligible": bool(group["eligible"].iloc[0]),
+                "n_subjects": int(len(ok)),
+                "n_failed": int(len(group) - len(ok)),
+                "n_trials": n,
+                "hits": hits,
+                "accuracy": hits / n if n else float("nan"),
+                "subject_mean": float(ok["score"].mean()) if len(ok) else float("nan"),
+                "p_binomial": binomial_p(hits, n, chance) if n else float("nan"),
+            }
+        )
+    table = pd.DataFrame(
+        rows, columns=[c for c in _ROBUST_COLUMNS if c not in ("ceiling", "margin_fraction")]
+    )
+    ceiling = table[table["decoder"] == CEILING].set_index(["regime", "alpha"])
+    ceilings, fractions = [], []
+    for row in table.itertuples():
+        key = (row.regime, row.alpha)
+        if key in ceiling.index:
+            acc, p = ceiling.loc[key, "accuracy"], ceiling.loc[key, "p_binomial"]
+        else:
+            acc, p = float("nan"), float("nan")
+        ceilings.append(acc)
+        fractions.append(margin_fraction(row.accuracy, acc, chance) if p < CEILING_P else float("nan"))
+    table["ceiling"] = ceilings
+    table["margin_fraction"] = fractions
+    return table.reindex(columns=_ROBUST_COLUMNS)
+
+
+def _decoder_order(table: pd.DataFrame) -> list[str]:
+    """Ranked decoders by mean margin fraction (best first), then the non-ranked ones."""
+    ranked = (
+        table[table["eligible"]].groupby("decoder")["margin_fraction"].mean().sort_values(ascending=False)
+    )
+    others = sorted(set(table.loc[~table["eligible"], "decoder"]))
+    return [*ranked.index, *[d for d in others if d not in ranked.index]]
+
+
+def robustness_figure(table: pd.DataFrame):
+    """Heat maps: pooled accuracy and fraction of the ceiling's margin (matplotlib Figure)."""
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
+
+    order = _decoder_order(table)
+    columns = list(dict.fromkeys(zip(table["regime"], table["alpha"], strict=True)))
+    index = {d: i for i, d in enumerate(order)}
+    col = {c: j for j, c in enumerate(columns)}
+    acc = np.full((len(order), len(columns)), np.nan)
+    frac = np.full_like(acc, np.nan)
+    for row in table.itertuples():
+        i, j = index[row.decoder], col[(row.regime, row.alpha)]
+        acc[i, j], frac[i, j] = row.accuracy, row.margin_fraction
+    fig = Figure(
+        figsize=(max(7.0, 0.55 * len(columns) + 3), 0.36 * len(order) * 2 + 2.5), layout="constrained"
+    )
+    axes = fig.subplots(2, 1)
+    labels = [f"{r}\nα={a:g}" for r, a in columns]
+    panels = (
+        (axes[0], 100 * acc, "imagine accuracy (%), pooled trials", "viridis", (0, 100), "{:.0f}"),
+        (axes[1], frac, f"fraction of the {CEILING} margin above chance", "RdYlGn", (0, 1), "{:.2f}"),
+    )
+    for ax, values, title, cmap, (lo, hi), fmt in panels:
+        masked = np.ma.masked_invalid(values)
+        colormap = colormaps[cmap].with_extremes(bad="#dddddd")
+        image = ax.imshow(masked, aspect="auto", cmap=colormap, vmin=lo, vmax=hi)
+        for (i, j), value in np.ndenumerate(values):
+            if np.isfinite(value):
+                dark = (value - lo) / (hi - lo) < 0.5 if cmap == "viridis" else False
+                color = "white" if dark else "black"
+                ax.text(j, i, fmt.format(value), ha="center", va="center", fontsize=6, color=color)
+        ax.set_yticks(range(len(order)), order, fontsize=7)
+        ax.set_xticks(range(len(columns)), labels, fontsize=6)
+        ax.set_title(title, fontsize=9)
+        fig.colorbar(image, ax=ax, shrink=0.8)
+    return fig
+
+
+def _targets(table: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """Issue 12's targets, checked cell by cell: (target, regime, measured result)."""
+    checks = []
+    ranked = table[table["eligible"]]
+    for regime, part in ranked[ranked["alpha"] == 1.0].groupby("regime", sort=False):
+        best = part.loc[part["margin_fraction"].idxmax()] if part["margin_fraction"].notna().any() else None
+        if best is not None:
+            verdict = "met" if best["margin_fraction"] >= 0.4 else "NOT met"
+            checks.append(
+                (
+                    "best ranked >= 40 % of margin at α=1",
+                    regime,
+                    f"{verdict}: {best['decoder']} {best['margin_fraction']:.2f}",
+                )
+            )
+        lda = part[part["decoder"] == "lda-peak"]
+        if len(lda) and np.isfinite(lda["margin_fraction"].iloc[0]):
+            value = float(lda["margin_fraction"].iloc[0])
+            checks.append(
+                (
+                    "lda-peak >= 25 % of margin at α=1",
+                    regime,
+                    f"{'met' if value >= 0.25 else 'NOT met'}: {value:.2f}",
+                )
+            )
+    for regime, part in ranked[ranked["alpha"] == 0.0].groupby("regime", sort=False):
+        above = part[part["p_binomial"] <= 0.001]
+        verdict = (
+            "met"
+            if above.empty
+            else "NOT met: "
+            + ", ".join(
+                f"{r.decoder} {100 * r.accuracy:.1f} % (p={r.p_binomial:.1e})" for r in above.itertuples()
+            )
+        )
+        checks.append(("every ranked decoder at chance at α=0 (p > 0.001)", regime, verdict))
+    return checks
+
+
+def write_robustness_report(
+    results: pd.DataFrame,
+    out: Path,
+    *,
+    hyperparameters: dict[str, dict[str, str]] | None = None,
+    timings: pd.DataFrame | None = None,
+    settings: dict | None = None,
+) -> pd.DataFrame:
+    """Write ``robustness.md``, ``robustness.csv``, ``robustness-subjects.csv`` and ``robustness.png``.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Rows of :func:`run_robustness`.
+    out : Path
+        Report folder.
+    hyperparameters : dict or None
+        Regime -> decoder -> parameters (:func:`decoder_hyperparameters`);
+        printed once, with a check that every regime gave the same.
+    timings : DataFrame or None
+        Wall time per cell.
+    settings : dict or None
+        Simulation and run settings, recorded in the report.
+
+    Returns
+    -------
+    DataFrame
+        The table written to ``robustness.csv``.
+    """
+    from tabulate import tabulate
+
+    from benchmark import provenance
+
+    out.mkdir(parents=True, exist_ok=True)
+    results.to_csv(out / "robustness-subjects.csv", index=False)
+    table = robustness_table(results)
+    table.to_csv(out / "robustness.csv", index=False)
+    robustness_figure(table).savefig(out / "robustness.png", dpi=110)
+    order = _decoder_order(table)
+
+    def wide(values: str, fmt) -> str:
+        frame = table.assign(
+            cell=[fmt(v) for v in table[values]],
+            column=[f"{r} α={a:g}" for r, a in zip(table["regime"], table["alpha"], strict=True)],
+        ).pivot(index="decoder", columns="column", values="cell")
+        frame = frame.reindex(
+            index=order,
+            columns=list(
+                dict.fromkeys(f"{r} α={a:g}" for r, a in zip(table["regime"], table["alpha"], strict=True))
+            ),
+        )
+        return tabulate(frame.reset_index(), headers="keys", tablefmt="github", showindex=False)
+
+    def pct(v: float) -> str:
+        return "" if not np.isfinite(v) else f"{100 * v:.1f}"
+
+    def frac(v: float) -> str:
+        return "–" if not np.isfinite(v) else f"{v:.2f}"
+
+    at_zero = table[table["alpha"] == 0.0]
+    p_table = ""
+    if len(at_zero):
+        zero = at_zero.pivot(index="decoder", columns="regime", values="p_binomial").reindex(index=order)
+        zero = zero.reindex(columns=list(dict.fromkeys(at_zero["regime"])))
+        p_table = tabulate(
+            zero.map(
+                lambda p: "" if not np.isfinite(p) else (f"**{p:.1e}**" if p <= 0.001 else f"{p:.2f}")
+            ).reset_index(),
+            headers="keys",
+            tablefmt="github",
+            showindex=False,
+        )
+    lines = [
+        "# Robustness matrix",
+        "",
+        "Every decoder on every simulation regime (`datasets/regimes.py`, see `docs/robustness.md`) at "
+        "imagery transfer weights alpha (0: imagery shares nothing with perception; 1: imagery reuses the "
+        f"localizer patterns). Accuracy is pooled over the imagine trials of the simulated train subjects; "
+        f"chance is {100 * CHANCE:.0f} %. `{CEILING}` is the transfer ceiling: the whitened matched "
+        "filter of the true localizer patterns over each trial's true imagery interval, the best a "
+        "localizer-trained decoder could do if it knew when imagery happens. `oracle` knows the true "
+        "imagery patterns and envelopes. Neither is ranked.",
+        "",
+        "## Imagine accuracy (%)",
+        "",
+        wide("accuracy", pct),
+        "",
+        "## Fraction of the transfer ceiling's margin above chance",
+        "",
+        f"(accuracy − {CHANCE:g}) / (ceiling − {CHANCE:g}); 1 = the ceiling, 0 = chance; – where the "
+        f"ceiling is not above chance at p < {CEILING_P:g} (expected at alpha 0, where the visual pattern "
+        "is absent from imagery).",
+        "",
+        wide("margin_fraction", frac),
+        "",
+    ]
+    if p_table:
+        lines += [
+            "## At alpha 0: one-sided binomial p over the pooled trials",
+            "",
+            "No transfer means no decodable imagery: a ranked decoder with p <= 0.001 here (bold) leaks "
+            "labels or exploits something other than the class pattern.",
+            "",
+            p_table,
+            "",
+        ]
+    checks = _targets(table)
+    if checks:
+        lines += [
+            "## Issue 12 targets, as measured",
+            "",
+            tabulate(checks, headers=["target", "regime", "result"], tablefmt="github"),
+            "",
+        ]
+    lines += ["![robustness heat map](robustness.png)", ""]
+    if hyperparameters:
+        first = next(iter(hyperparameters.values()))
+        same = all(h == first for h in hyperparameters.values())
+        lines += [
+            "## Decoder hyperparameters (one set for every regime)",
+            "",
+            "Each decoder's factory, given a context built from the data (sampling rate, time axes, channel "
+            "types, seed) and nothing about the regime: "
+            + (
+                "identical in every regime."
+                if same
+                else "**they differ between regimes**: "
+                + ", ".join(d for d in first if any(h.get(d) != first[d] for h in hyperparameters.values()))
+            ),
+            "",
+            *[f"- `{name}`: `{text}`" for name, text in first.items()],
+            "",
+        ]
+    if timings is not None and len(timings):
+        total = float(timings["wall_time_s"].sum())
+        lines += [
+            f"## Run\n\n{len(timings)} cells, {int(timings['tasks'].sum())} tasks, {total / 60:.1f} min wall "
+            "(simulation included; cached datasets and tasks are reused).",
+            "",
+        ]
+    if settings:
+        lines += ["Settings: `" + json.dumps(settings, default=str, sort_keys=True) + "`", ""]
+    versions = ", ".join(f"{k} {v}" for k, v in provenance.package_versions().items())
+    lines += [f"Code revision {provenance.git_revision()}; {versions}.", ""]
+    (out / "robustness.md").write_text("\n".join(lines))
+    return table

@@ -4,6 +4,7 @@ Private helper, run by hand when the simulation model changes::
 
     python -m datasets._calibrate --subjects 16
     python -m datasets._calibrate --subjects 6 --set class_separation=3.0
+    python -m datasets._calibrate --subjects 6 --regime brief
 
 For each subject it simulates the data in memory (nothing is written) and
 reports
@@ -105,13 +106,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subjects", type=int, default=8, help="number of subjects (train, then test IDs)")
     parser.add_argument("--set", action="append", default=[], help="config override, e.g. snr=1.5")
+    parser.add_argument(
+        "--regime", default="default", help="named regime of datasets.regimes (default: default)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     overrides = {}
     for item in args.set:
         key, _, value = item.partition("=")
         overrides[key] = type(getattr(SimulationConfig(), key))(value)
-    config = SimulationConfig(**overrides)
+    from .regimes import regime_config
+
+    config = regime_config(args.regime, **overrides)
     subjects = (TRAIN_SUBJECTS + TEST_SUBJECTS)[: args.subjects]
     results = {}
     for subject in subjects:

@@ -51,9 +51,13 @@ def default_dataset(config=None, home: Path | None = None) -> Path:
 
     config = config or simulate.SimulationConfig()
     version = getattr(simulate, "SIMULATOR_VERSION", "1")
-    key = json.dumps(
-        {"version": version, "layout": _LAYOUT_VERSION, **asdict(config)}, sort_keys=True, default=str
-    )
+    params = asdict(config)
+    # Fields added after simulator 1.0.0 enter the key only when they change
+    # the data, so the default dataset (and any earlier one) keeps its folder.
+    for name, neutral in getattr(simulate, "REGIME_FIELD_DEFAULTS", {}).items():
+        if params.get(name) == neutral:
+            params.pop(name)
+    key = json.dumps({"version": version, "layout": _LAYOUT_VERSION, **params}, sort_keys=True, default=str)
     folder = (home or cache_home()) / f"simulated-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
     if (folder / _COMPLETE).is_file():
         return folder / "data"

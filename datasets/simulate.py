@@ -33,8 +33,16 @@ Physics and physiology (per subject, all drawn from the seed):
   All MEG signals are projected onto the internal SSS basis (order 8), which
   leaves the data with rank ~70, like real tSSS data.
 
+Regimes (``imagery_timing``, ``sss_projection``, ``weak_subject_period``;
+named presets in :mod:`datasets.regimes`) change when imagery happens (one
+sustained plateau, one brief burst, several reactivations, a late plateau),
+whether the data are SSS-projected or full rank, and whether a few subjects
+carry almost no signal. Their default values reproduce the data above byte
+for byte.
+
 The ground truth (labels of the test imagine trials, sensor patterns, onset
-latencies, every parameter) is written outside the dataset root.
+latencies, every parameter) is written outside the dataset root; each
+imagine trial's true imagery interval(s) are in ``imagine_intervals``.
 
 Calibration of the defaults (16 subjects, seed 0; shrinkage LDA on the
 z-scored MEG channels at the best single localizer time point, 5-fold CV):
@@ -113,8 +121,35 @@ _PAIR_FIELDS = frozenset(
         "imagery_onset_range_s",
         "imagery_duration_range_s",
         "blink_rate_hz",
+        "burst_duration_range_s",
+        "burst_onset_range_s",
+        "n_reactivations",
+        "reactivation_range_s",
+        "late_onset_range_s",
     }
 )
+
+#: Time courses of imagery (``SimulationConfig.imagery_timing``), see :func:`_imagery_shapes`.
+IMAGERY_TIMINGS: tuple[str, ...] = ("sustained", "brief", "reactivations", "late")
+
+#: Rise and fall (s) of a brief imagery burst (``brief`` and ``reactivations``).
+BURST_EDGE_S = 0.1
+
+#: Fields added after simulator 1.0.0, with the value that reproduces 1.0.0's
+#: data exactly. ``datasets.default`` leaves them out of its cache key while
+#: they hold these values, so earlier datasets keep their cache folders.
+REGIME_FIELD_DEFAULTS: dict[str, Any] = {
+    "imagery_timing": "sustained",
+    "burst_duration_range_s": (0.3, 0.8),
+    "burst_onset_range_s": (0.3, 3.0),
+    "n_reactivations": (2, 4),
+    "reactivation_range_s": (0.3, 4.2),
+    "late_onset_range_s": (2.0, 4.0),
+    "sss_projection": True,
+    "sensor_noise_ratio": 0.5,
+    "weak_subject_period": 0,
+    "weak_subject_gain": 0.1,
+}
 
 
 @dataclass(frozen=True)
@@ -199,6 +234,42 @@ class SimulationConfig:
         SD of each head translation component across subjects (mm).
     sss_int_order : int
         Internal order of the SSS basis the MEG data are projected onto.
+    imagery_timing : {"sustained", "brief", "reactivations", "late"}
+        Time course of imagery in each imagine trial. ``"sustained"``: one
+        plateau of ``imagery_duration_range_s`` from an onset near the
+        subject's mean (``imagery_onset_range_s``, jittered), with slow edges
+        (0.3 s rise, 0.5 s fall). ``"brief"``: one burst of
+        ``burst_duration_range_s`` at an onset drawn uniformly in
+        ``burst_onset_range_s``. ``"reactivations"``: ``n_reactivations``
+        such bursts at onsets drawn uniformly in ``reactivation_range_s``.
+        ``"late"``: a sustained plateau starting uniformly in
+        ``late_onset_range_s`` (cut at the end of the epoch).
+    burst_duration_range_s : tuple of float
+        Range of the duration (s) of a brief burst, edges included
+        (``BURST_EDGE_S`` rise and fall).
+    burst_onset_range_s : tuple of float
+        Range of the onset (s) of the single burst of ``"brief"`` imagery.
+    n_reactivations : tuple of int
+        Inclusive range of the number of bursts per trial of ``"reactivations"``.
+    reactivation_range_s : tuple of float
+        Range of the burst onsets (s) of ``"reactivations"``.
+    late_onset_range_s : tuple of float
+        Range of the onset (s) of ``"late"`` imagery.
+    sss_projection : bool
+        Project the MEG signals and noise onto the internal SSS basis (rank
+        ~70, like tSSS data). False keeps the full 306-channel fields and the
+        real (unprojected) noise covariance, plus independent sensor noise
+        (``sensor_noise_ratio``): full-rank data.
+    sensor_noise_ratio : float
+        Without SSS projection only: SD of the independent noise of each
+        sensor, relative to the median noise SD of its sensor type.
+    weak_subject_period : int
+        Every ``weak_subject_period``-th subject of the study's subject order
+        (train list, then test list; e.g. 3: sub-06, sub-13, ...) has its
+        class signals scaled by ``weak_subject_gain``; 0: none. Depends only
+        on the subject ID, never on how many subjects are simulated.
+    weak_subject_gain : float
+        Scale of the class signals (localizer and imagery) of weak subjects.
     """
 
     n_train: int = 6
@@ -233,6 +304,16 @@ class SimulationConfig:
     head_rotation_deg: float = 3.0
     head_translation_mm: float = 4.0
     sss_int_order: int = 8
+    imagery_timing: str = "sustained"
+    burst_duration_range_s: tuple[float, float] = (0.3, 0.8)
+    burst_onset_range_s: tuple[float, float] = (0.3, 3.0)
+    n_reactivations: tuple[int, int] = (2, 4)
+    reactivation_range_s: tuple[float, float] = (0.3, 4.2)
+    late_onset_range_s: tuple[float, float] = (2.0, 4.0)
+    sss_projection: bool = True
+    sensor_noise_ratio: float = 0.5
+    weak_subject_period: int = 0
+    weak_subject_gain: float = 0.1
 
     def __post_init__(self) -> None:
         """Validate the parameters (raise ValueError, naming the field)."""
@@ -275,6 +356,8 @@ class SimulationConfig:
             "imagery_onset_jitter_s",
             "head_rotation_deg",
             "head_translation_mm",
+            "sensor_noise_ratio",
+            "weak_subject_gain",
         ):
             value = getattr(self, name)
             if not np.isfinite(value) or value < 0:
@@ -284,6 +367,10 @@ class SimulationConfig:
             "class_width_range_s",
             "imagery_onset_range_s",
             "imagery_duration_range_s",
+            "burst_duration_range_s",
+            "burst_onset_range_s",
+            "reactivation_range_s",
+            "late_onset_range_s",
         ):
             lo_v, hi_v = getattr(self, name)
             if not 0 < lo_v <= hi_v:
@@ -293,6 +380,26 @@ class SimulationConfig:
         onset_hi = self.imagery_onset_range_s[1]
         if onset_hi >= IMAGINE_WINDOW[1]:
             raise ValueError(f"imagery_onset_range_s must end before {IMAGINE_WINDOW[1]} s, got {onset_hi}")
+        for name in ("burst_onset_range_s", "reactivation_range_s", "late_onset_range_s"):
+            if getattr(self, name)[1] >= IMAGINE_WINDOW[1]:
+                raise ValueError(f"{name} must end before {IMAGINE_WINDOW[1]} s, got {getattr(self, name)}")
+        if self.imagery_timing not in IMAGERY_TIMINGS:
+            allowed = ", ".join(repr(t) for t in IMAGERY_TIMINGS)
+            raise ValueError(f"imagery_timing: allowed values are {allowed}, but got {self.imagery_timing!r}")
+        if self.burst_duration_range_s[0] < 2 * BURST_EDGE_S:
+            raise ValueError(
+                f"burst_duration_range_s must start at >= {2 * BURST_EDGE_S} s (rise + fall), "
+                f"got {self.burst_duration_range_s}"
+            )
+        lo_r, hi_r = self.n_reactivations
+        if not 1 <= lo_r <= hi_r:
+            raise ValueError(
+                f"n_reactivations must be (lo, hi) with 1 <= lo <= hi, got {self.n_reactivations}"
+            )
+        if not isinstance(self.weak_subject_period, int | np.integer) or self.weak_subject_period < 0:
+            raise ValueError(f"weak_subject_period must be an int >= 0, got {self.weak_subject_period!r}")
+        if not isinstance(self.sss_projection, bool | np.bool_):
+            raise ValueError(f"sss_projection must be True or False, got {self.sss_projection!r}")
         if self.n_class_sources < 1:
             raise ValueError(f"n_class_sources must be >= 1, got {self.n_class_sources}")
         if self.sss_int_order < 1:
@@ -423,6 +530,45 @@ def _scale_to_peak_mag(
     return pattern * (peak / np.max(np.abs(pattern[mag_idx])))
 
 
+def is_weak_subject(subject: str, config: SimulationConfig) -> bool:
+    """Whether ``subject`` is one of the weak subjects of ``config`` (see ``weak_subject_period``).
+
+    Parameters
+    ----------
+    subject : str
+        Subject ID (``sub-XX``).
+    config : SimulationConfig
+        The simulation's parameters.
+
+    Returns
+    -------
+    bool
+        True for every ``weak_subject_period``-th subject of the study's
+        order (train subjects, then test subjects); always False when the
+        period is 0 or the ID is not one of the study's.
+    """
+    order = TRAIN_SUBJECTS + TEST_SUBJECTS
+    period = int(config.weak_subject_period)
+    if period <= 0 or subject not in order:
+        return False
+    return order.index(subject) % period == period - 1
+
+
+def _sensor_noise_sd(ratio: float, mag_idx: NDArray[np.int64], n_meg: int) -> NDArray[np.float64]:
+    """SD (n_meg,) of independent sensor noise: ``ratio`` x the median noise SD of each sensor type.
+
+    Every channel, including one the real covariance lacks, gets noise: the
+    data become full rank.
+    """
+    sd = np.sqrt(np.diag(_sensors.noise_covariance()))
+    is_mag = np.zeros(n_meg, dtype=bool)
+    is_mag[mag_idx] = True
+    level = np.empty(n_meg)
+    for mask in (is_mag, ~is_mag):
+        level[mask] = np.median(sd[mask][sd[mask] > 0])
+    return ratio * level
+
+
 def _whitened_spread(patterns: NDArray[np.float64], whitener: NDArray[np.float64]) -> float:
     """RMS noise-whitened distance of class patterns (rows) from their mean."""
     deviations = (patterns - patterns.mean(axis=0)) @ whitener.T
@@ -510,20 +656,28 @@ def _subject_model(subject: str, config: SimulationConfig, rng: np.random.Genera
     }
     rr = np.concatenate(list(groups.values()))
     nn = _sensors.tangential_orientations(rr, rng)
-    gain = head.sss @ _sensors.dipole_gain(info, rr, nn)
+    # The projector of the data: SSS (rank ~70) or none (full-rank sensors).
+    proj = head.sss if config.sss_projection else np.eye(n_meg)
+    gain = proj @ _sensors.dipole_gain(info, rr, nn)
     bounds = np.cumsum([0] + [len(v) for v in groups.values()])
     # SSS-projected fields of unit dipoles, (n_meg, n_sources_in_group).
     g = {name: gain[:, bounds[i] : bounds[i + 1]] for i, name in enumerate(groups)}
 
-    base_mix = _noise_mixing(_sensors.noise_covariance(), head.sss)
-    whitener = np.linalg.pinv(base_mix)  # sensor space -> noise-whitened SSS space
+    noise_cov = _sensors.noise_covariance()
+    if not config.sss_projection:
+        noise_cov = noise_cov + np.diag(_sensor_noise_sd(config.sensor_noise_ratio, mag_idx, n_meg) ** 2)
+    base_mix = _noise_mixing(noise_cov, proj)
+    whitener = np.linalg.pinv(base_mix)  # sensor space -> noise-whitened space
     subject_gain = float(np.exp(rng.normal(0.0, config.subject_gain_sd)))
+    weak = is_weak_subject(subject, config)
     # Class code: random moments of the occipito-temporal dipoles, scaled so
     # that the classes' whitened distance from their mean is set by the config
     # (the depth and spread of the dipoles would otherwise dominate).
     visual = (g["ot"] @ rng.standard_normal((k, n_classes))).T
     spread = _whitened_spread(visual, whitener)
     target = config.class_separation * config.snr * subject_gain
+    if weak:
+        target *= config.weak_subject_gain
     visual *= target / spread
     nonvisual = (g["nonvisual"] @ rng.standard_normal((k, n_classes))).T
     nonvisual *= _whitened_spread(visual, whitener) / _whitened_spread(nonvisual, whitener)
@@ -553,7 +707,8 @@ def _subject_model(subject: str, config: SimulationConfig, rng: np.random.Genera
         "imagery_onset_mean_s": params["onset_mean"],
         "alpha_frequency_hz": params["alpha_freq"],
         "heart_period_s": params["heart_period"],
-        "sss_rank": head.n_sss,
+        "sss_rank": head.n_sss if config.sss_projection else n_meg,
+        "weak_subject": weak,
         "dev_head_t": np.round(info["dev_head_t"]["trans"], 6).tolist(),
     }
     start = int(head.meg_idx[0])
@@ -689,22 +844,117 @@ def _imagine_block(
     aud_course = (
         _signals.gaussian_bump(t_shift, 0.1, 0.025) + 0.4 * _signals.smooth_box(t_shift, 0.15, 0.5, 0.05, 0.1)
     ) * amp
-    onsets = np.clip(
-        model.onset_mean + design.normal(0.0, config.imagery_onset_jitter_s, n), *config.imagery_onset_range_s
-    )
-    durations = design.uniform(*config.imagery_duration_range_s, n)
+    onsets, durations, shapes = _imagery_shapes(model, config, design, times, n)
     img_amp = config.imagery_gain * np.exp(design.normal(0.0, config.amplitude_jitter, n))
     data = _background(model, config, noise, n, times, config.eyes_closed_alpha_gain, config.blink_rate_hz[1])
-    envelopes = (
-        _signals.smooth_box(times[None, :], onsets[:, None], (onsets + durations)[:, None], 0.3, 0.5)
-        * img_amp[:, None]
-    )
+    envelopes = shapes * img_amp[:, None]
     meg = data[:, model.meg]
     meg += model.aud_patterns.sum(axis=1)[None, :, None] * aud_course[:, None, :]
     meg += model.imagery_patterns[labels][:, :, None] * envelopes[:, None, :]
     samples = IMAGINE_FIRST_SAMPLE + IMAGINE_SAMPLE_STEP * np.arange(n)
     block = _Block(data, labels, samples, IMAGINE_WINDOW[0])
-    return block, {"onsets": onsets, "durations": durations, "envelopes": envelopes}
+    return block, {
+        "onsets": onsets,
+        "durations": durations,
+        "envelopes": envelopes,
+        "intervals": half_max_intervals(shapes, times),
+    }
+
+
+def _imagery_shapes(
+    model: _SubjectModel,
+    config: SimulationConfig,
+    design: np.random.Generator,
+    times: NDArray[np.float64],
+    n: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Draw the imagery time course (peak 1) of ``n`` trials for ``config.imagery_timing``.
+
+    ``"sustained"`` draws exactly what simulator 1.0.0 drew (same calls on
+    ``design``, same arithmetic), so the default data stay byte-identical.
+
+    Returns
+    -------
+    onsets : ndarray, shape (n,)
+        Onset (s) of each trial's (first) imagery event.
+    durations : ndarray, shape (n,)
+        Duration (s) of that event (plateau length for sustained imagery,
+        total length, edges included, for a burst).
+    shapes : ndarray, shape (n, n_times)
+        Time courses in [0, 1].
+    """
+    t = times[None, :]
+    timing = config.imagery_timing
+    if timing in ("sustained", "late"):
+        if timing == "sustained":
+            onsets = np.clip(
+                model.onset_mean + design.normal(0.0, config.imagery_onset_jitter_s, n),
+                *config.imagery_onset_range_s,
+            )
+        else:
+            onsets = design.uniform(*config.late_onset_range_s, n)
+        durations = design.uniform(*config.imagery_duration_range_s, n)
+        return (
+            onsets,
+            durations,
+            _signals.smooth_box(t, onsets[:, None], (onsets + durations)[:, None], 0.3, 0.5),
+        )
+    if timing == "brief":
+        onsets = design.uniform(*config.burst_onset_range_s, n)
+        durations = design.uniform(*config.burst_duration_range_s, n)
+        return onsets, durations, _burst(t, onsets[:, None], durations[:, None])
+    # reactivations: several bursts per trial; overlapping bursts merge (maximum).
+    counts = design.integers(config.n_reactivations[0], config.n_reactivations[1] + 1, n)
+    onsets, durations = np.empty(n), np.empty(n)
+    shapes = np.zeros((n, len(times)))
+    for k, count in enumerate(counts):
+        starts = np.sort(design.uniform(*config.reactivation_range_s, count))
+        lengths = design.uniform(*config.burst_duration_range_s, count)
+        shapes[k] = _burst(t, starts[:, None], lengths[:, None]).max(axis=0)
+        onsets[k], durations[k] = starts[0], lengths[0]
+    return onsets, durations, shapes
+
+
+def _burst(
+    t: NDArray[np.float64], onset: NDArray[np.float64], duration: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Return a burst of total length ``duration`` from ``onset`` (raised-cosine edges)."""
+    return _signals.smooth_box(t, onset, onset + duration - BURST_EDGE_S, BURST_EDGE_S, BURST_EDGE_S)
+
+
+def half_max_intervals(shapes: NDArray[np.float64], times: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Intervals (s) where each trial's imagery time course is at least half its peak.
+
+    Parameters
+    ----------
+    shapes : ndarray, shape (n_trials, n_times)
+        Imagery time courses (any positive scale per trial).
+    times : ndarray, shape (n_times,)
+        Sample times (s).
+
+    Returns
+    -------
+    intervals : ndarray, shape (n_trials, max_intervals, 2)
+        ``[first, last]`` sample time of each run of samples at or above half
+        the trial's peak, in time order; rows padded with NaN. A trial
+        without imagery (all zeros) has only NaN.
+    """
+    runs: list[list[tuple[float, float]]] = []
+    for shape in np.asarray(shapes, dtype=np.float64):
+        peak = shape.max()
+        if peak <= 0:
+            runs.append([])
+            continue
+        above = np.concatenate([[False], shape >= 0.5 * peak, [False]])
+        edges = np.flatnonzero(np.diff(above.astype(np.int8)))
+        runs.append(
+            [(float(times[a]), float(times[b - 1])) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+        )
+    out = np.full((len(runs), max(1, max((len(r) for r in runs), default=0)), 2), np.nan)
+    for k, trial in enumerate(runs):
+        if trial:
+            out[k, : len(trial)] = trial
+    return out
 
 
 def _simulate_subject(subject: str, config: SimulationConfig) -> _Subject:
@@ -735,6 +985,7 @@ def _simulate_subject(subject: str, config: SimulationConfig) -> _Subject:
         "imagine_onsets": timing["onsets"],
         "imagine_durations": timing["durations"],
         "imagine_envelopes": timing["envelopes"],
+        "imagine_intervals": timing["intervals"],
         "sss_rank": np.array(model.metadata["sss_rank"]),
     }
     metadata = {

@@ -13,7 +13,7 @@ SIM = {"n_train": 3, "n_test": 0, "n_localizer_per_class": 24, "seed": 11}
 
 #: Ranked decoders that must find full transfer; alpha = 1 runs only these and
 #: the oracle (every decoder runs at alpha = 0, where all must stay at chance).
-TRANSFER = ("lda-peak", "prototype-correlation", "oracle")
+TRANSFER = ("lda-peak", "prototype-correlation", "oracle", "oracle-transfer")
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +53,22 @@ def test_full_transfer_is_decodable(sweep):
     assert best > 0.2, f"best ranked decoder reaches only {best:.2f} at alpha=1"
     oracle = results[(results["pipeline"] == "oracle")]
     assert (oracle.groupby("alpha")["score"].mean() > 0.2).all(), "the oracle must decode at every alpha"
+    ceiling = results[results["pipeline"] == "oracle-transfer"].groupby("alpha")["score"].mean()
+    assert ceiling[1.0] > 0.5, f"the transfer ceiling reaches only {ceiling[1.0]:.2f} at alpha=1"
+    assert ceiling[1.0] >= best, (
+        f"a ranked decoder ({best:.2f}) beats the transfer ceiling ({ceiling[1.0]:.2f})"
+    )
+
+
+def test_transfer_ceiling_is_at_chance_without_transfer(sweep):
+    results, _, _ = sweep
+    group = results[(results["alpha"] == 0.0) & (results["pipeline"] == "oracle-transfer")]
+    assert len(group) and (group["status"] == "ok").all()
+    hits = int(round((group["score"] * group["n_imagine"]).sum()))
+    p = stats.binomtest(hits, int(group["n_imagine"].sum()), 0.1, alternative="greater").pvalue
+    assert p > 0.001, (
+        f"oracle-transfer decodes at alpha=0 ({hits} hits): the visual pattern leaked into imagery"
+    )
 
 
 @pytest.mark.parametrize("alpha", [0.0, 1.0])

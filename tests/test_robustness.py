@@ -1,0 +1,159 @@
+"""The robustness matrix (issue 12): regimes x alphas against the transfer ceiling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmark.cli import main
+from benchmark.sweep import (
+    CEILING,
+    CEILING_P,
+    QUICK,
+    margin_fraction,
+    robustness_table,
+    run_robustness,
+)
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """The ``--quick`` subset, run once through the real runner."""
+    home = tmp_path_factory.mktemp("home")
+    out = tmp_path_factory.mktemp("robustness")
+    results = run_robustness(
+        out,
+        regimes=QUICK["regimes"],
+        alphas=QUICK["alphas"],
+        decoders=QUICK["decoders"],
+        simulation=QUICK["simulation"],
+        run={"n_jobs": 2},
+        home=home,
+    )
+    return results, out, home
+
+
+def test_csv_has_every_cell(quick):
+    _, out, _ = quick
+    table = pd.read_csv(out / "robustness.csv")
+    cells = {(r, a, d) for r, a, d in zip(table["regime"], table["alpha"], table["decoder"], strict=True)}
+    expected = {
+        (r, float(a), d) for r in QUICK["regimes"] for a in QUICK["alphas"] for d in QUICK["decoders"]
+    }
+    assert cells == expected and len(table) == len(expected)
+    assert (table["n_failed"] == 0).all(), table[table["n_failed"] > 0]
+    # every cell pools the same trials: 2 subjects x 30 imagine trials
+    assert (table["n_trials"] == 2 * 30).all()
+    np.testing.assert_allclose(table["accuracy"], table["hits"] / table["n_trials"])
+
+
+def test_transfer_ceiling_decodes_with_transfer_only(quick):
+    _, out, _ = quick
+    table = pd.read_csv(out / "robustness.csv")
+    ceiling = table[table["decoder"] == CEILING].set_index(["regime", "alpha"])
+    for regime in QUICK["regimes"]:
+        at_one, at_zero = ceiling.loc[(regime, 1.0)], ceiling.loc[(regime, 0.0)]
+        assert at_one["accuracy"] > 0.5 and at_one["p_binomial"] < 1e-6, (regime, at_one["accuracy"])
+        # no transfer: the visual pattern is absent from imagery, so the ceiling is at chance
+        assert at_zero["p_binomial"] > 0.001, (regime, at_zero["accuracy"])
+        assert not ceiling.loc[(regime, 0.0), "eligible"]
+
+
+def test_margin_fraction_formula_in_the_csv(quick):
+    _, out, _ = quick
+    table = pd.read_csv(out / "robustness.csv")
+    defined = table["margin_fraction"].notna()
+    assert defined.any()
+    expected = (table["accuracy"] - 0.1) / (table["ceiling"] - 0.1)
+    np.testing.assert_allclose(table.loc[defined, "margin_fraction"], expected[defined], rtol=1e-9)
+    # defined exactly where the cell's ceiling is above chance at p < CEILING_P
+    ceiling_p = table.set_index(["regime", "alpha", "decoder"])["p_binomial"]
+    ceiling_sig = [
+        ceiling_p[(r, a, CEILING)] < CEILING_P for r, a in zip(table["regime"], table["alpha"], strict=True)
+    ]
+    np.testing.assert_array_equal(defined.to_numpy(), np.asarray(ceiling_sig))
+    np.testing.assert_allclose(table.loc[defined & (table["decoder"] == CEILING), "margin_fraction"], 1.0)
+
+
+def test_report_prints_hyperparameters_once_and_the_targets(quick):
+    _, out, _ = quick
+    text = (out / "robustness.md").read_text()
+    for name in QUICK["decoders"]:
+        assert text.count(f"- `{name}`: `") == 1, name
+    assert "identical in every regime" in text
+    assert "OfficialExampleDecoder(C=10.0" in text
+    assert "## At alpha 0: one-sided binomial p" in text and "## Issue 12 targets, as measured" in text
+    png = (out / "robustness.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    subjects = pd.read_csv(out / "robustness-subjects.csv")
+    assert set(subjects["regime"]) == set(QUICK["regimes"]) and len(subjects) == 2 * 2 * 2 * 3
+
+
+def test_cells_reuse_the_runner_cache(quick, tmp_path):
+    """A second run of a cell reads its tasks from the cell's cache instead of recomputing."""
+    import json
+    import shutil
+
+    results, out, home = quick
+    cell = Path("robustness") / "brief" / "alpha-1"
+    shutil.copytree(out / cell, tmp_path / cell)
+    again = run_robustness(
+        tmp_path,
+        regimes=["brief"],
+        alphas=[1.0],
+        decoders=["lda-peak"],
+        simulation=QUICK["simulation"],
+        run={"n_jobs": 1},
+        home=home,
+    )
+    first = results[(results["regime"] == "brief") & (results["alpha"] == 1.0)]
+    for name, group in again.groupby("pipeline"):
+        old = first[first["pipeline"] == name]["score"].to_numpy()
+        np.testing.assert_array_equal(group["score"].to_numpy(), old)
+    rows = [json.loads(line) for line in (tmp_path / cell / "tasks.jsonl").read_text().splitlines()]
+    assert rows and all(r["cached"] for r in rows)
+
+
+def test_margin_fraction_by_hand():
+    assert margin_fraction(0.3, 0.5) == pytest.approx(0.5)
+    assert margin_fraction(0.1, 0.9) == 0.0
+    assert margin_fraction(0.05, 0.6) == pytest.approx(-0.1)
+    assert np.isnan(margin_fraction(0.3, 0.1)) and np.isnan(margin_fraction(0.3, 0.08))
+    assert np.isnan(margin_fraction(float("nan"), 0.5))
+
+
+def _rows(regime, alpha, name, eligible, scores, n=40):
+    return [
+        {"regime": regime, "alpha": alpha, "pipeline": name, "eligible": eligible, "subject": f"sub-{i:02d}",
+         "score": s, "n_imagine": n, "status": "ok"}
+        for i, s in enumerate(scores)
+    ]  # fmt: skip
+
+
+def test_table_pools_trials_and_gates_the_ceiling():
+    rows = (
+        _rows("a", 1.0, CEILING, False, [0.9, 0.7])
+        + _rows("a", 1.0, "x", True, [0.3, 0.2])
+        + _rows("a", 0.0, CEILING, False, [0.1, 0.125])  # 9/80: not above chance
+        + _rows("a", 0.0, "x", True, [0.15, 0.1])
+    )
+    rows.append({**rows[-1], "subject": "sub-09", "status": "error", "score": float("nan")})
+    table = robustness_table(pd.DataFrame(rows)).set_index(["alpha", "decoder"])
+    x1 = table.loc[(1.0, "x")]
+    assert (x1["hits"], x1["n_trials"]) == (20, 80)
+    assert x1["ceiling"] == pytest.approx(0.8)
+    assert x1["margin_fraction"] == pytest.approx((0.25 - 0.1) / (0.8 - 0.1))
+    x0 = table.loc[(0.0, "x")]
+    assert np.isnan(x0["margin_fraction"]) and x0["n_failed"] == 1 and x0["n_subjects"] == 2
+    assert x0["p_binomial"] > 0.05
+
+
+def test_unknown_regime_fails_before_running(tmp_path, capsys):
+    with pytest.raises(ValueError, match="valid regimes: default"):
+        run_robustness(tmp_path, regimes=["default", "nope"])
+    assert not any(tmp_path.iterdir())
+    assert main(["robustness", "--regime", "nope", "--out", str(tmp_path)]) == 2
+    assert "unknown regime" in capsys.readouterr().err
