@@ -15,7 +15,6 @@ runtime changes larger than the tolerance (25 %) are reported, never fatal.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,8 +87,24 @@ def _read(folder: Path) -> tuple[pd.DataFrame, dict]:
             raise FileNotFoundError(
                 f"{path} not found: is {folder} a report folder written by `benchmark run`?"
             )
-    board = pd.read_csv(board_file, keep_default_na=False, na_values=[""], dtype={"inputs": str})
-    return board.set_index("decoder"), json.loads(info_file.read_text())
+    from benchmark.errors import ReportInputError
+    from benchmark.report import read_json_object
+
+    try:
+        board = pd.read_csv(board_file, keep_default_na=False, na_values=[""], dtype={"inputs": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        raise ReportInputError(f"{board_file} is not a readable CSV file ({exc}).") from exc
+    missing = [c for c in ("decoder", "status") if c not in board]
+    if missing:
+        raise ReportInputError(
+            f"{board_file} lacks the column(s) {missing}: is it a leaderboard written by `benchmark run`?"
+        )
+    bad = [c for c in (*SCORE_COLUMNS, *RUNTIME_COLUMNS) if c in board and board[c].dtype == object]
+    if bad:
+        raise ReportInputError(f"{board_file}: column(s) {bad} hold text where numbers are expected.")
+    if board["decoder"].duplicated().any():
+        raise ReportInputError(f"{board_file}: decoder names repeat; each decoder has one row.")
+    return board.set_index("decoder"), read_json_object(info_file)
 
 
 def _run_inputs(info: dict) -> tuple | None:
