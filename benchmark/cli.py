@@ -25,7 +25,9 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         text = action.help or ""
         if (
             "default" in text
-            or action.default in (None, False, argparse.SUPPRESS)
+            or action.default is None
+            or action.default is False  # a flag; 0 is a default worth showing
+            or action.default == argparse.SUPPRESS
             or isinstance(action, argparse._CountAction | argparse._VersionAction | argparse._HelpAction)
         ):
             return text
@@ -429,7 +431,7 @@ def _reads_files(*where: str):
                 return command(args)
             except BenchmarkError:  # already names the file or the name (UnknownDecoderError is a KeyError)
                 raise
-            except (KeyError, TypeError, AttributeError, IndexError) as exc:
+            except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
                 logger.debug("traceback of the error below", exc_info=True)
                 names = " or ".join(str(getattr(args, w)) for w in where if getattr(args, w, None))
                 print(

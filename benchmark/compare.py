@@ -99,7 +99,11 @@ def _read(folder: Path) -> tuple[pd.DataFrame, dict]:
         raise ReportInputError(
             f"{board_file} lacks the column(s) {missing}: is it a leaderboard written by `benchmark run`?"
         )
-    bad = [c for c in (*SCORE_COLUMNS, *RUNTIME_COLUMNS) if c in board and board[c].dtype == object]
+    bad = [
+        c
+        for c in (*SCORE_COLUMNS, *RUNTIME_COLUMNS)
+        if c in board and not pd.api.types.is_numeric_dtype(board[c])
+    ]
     if bad:
         raise ReportInputError(f"{board_file}: column(s) {bad} hold text where numbers are expected.")
     if board["decoder"].duplicated().any():
