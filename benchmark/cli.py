@@ -162,6 +162,10 @@ def _build_parser(defaults: bool = True) -> argparse.ArgumentParser:
     cmp_.add_argument(
         "--runtime-tolerance", type=float, default=0.25, help="relative runtime change reported"
     )
+    cmp_.add_argument(
+        "--changes-json", type=Path, metavar="FILE",
+        help="also write the changes as JSON, with commit=true when a score, status or decoder changed",
+    )  # fmt: skip
 
     prof = add_parser(
         "profile", help="time the fast paths next to the slow ones (issue #6 targets); exit 1 on a miss"
@@ -561,6 +565,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     result = compare_runs(args.old, args.new, runtime_tolerance=args.runtime_tolerance)
     print(result.to_markdown())
+    if args.changes_json is not None:
+        import json
+
+        args.changes_json.parent.mkdir(parents=True, exist_ok=True)
+        args.changes_json.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
     return 1 if result.failed else 0
 
 

@@ -11,6 +11,9 @@ versions). For older folders without that column, the dataset fingerprint,
 seed and a clean git revision of the code must all be equal. A score change
 with unchanged inputs means non-determinism and fails the comparison;
 runtime changes larger than the tolerance (25 %) are reported, never fatal.
+``--changes-json FILE`` also writes the changes and whether they are worth
+a commit (a score, a status or the set of decoders changed; the nightly job
+commits nothing else).
 """
 
 from __future__ import annotations
@@ -54,6 +57,24 @@ class RunComparison:
     old: Path
     new: Path
     changes: list[Change] = field(default_factory=list)
+
+    @property
+    def worth_committing(self) -> bool:
+        """True when a score, a status or the set of decoders changed (runtime changes alone are not)."""
+        return any(c.kind in ("score", "status", "added", "removed") for c in self.changes)
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary: ``commit`` (see :attr:`worth_committing`), ``failed`` and every change."""
+        return {
+            "old": str(self.old),
+            "new": str(self.new),
+            "commit": self.worth_committing,
+            "failed": self.failed,
+            "changes": [
+                {"decoder": c.decoder, "kind": c.kind, "message": c.message, "fatal": c.fatal}
+                for c in self.changes
+            ],
+        }
 
     @property
     def failed(self) -> bool:
