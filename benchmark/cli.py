@@ -375,14 +375,12 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int
 
 
 def _is_cached_default(data: Path) -> bool:
-    """Whether ``data`` is a simulated default dataset's root inside the cache folder."""
-    from datasets.default import cache_home
+    """Whether ``data`` looks like a simulated default dataset's root (``.../simulated-<hash>/data``).
 
+    A replayed ``run.json`` from another machine names that machine's cache
+    folder; the default dataset is then generated here instead.
+    """
     path = Path(data)
-    try:
-        path.relative_to(cache_home())
-    except ValueError:
-        return False
     return path.name == "data" and path.parent.name.startswith("simulated-")
 
 

@@ -201,10 +201,9 @@ def confusion_matrices(
     for ax in axes[n:]:
         ax.set_axis_off()
     if image is not None:
-        bar = fig.colorbar(image, ax=list(axes[:n]), shrink=0.6, label="% of the row's trials")
+        label = f"% of the row's trials (red line: chance, {100 * chance:.0f} %)"
+        bar = fig.colorbar(image, ax=list(axes[:n]), shrink=0.6, label=label)
         bar.ax.axhline(100 * chance, color=CHANCE_COLOR, linewidth=2)
-        bar.ax.text(1.6, 100 * chance, "chance", color=CHANCE_COLOR, fontsize=7, va="center",
-                    transform=bar.ax.get_yaxis_transform())  # fmt: skip
     return fig
 
 
