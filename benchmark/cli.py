@@ -395,8 +395,9 @@ def _warn_if_other_dataset(recorded: Path, written: Path) -> None:
         return
     if old and new and old != new:
         print(
-            f"warning: dataset fingerprint {new} differs from {old} recorded in {recorded}: "
-            "the replayed run used other data, so its scores may differ.",
+            f"warning: dataset fingerprint {new} differs from {old} recorded in {recorded}: either other "
+            "data, or the same simulation regenerated (FIF files record when they were written, and the "
+            "fingerprint reads their headers); compare the scores with the recorded run's.",
             file=sys.stderr,
         )
 
