@@ -356,3 +356,15 @@ def test_write_reports_without_train_subjects(tmp_path):
     assert board["imagine_accuracy"].isna().all()
     assert (tmp_path / "index.html").is_file()
     assert Path(tmp_path / "submissions" / "good.csv").is_file()
+
+
+def test_report_append_history_command(written, tmp_path, capsys):
+    out, _ = written
+    rebuilt = tmp_path / "rebuilt"
+    for _ in range(2):  # the same run twice: recorded once
+        assert main(["report", str(out), "--out", str(rebuilt), "--append-history"]) == 0
+    history = pd.read_csv(rebuilt / "history.csv")
+    assert len(history) == 5 and set(history["run_utc"]) == {RUN_INFO["started_utc"]}
+    assert set(history["dataset"]) == {"imagine-simulated"}
+    assert (rebuilt / "figures" / "history.png").is_file()
+    assert not (out / "history.csv").exists(), "the source folder is left alone"
