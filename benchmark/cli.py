@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 some tasks failed (their rows are in the reports);
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import sys
 from collections.abc import Sequence
@@ -17,43 +18,101 @@ from benchmark.errors import BenchmarkError
 logger = logging.getLogger("benchmark")
 
 
-def _build_parser() -> argparse.ArgumentParser:
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Show each option's default, unless its help already says it or there is none to show."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (
+            "default" in text
+            or action.default is None
+            or action.default is False  # a flag; 0 is a default worth showing
+            or action.default == argparse.SUPPRESS
+            or isinstance(action, argparse._CountAction | argparse._VersionAction | argparse._HelpAction)
+        ):
+            return text
+        return super()._get_help_string(action)
+
+
+def _program_name() -> str:
+    """``imagine-bench`` when started by the console script, else ``python -m benchmark``."""
+    return "imagine-bench" if Path(sys.argv[0]).stem == "imagine-bench" else "python -m benchmark"
+
+
+def _build_parser(defaults: bool = True) -> argparse.ArgumentParser:
+    """Build the argument parser.
+
+    Parameters
+    ----------
+    defaults : bool
+        False gives every ``run`` option the default ``SUPPRESS``, so that
+        parsing tells which options the command line set (they override
+        ``run --config``).
+    """
+    from benchmark import __version__
+
+    common = argparse.ArgumentParser(add_help=False)  # global options, also accepted after the subcommand
+    common.add_argument(
+        "-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more log output (-vv: debug)"
+    )
     parser = argparse.ArgumentParser(
-        prog="python -m benchmark",
+        prog=_program_name(),
         description="Compare MEG decoders on the IMAGINE challenge (localizer -> imagery transfer).",
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run decoders and write the reports")
-    which = run.add_mutually_exclusive_group(required=True)
-    which.add_argument("--all", action="store_true", help="every registered decoder")
-    which.add_argument("--decoder", nargs="+", metavar="NAME", help="decoder name(s)")
-    run.add_argument("--data", type=Path, help="dataset root (default: the simulated default)")
-    run.add_argument("--subjects", nargs="+", metavar="SUB", help="subject names, e.g. sub-02")
-    run.add_argument("--n-jobs", type=int, default=-1, help="parallel tasks (default -1: one per core)")
-    run.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default reports/)")
-    run.add_argument("--seed", type=int, default=0, help="random_state of decoders and folds")
-    run.add_argument("--localizer-folds", type=int, default=5, help="localizer CV folds (0 skips)")
-    run.add_argument("--no-progress", action="store_true", help="no progress bar")
-    run.add_argument("--timeout", type=float, default=1800.0, help="seconds per task before it is killed")
-    run.add_argument("--max-memory", type=float, metavar="MB", help="memory cap per task in MB")
-    run.add_argument("--force", action="store_true", help="recompute tasks whose results are stored")
+    def add_parser(name: str, **kwargs) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], formatter_class=_HelpFormatter, **kwargs)
+
+    def d(value):  # a run option's default, or SUPPRESS when only explicit options are wanted
+        return value if defaults else argparse.SUPPRESS
+
+    run = add_parser("run", help="run decoders and write the reports")
+    which = run.add_mutually_exclusive_group()
+    which.add_argument("--all", action="store_true", default=d(False), help="every registered decoder")
+    which.add_argument("--decoder", nargs="+", metavar="NAME", default=d(None), help="decoder name(s)")
     run.add_argument(
-        "--no-data-cache", action="store_true", help="read the FIF files every time (no array cache)"
-    )
-    run.add_argument(
-        "--backend", choices=("local", "dask"), default="local",
-        help="local: one forked process per task (default); dask: a dask.distributed cluster",
+        "--config", type=Path, metavar="FILE", default=d(None),
+        help="read the options from a TOML, YAML or JSON file (a finished run's run.json repeats that "
+        "run); options given on the command line override it",
     )  # fmt: skip
     run.add_argument(
-        "--scheduler", metavar="ADDRESS",
+        "--data", type=Path, default=d(None), help="dataset root (default: the simulated default)"
+    )
+    run.add_argument(
+        "--subjects", nargs="+", metavar="SUB", default=d(None), help="subject names, e.g. sub-02"
+    )
+    run.add_argument("--n-jobs", type=int, default=d(-1), help="parallel tasks (-1: one per core)")
+    run.add_argument("--out", type=Path, default=d(Path("reports")), help="report folder")
+    run.add_argument("--seed", type=int, default=d(0), help="random_state of decoders and folds")
+    run.add_argument("--localizer-folds", type=int, default=d(5), help="localizer CV folds (0 skips)")
+    run.add_argument("--no-progress", action="store_true", default=d(False), help="no progress bar")
+    run.add_argument("--timeout", type=float, default=d(1800.0), help="seconds per task before it is killed")
+    run.add_argument(
+        "--max-memory", type=float, metavar="MB", default=d(None), help="memory cap per task in MB"
+    )
+    run.add_argument(
+        "--force", action="store_true", default=d(False), help="recompute tasks whose results are stored"
+    )
+    run.add_argument(
+        "--no-data-cache", action="store_true", default=d(False),
+        help="read the FIF files every time (no array cache)",
+    )  # fmt: skip
+    run.add_argument(
+        "--backend", choices=("local", "dask"), default=d("local"),
+        help="local: one forked process per task; dask: a dask.distributed cluster",
+    )  # fmt: skip
+    run.add_argument(
+        "--scheduler", metavar="ADDRESS", default=d(None),
         help="dask scheduler, e.g. tcp://host:8786 (default: a local cluster of --n-jobs workers)",
     )  # fmt: skip
 
-    sub.add_parser("list", help="list the registered decoders")
+    add_parser("list", help="list the registered decoders")
 
-    sim = sub.add_parser("simulate", help="write a simulated dataset in the official layout")
+    sim = add_parser("simulate", help="write a simulated dataset in the official layout")
     sim.add_argument("out", type=Path, help="dataset root to create (must not exist or be empty)")
     sim.add_argument("--full", action="store_true", help="the real study's size: 15 train + 14 test")
     sim.add_argument("--n-train", type=int, help="number of train subjects")
@@ -63,7 +122,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, help="simulation seed")
     sim.add_argument("--truth", type=Path, help="ground-truth folder (default: OUT-truth)")
 
-    swp = sub.add_parser("sweep", help="run decoders on simulated data across transfer strengths alpha")
+    swp = add_parser("sweep", help="run decoders on simulated data across transfer strengths alpha")
     swp.add_argument("--alpha", type=float, nargs="+", default=[0.0, 0.25, 0.5, 0.75, 1.0], help="alphas")
     swp.add_argument("--decoder", nargs="+", metavar="NAME", help="decoder name(s) (default: all)")
     swp.add_argument("--n-train", type=int, default=4, help="simulated train subjects per alpha")
@@ -73,7 +132,7 @@ def _build_parser() -> argparse.ArgumentParser:
     swp.add_argument("--localizer-folds", type=int, default=0, help="localizer CV folds (0 skips)")
     swp.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default reports/)")
 
-    rob = sub.add_parser(
+    rob = add_parser(
         "robustness", help="run decoders on every simulation regime x alpha, against the transfer ceiling"
     )
     rob.add_argument(
@@ -91,11 +150,15 @@ def _build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     rob.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default reports/)")
 
-    rep = sub.add_parser("report", help="rebuild every report file of a stored run (tasks.jsonl + run.json)")
+    rep = add_parser("report", help="rebuild every report file of a stored run (tasks.jsonl + run.json)")
     rep.add_argument("results_dir", type=Path, metavar="RESULTS_DIR", help="folder written by `run`")
     rep.add_argument("--out", type=Path, help="write the reports there (default: RESULTS_DIR)")
+    rep.add_argument(
+        "--append-history", action="store_true",
+        help="append this run's leaderboard to OUT/history.csv (once per run; the nightly job does)",
+    )  # fmt: skip
 
-    subm = sub.add_parser("submit", help="write and validate a Kaggle submission for the test subjects")
+    subm = add_parser("submit", help="write and validate a Kaggle submission for the test subjects")
     subm.add_argument("--decoder", required=True, metavar="NAME", help="decoder name")
     subm.add_argument(
         "--data", type=Path, help="dataset root (default: --from-run's dataset, else the simulated default)"
@@ -106,15 +169,23 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     subm.add_argument("--seed", type=int, default=0, help="random_state of the decoder")
     subm.add_argument("--n-jobs", type=int, default=1, help="parallel tasks")
+    subm.add_argument(
+        "--force-unranked", action="store_true",
+        help="allow a decoder that is not ranked (the oracle reads the simulation's ground truth)",
+    )  # fmt: skip
 
-    cmp_ = sub.add_parser("compare", help="compare two report folders (fails on unexplained score changes)")
+    cmp_ = add_parser("compare", help="compare two report folders (fails on unexplained score changes)")
     cmp_.add_argument("old", type=Path, metavar="OLD_DIR")
     cmp_.add_argument("new", type=Path, metavar="NEW_DIR")
     cmp_.add_argument(
         "--runtime-tolerance", type=float, default=0.25, help="relative runtime change reported"
     )
+    cmp_.add_argument(
+        "--changes-json", type=Path, metavar="FILE",
+        help="also write the changes as JSON, with commit=true when a score, status or decoder changed",
+    )  # fmt: skip
 
-    prof = sub.add_parser(
+    prof = add_parser(
         "profile", help="time the fast paths next to the slow ones (issue #6 targets); exit 1 on a miss"
     )
     prof.add_argument("--quick", action="store_true", help="small arrays (smoke test); speed not enforced")
@@ -189,40 +260,128 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
+def _did_you_mean(name: str, valid: Sequence[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def _check_decoders(names: Sequence[str] | None) -> None:
+    """Raise UnknownDecoderError with a suggestion for the first unknown decoder name."""
+    if not names:
+        return
+    from benchmark.errors import UnknownDecoderError
+    from benchmark.registry import discover
+
+    valid = discover(strict=False).names
+    for name in names:
+        if name not in valid:
+            raise UnknownDecoderError(
+                f"Unknown decoder {name!r}.{_did_you_mean(name, valid)} Valid names: {', '.join(valid)}."
+            )
+
+
+def _check_subjects(names: Sequence[str] | None, data: Path) -> None:
+    """Raise DatasetError with a suggestion for the first subject not in the dataset at ``data``."""
+    if not names:
+        return
+    from benchmark.errors import DatasetError
+    from datasets.adapter import ChallengeDataset
+
+    valid = ChallengeDataset(data).subjects
+    for name in names:
+        if name not in valid:
+            raise DatasetError(
+                f"Unknown subject {name!r} in {data}.{_did_you_mean(name, valid)} "
+                f"Available: {', '.join(valid)}."
+            )
+
+
+#: Options of ``run`` and their defaults (the parser's), in RunConfig field names.
+_RUN_DEFAULTS = {
+    "data": None, "out": Path("reports"), "decoders": None, "all": False, "subjects": None, "n_jobs": -1,
+    "seed": 0, "localizer_folds": 5, "progress": True, "timeout": 1800.0, "max_memory_mb": None,
+    "force": False, "data_cache": True, "backend": "local", "scheduler": None,
+}  # fmt: skip
+
+
+def _run_options(args: argparse.Namespace, argv: Sequence[str] | None) -> dict:
+    """Merge the parser's defaults, ``--config FILE`` and the options given on the command line."""
+    from benchmark.config import read_config_file
+
+    explicit = vars(_build_parser(defaults=False).parse_args(argv))
+    options = dict(_RUN_DEFAULTS)
+    config_file = explicit.get("config")
+    if config_file is not None:
+        options.update(read_config_file(config_file))
+        options["config_file"] = config_file
+    renames = {"decoder": "decoders", "max_memory": "max_memory_mb"}
+    for key, value in explicit.items():
+        if key in ("command", "verbose", "config"):
+            continue
+        if key == "no_progress":
+            options["progress"] = not value
+        elif key == "no_data_cache":
+            options["data_cache"] = None if value else True
+        else:
+            options[renames.get(key, key)] = value
+    if explicit.get("all"):
+        options["decoders"] = None
+    elif explicit.get("decoder"):
+        options["all"] = False
+    if not options["all"] and not options["decoders"]:
+        raise BenchmarkError("run: give --all, --decoder NAME ... or --config FILE naming the decoders.")
+    return options
+
+
+def _cmd_run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
     from benchmark.config import RunConfig
-    from benchmark.experiment import run_benchmark
     from datasets.default import cache_home
 
-    if args.data is None:
+    options = _run_options(args, argv)
+    data = options["data"]
+    if data is None or (options.get("config_file") and not Path(data).exists() and _is_cached_default(data)):
         from datasets.default import default_dataset
 
-        logger.info("no --data given: using the simulated default dataset")
+        if data is not None:
+            logger.warning("%s (from %s) is not on this machine: using the simulated default dataset",
+                           data, options["config_file"])  # fmt: skip
+        else:
+            logger.info("no --data given: using the simulated default dataset")
         data = default_dataset()
-    else:
-        data = args.data
+    decoders = None if options["all"] else tuple(options["decoders"])
+    _check_decoders(decoders)
+    subjects = tuple(options["subjects"]) if options["subjects"] else None
+    _check_subjects(subjects, data)
+    data_cache = options["data_cache"]
     config = RunConfig(
         data=data,
-        out=args.out,
-        decoders=None if args.all else tuple(args.decoder),
-        subjects=tuple(args.subjects) if args.subjects else None,
-        n_jobs=args.n_jobs,
-        seed=args.seed,
-        localizer_folds=args.localizer_folds,
-        progress=not args.no_progress,
-        timeout=args.timeout,
-        max_memory_mb=args.max_memory,
-        force=args.force,
-        data_cache=None if args.no_data_cache else cache_home() / "arrays",
-        backend=args.backend,
-        scheduler=args.scheduler,
+        out=Path(options["out"]),
+        decoders=decoders,
+        subjects=subjects,
+        n_jobs=options["n_jobs"],
+        seed=options["seed"],
+        localizer_folds=options["localizer_folds"],
+        progress=options["progress"],
+        timeout=options["timeout"],
+        max_memory_mb=options["max_memory_mb"],
+        force=options["force"],
+        data_cache=(cache_home() / "arrays") if data_cache is True else data_cache or None,
+        backend=options["backend"],
+        scheduler=options["scheduler"],
     )
     if config.backend == "dask" and args.verbose < 2:  # distributed logs every worker's start and stop
         import dask.config
 
         dask.config.set({"distributed.logging.distributed": "warning"})
+    from benchmark.experiment import run_benchmark
+
     summary = run_benchmark(config)
     print((config.out / "leaderboard.md").read_text())
+    config_file = options.get("config_file")
+    if config_file is not None and Path(config_file).suffix == ".json":
+        _warn_if_other_dataset(Path(config_file), config.out / "run.json")
     if summary.failures:
         print(f"{len(summary.failures)} task(s) failed:", file=sys.stderr)
         for row in summary.failures:
@@ -231,6 +390,34 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(f"  broken decoder file {origin}: {message}", file=sys.stderr)
         return 1
     return 0
+
+
+def _is_cached_default(data: Path) -> bool:
+    """Whether ``data`` looks like a simulated default dataset's root (``.../simulated-<hash>/data``).
+
+    A replayed ``run.json`` from another machine names that machine's cache
+    folder; the default dataset is then generated here instead.
+    """
+    path = Path(data)
+    return path.name == "data" and path.parent.name.startswith("simulated-")
+
+
+def _warn_if_other_dataset(recorded: Path, written: Path) -> None:
+    """Warn when a replayed run.json's dataset fingerprint differs from the new run's."""
+    import json
+
+    try:
+        old = json.loads(recorded.read_text()).get("fingerprint")
+        new = json.loads(written.read_text()).get("fingerprint")
+    except (OSError, ValueError):
+        return
+    if old and new and old != new:
+        print(
+            f"warning: dataset fingerprint {new} differs from {old} recorded in {recorded}: either other "
+            "data, or the same simulation regenerated (FIF files record when they were written, and the "
+            "fingerprint reads their headers); compare the scores with the recorded run's.",
+            file=sys.stderr,
+        )
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -271,6 +458,39 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
     return 1 if len(failed) else 0
 
 
+def _reads_files(*where: str):
+    """Turn any error a malformed stored file causes in a command into exit 2 naming the input.
+
+    The commands that read stored files (report, compare, submit) check what
+    they read and raise errors naming the file; this is the net under those
+    checks: a KeyError or TypeError from an unforeseen malformation is
+    reported as bad input, never as a traceback (which would exit 1, the code
+    for failed tasks).
+    """
+
+    def wrap(command):
+        @functools.wraps(command)
+        def checked(args: argparse.Namespace) -> int:
+            try:
+                return command(args)
+            except BenchmarkError:  # already names the file or the name (UnknownDecoderError is a KeyError)
+                raise
+            except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+                logger.debug("traceback of the error below", exc_info=True)
+                names = " or ".join(str(getattr(args, w)) for w in where if getattr(args, w, None))
+                print(
+                    f"error: malformed input in {names or 'the input files'}: {type(exc).__name__}: {exc}. "
+                    "Were the files written by `python -m benchmark run`? (-vv shows the traceback)",
+                    file=sys.stderr,
+                )
+                return 2
+
+        return checked
+
+    return wrap
+
+
+@_reads_files("results_dir")
 def _cmd_report(args: argparse.Namespace) -> int:
     import shutil
 
@@ -279,31 +499,61 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     rows, run_info = load_run(args.results_dir)
     out = args.out or args.results_dir
-    write_reports(rows, out, run_info)
+    if args.append_history and out.resolve() != args.results_dir.resolve():
+        history = args.results_dir / "history.csv"
+        if history.is_file() and not (out / "history.csv").exists():
+            out.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(history, out / "history.csv")
+    write_reports(rows, out, run_info, record_history=args.append_history)
     if out.resolve() != args.results_dir.resolve():
         shutil.copyfile(args.results_dir / TASKS_FILE, out / TASKS_FILE)
     print((out / "leaderboard.md").read_text())
     return 0
 
 
+@_reads_files("from_run", "data")
 def _cmd_submit(args: argparse.Namespace) -> int:
-    import json
     import tempfile
 
     import pandas as pd
 
-    from benchmark.report import expected_submission_ids, submission_frame, validate_submission
+    from benchmark.config import expand_path
+    from benchmark.errors import DatasetError
+    from benchmark.registry import discover
+    from benchmark.report import (
+        expected_submission_ids,
+        read_json_object,
+        submission_frame,
+        validate_submission,
+    )
     from datasets.adapter import ChallengeDataset
 
+    registry = discover(strict=False)
+    stored = args.from_run / "submissions" / f"{args.decoder}.csv" if args.from_run is not None else None
+    if stored is None or not stored.is_file():  # a stored file of a since-removed decoder stays usable
+        _check_decoders([args.decoder])
+    spec = registry.specs.get(args.decoder)
+    if spec is not None and not spec.eligible:
+        if not args.force_unranked:
+            print(
+                f"error: {args.decoder} is not ranked ({spec.description.rstrip('.')}); its predictions "
+                "may use information a real submission cannot have (the oracle reads the simulation's "
+                "ground truth). Pass --force-unranked to write it anyway.",
+                file=sys.stderr,
+            )
+            return 2
+        logger.warning("%s is not ranked: writing its submission because of --force-unranked", args.decoder)
     data = args.data
     if data is None and args.from_run is not None:
         info_file = args.from_run / "run.json"
-        data = Path(json.loads(info_file.read_text())["dataset_root"]) if info_file.is_file() else None
-    if data is None:
-        from datasets.default import default_dataset
-
-        logger.info("no --data given: using the simulated default dataset")
-        data = default_dataset()
+        if info_file.is_file():
+            recorded = read_json_object(info_file).get("dataset_root")
+            data = expand_path(recorded) if recorded else None
+            if data is not None and not data.is_dir():
+                raise DatasetError(
+                    f"the dataset root {recorded} recorded in {info_file} does not exist on this machine; "
+                    "pass --data PATH to validate against your copy of the dataset."
+                )
     dataset = ChallengeDataset(data)
     test_subjects = dataset.subjects_in("test")
     if not test_subjects:
@@ -317,7 +567,11 @@ def _cmd_submit(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-        frame = pd.read_csv(source, dtype=str, keep_default_na=False)
+        try:
+            frame = pd.read_csv(source, dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            print(f"error: {source} is not a readable CSV file ({exc}).", file=sys.stderr)
+            return 2
     else:
         from benchmark.config import RunConfig
         from benchmark.experiment import run_benchmark
@@ -345,11 +599,17 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     return 0
 
 
+@_reads_files("old", "new")
 def _cmd_compare(args: argparse.Namespace) -> int:
     from benchmark.compare import compare_runs
 
     result = compare_runs(args.old, args.new, runtime_tolerance=args.runtime_tolerance)
     print(result.to_markdown())
+    if args.changes_json is not None:
+        import json
+
+        args.changes_json.parent.mkdir(parents=True, exist_ok=True)
+        args.changes_json.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
     return 1 if result.failed else 0
 
 
@@ -421,7 +681,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_compare(args)
         if args.command == "profile":
             return _cmd_profile(args)
-        return _cmd_run(args)
+        return _cmd_run(args, argv)
     except (BenchmarkError, ValueError, OSError) as exc:
         logger.debug("traceback of the error below", exc_info=True)
         print(f"error: {exc}", file=sys.stderr)

@@ -11,11 +11,13 @@ versions). For older folders without that column, the dataset fingerprint,
 seed and a clean git revision of the code must all be equal. A score change
 with unchanged inputs means non-determinism and fails the comparison;
 runtime changes larger than the tolerance (25 %) are reported, never fatal.
+``--changes-json FILE`` also writes the changes and whether they are worth
+a commit (a score, a status or the set of decoders changed; the nightly job
+commits nothing else).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +59,24 @@ class RunComparison:
     changes: list[Change] = field(default_factory=list)
 
     @property
+    def worth_committing(self) -> bool:
+        """True when a score, a status or the set of decoders changed (runtime changes alone are not)."""
+        return any(c.kind in ("score", "status", "added", "removed") for c in self.changes)
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary: ``commit`` (see :attr:`worth_committing`), ``failed`` and every change."""
+        return {
+            "old": str(self.old),
+            "new": str(self.new),
+            "commit": self.worth_committing,
+            "failed": self.failed,
+            "changes": [
+                {"decoder": c.decoder, "kind": c.kind, "message": c.message, "fatal": c.fatal}
+                for c in self.changes
+            ],
+        }
+
+    @property
     def failed(self) -> bool:
         """True when some score changed although its inputs did not."""
         return any(c.fatal for c in self.changes)
@@ -88,8 +108,28 @@ def _read(folder: Path) -> tuple[pd.DataFrame, dict]:
             raise FileNotFoundError(
                 f"{path} not found: is {folder} a report folder written by `benchmark run`?"
             )
-    board = pd.read_csv(board_file, keep_default_na=False, na_values=[""], dtype={"inputs": str})
-    return board.set_index("decoder"), json.loads(info_file.read_text())
+    from benchmark.errors import ReportInputError
+    from benchmark.report import read_json_object
+
+    try:
+        board = pd.read_csv(board_file, keep_default_na=False, na_values=[""], dtype={"inputs": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        raise ReportInputError(f"{board_file} is not a readable CSV file ({exc}).") from exc
+    missing = [c for c in ("decoder", "status") if c not in board]
+    if missing:
+        raise ReportInputError(
+            f"{board_file} lacks the column(s) {missing}: is it a leaderboard written by `benchmark run`?"
+        )
+    bad = [
+        c
+        for c in (*SCORE_COLUMNS, *RUNTIME_COLUMNS)
+        if c in board and not pd.api.types.is_numeric_dtype(board[c])
+    ]
+    if bad:
+        raise ReportInputError(f"{board_file}: column(s) {bad} hold text where numbers are expected.")
+    if board["decoder"].duplicated().any():
+        raise ReportInputError(f"{board_file}: decoder names repeat; each decoder has one row.")
+    return board.set_index("decoder"), read_json_object(info_file)
 
 
 def _run_inputs(info: dict) -> tuple | None:

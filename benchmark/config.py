@@ -82,3 +82,139 @@ class RunConfig:
     def to_dict(self) -> dict:
         """JSON-ready representation (paths as strings)."""
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
+
+
+# ------------------------------------------------------------ config files
+#: Keys a config file may set, as RunConfig fields; CLI spellings are mapped in _ALIASES.
+FILE_KEYS = (
+    "data", "out", "decoders", "all", "subjects", "n_jobs", "seed", "localizer_folds", "progress",
+    "timeout", "max_memory_mb", "force", "data_cache", "backend", "scheduler",
+)  # fmt: skip
+
+_ALIASES = {
+    "decoder": "decoders",
+    "subject": "subjects",
+    "max_memory": "max_memory_mb",
+    "no_progress": "progress",
+    "no_data_cache": "data_cache",
+}
+
+#: Placeholder written into published run.json files for the cache folder.
+CACHE_PLACEHOLDER = "$IMAGINE_BENCH_HOME"
+
+
+def expand_path(value: str | Path) -> Path:
+    """Reverse :func:`benchmark.report.portable_paths`: ``$IMAGINE_BENCH_HOME/...`` and ``~/...``."""
+    from datasets.default import cache_home
+
+    text = str(value)
+    if text == CACHE_PLACEHOLDER or text.startswith(CACHE_PLACEHOLDER + "/"):
+        return cache_home() / text[len(CACHE_PLACEHOLDER) :].lstrip("/")
+    return Path(text).expanduser()
+
+
+def read_config_file(path: Path) -> dict:
+    """Read the run options of a TOML, YAML or JSON file (a finished run's ``run.json`` included).
+
+    Parameters
+    ----------
+    path : Path
+        ``.toml``, ``.yaml``/``.yml`` or ``.json``. Keys are the long options
+        of ``python -m benchmark run`` (``n_jobs`` or ``n-jobs``, ``decoder``
+        or ``decoders``, ``all``, ``no_progress``, ...); a ``run.json``'s
+        ``config`` block is read as such.
+
+    Returns
+    -------
+    dict
+        RunConfig field names to values (``all`` kept as a bool; paths as
+        :class:`~pathlib.Path`, placeholders expanded).
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, unreadable, or sets an unknown option or a
+        value of the wrong type; the message names the file.
+    """
+    from benchmark.errors import ConfigError
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} not found.")
+    suffix = path.suffix.lower()
+    try:
+        text = path.read_text()
+        if suffix == ".toml":
+            import tomllib
+
+            raw = tomllib.loads(text)
+        elif suffix in (".yaml", ".yml"):
+            try:
+                import yaml
+            except ImportError as exc:
+                raise ConfigError(f"{path}: reading YAML needs PyYAML (pip install pyyaml).") from exc
+            raw = yaml.safe_load(text) or {}
+        elif suffix == ".json":
+            import json
+
+            raw = json.loads(text)
+        else:
+            raise ConfigError(f"{path}: config files are .toml, .yaml, .yml or .json, got {suffix!r}.")
+    except ConfigError:
+        raise
+    except (ValueError, UnicodeDecodeError, OSError) as exc:  # tomllib, json, yaml errors are ValueErrors
+        raise ConfigError(f"{path} is not a valid {suffix[1:].upper()} file: {exc}") from exc
+    except Exception as exc:  # yaml.YAMLError is not a ValueError
+        raise ConfigError(f"{path} is not a valid {suffix[1:].upper()} file: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a table of options, got {type(raw).__name__}.")
+    from_run = isinstance(raw.get("config"), dict) and "fingerprint" in raw
+    options = raw["config"] if from_run else raw.get("run", raw)
+    return _normalise(options, path, from_run)
+
+
+def _normalise(options: dict, path: Path, from_run: bool) -> dict:
+    import difflib
+
+    from benchmark.errors import ConfigError
+
+    out: dict = {}
+    for key, value in options.items():
+        name = str(key).replace("-", "_")
+        name = _ALIASES.get(name, name)
+        if name not in FILE_KEYS:
+            close = difflib.get_close_matches(name, FILE_KEYS, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else f" Valid options: {', '.join(FILE_KEYS)}."
+            raise ConfigError(f"{path}: unknown option {key!r}.{hint}")
+        if str(key).replace("-", "_") == "no_progress":
+            value = not value
+        if str(key).replace("-", "_") == "no_data_cache":
+            value = False if value else None
+        out[name] = value
+    for name in ("decoders", "subjects"):
+        value = out.get(name)
+        if isinstance(value, str):
+            out[name] = "all" if value == "all" and name == "decoders" else (value,)
+        if out.get(name) == "all":
+            out.pop(name)
+            out["all"] = True
+        elif value is not None and not isinstance(value, str):
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{path}: {name} must be a list of names, got {value!r}.")
+            out[name] = tuple(value)
+    if from_run and out.get("decoders") is None:
+        out["all"] = True  # run.json records --all as decoders: null
+        out.pop("decoders", None)
+    for name in ("data", "out"):
+        if out.get(name) is not None:
+            out[name] = expand_path(out[name])
+    if isinstance(out.get("data_cache"), str):
+        out["data_cache"] = expand_path(out["data_cache"])
+    types = {"n_jobs": int, "seed": int, "localizer_folds": int, "timeout": (int, float),
+             "max_memory_mb": (int, float), "progress": bool, "force": bool, "all": bool}  # fmt: skip
+    for name, kind in types.items():
+        value = out.get(name)
+        if value is not None and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
+            wanted = getattr(kind, "__name__", "a number")
+            raise ConfigError(f"{path}: {name} must be {wanted}, got {value!r}.")
+    return out

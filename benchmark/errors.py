@@ -14,6 +14,8 @@ __all__ = [
     "UnknownDecoderError",
     "DecoderOutputError",
     "SubmissionError",
+    "ReportInputError",
+    "ConfigError",
 ]
 
 
@@ -45,3 +47,11 @@ class DecoderOutputError(BenchmarkError, ValueError):
 
 class SubmissionError(BenchmarkError, ValueError):
     """A Kaggle submission does not match the test subjects' imagine epochs."""
+
+
+class ReportInputError(BenchmarkError, ValueError):
+    """A stored report file (``tasks.jsonl``, ``run.json``, a CSV) is malformed; the message names it."""
+
+
+class ConfigError(BenchmarkError, ValueError):
+    """A run config file (``run --config``) is unreadable or sets an unknown option; names the file."""

@@ -62,7 +62,8 @@ def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE) -> RunSumma
     dataset = ChallengeDataset(config.data, cache_dir=config.data_cache)
     registry = discover(package, strict=False)
     specs = registry.select(list(config.decoders) if config.decoders else None)
-    if find_truth_dir(dataset.root) is None:
+    simulated = find_truth_dir(dataset.root) is not None
+    if not simulated:
         needs_truth = [s.name for s in specs if "truth" in s.uses]
         if needs_truth and config.decoders:
             raise DatasetError(
@@ -88,6 +89,7 @@ def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE) -> RunSumma
     run_info = {
         "dataset": dataset.name,
         "dataset_root": str(dataset.root),
+        "simulated": simulated,
         "fingerprint": fingerprint,
         "config": config.to_dict(),
         "decoders": [s.name for s in specs],

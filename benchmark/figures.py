@@ -60,40 +60,82 @@ class Plot:
     png: bytes
 
 
+#: Colour of every chance line and chance mark.
+CHANCE_COLOR = "firebrick"
+
+
 def _colors(n: int) -> list:
+    """``n`` distinct colours (tab10 up to 10, tab20 up to 20, then a continuous map)."""
     from matplotlib import colormaps
 
-    cmap = colormaps["tab10"]
-    return [cmap(i % 10) for i in range(n)]
+    if n <= 10:
+        return [colormaps["tab10"](i) for i in range(n)]
+    if n <= 20:
+        return [colormaps["tab20"](i) for i in range(n)]
+    return [colormaps["turbo"](x) for x in np.linspace(0.05, 0.95, n)]
 
 
-def subject_scores(results: pd.DataFrame, order: list[str], seed: int = 0) -> Figure | None:
-    """Strip plot of per-subject scores per decoder, with mean, CI and chance line."""
+def _strip(ax, train: pd.DataFrame, names: list[str], metric: str, colors: list, rng) -> None:
+    """Dots per subject, mean bar and 95 % bootstrap CI per decoder on one axis."""
+    for i, name in enumerate(names):
+        values = train.loc[train["pipeline"] == name, metric].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if values.size == 0:
+            continue
+        jitter = rng.uniform(-0.18, 0.18, values.size)
+        ax.scatter(i + jitter, 100 * values, s=16, color=colors[i], alpha=0.75, linewidths=0, zorder=2)
+        low, high = stats.bootstrap_ci(values, n_resamples=1999, seed=0)
+        if np.isfinite(low) and np.isfinite(high):
+            ax.vlines(i + 0.3, 100 * low, 100 * high, color="black", linewidth=1.2, zorder=3)
+        ax.plot([i - 0.3, i + 0.3], [100 * values.mean()] * 2, color="black", linewidth=2, zorder=3)
+    ax.set_xlim(-0.6, len(names) - 0.4)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def subject_scores(
+    results: pd.DataFrame, order: list[str], seed: int = 0, unranked: frozenset[str] = frozenset()
+) -> Figure | None:
+    """Strip plot of per-subject scores per decoder, with mean, 95 % CI and chance line.
+
+    Ranked decoders share the left axes; unranked ones (the oracle, whose
+    scores would squash everyone else's) get their own axes on the right.
+    """
     train = results[(results["status"] == "ok") & (results["split"] == "train")]
     if train.empty or not order:
         return None
+    from matplotlib.lines import Line2D
+
     rng = np.random.default_rng(seed)
-    fig = Figure(figsize=(4 + 0.9 * len(order), 9), layout="constrained")
-    axes = fig.subplots(len(_METRICS), 1, sharex=True)
-    colors = _colors(len(order))
-    for ax, (metric, label) in zip(axes, _METRICS, strict=True):
+    ranked = [n for n in order if n not in unranked]
+    apart = [n for n in order if n in unranked]
+    groups = [g for g in (ranked, apart) if g]
+    colors = dict(zip(order, _colors(len(order)), strict=True))
+    widths = [max(len(g), 1) + 0.6 for g in groups]
+    fig = Figure(figsize=(3 + 0.75 * len(order), 9), layout="constrained")
+    axes = np.asarray(
+        fig.subplots(len(_METRICS), len(groups), squeeze=False, gridspec_kw={"width_ratios": widths})
+    )
+    for row, (metric, label) in enumerate(_METRICS):
         chance = stats.CHANCE_LEVELS[metric]
-        for i, name in enumerate(order):
-            values = train.loc[train["pipeline"] == name, metric].to_numpy(dtype=float)
-            values = values[np.isfinite(values)]
-            if values.size == 0:
-                continue
-            jitter = rng.uniform(-0.18, 0.18, values.size)
-            ax.scatter(i + jitter, 100 * values, s=18, color=colors[i], alpha=0.7, linewidths=0)
-            ax.plot([i - 0.3, i + 0.3], [100 * values.mean()] * 2, color="black", linewidth=2)
-        ax.axhline(
-            100 * chance, color="firebrick", linestyle="--", linewidth=1, label=f"chance {100 * chance:.0f} %"
-        )
-        ax.set_ylabel(f"{label} (%)")
-        ax.legend(loc="upper right", fontsize=8, frameon=False)
-        ax.grid(axis="y", alpha=0.3)
-    axes[-1].set_xticks(range(len(order)), order, rotation=30, ha="right")
-    axes[0].set_title("Per train subject (dots) and mean over subjects (bar)")
+        for col, names in enumerate(groups):
+            ax = axes[row, col]
+            _strip(ax, train, names, metric, [colors[n] for n in names], rng)
+            ax.axhline(100 * chance, color=CHANCE_COLOR, linestyle="--", linewidth=1, zorder=1)
+            if col == 0:
+                ax.set_ylabel(f"{label} (%)")
+            if row == len(_METRICS) - 1:
+                ax.set_xticks(range(len(names)), names, rotation=35, ha="right")
+            else:
+                ax.set_xticks(range(len(names)), [])
+            if row == 0:
+                ax.set_title("ranked decoders" if names is ranked else "not ranked\n(own scale)", fontsize=9)
+    handles = [
+        Line2D([], [], marker="o", linestyle="", color="grey", label="one train subject"),
+        Line2D([], [], color="black", linewidth=2, label="mean over subjects"),
+        Line2D([], [], color="black", linewidth=1.2, label="95 % bootstrap CI of the mean"),
+        Line2D([], [], color=CHANCE_COLOR, linestyle="--", label="chance (10 %; top-3: 30 %)"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=8, frameon=False)
     return fig
 
 
@@ -102,7 +144,7 @@ def time_courses(courses: Mapping[str, TimeCourse], alpha: float = 0.05) -> Figu
     courses = {k: v for k, v in courses.items() if v.curves.size}
     if not courses:
         return None
-    fig = Figure(figsize=(9, 2.4 * len(courses) + 0.6), layout="constrained")
+    fig = Figure(figsize=(9, 1.9 * len(courses) + 0.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(len(courses), 1, sharex=True, squeeze=False)[:, 0])
     for ax, (name, course), color in zip(axes, courses.items(), _colors(len(courses)), strict=True):
         mean = course.curves.mean(axis=0)
@@ -110,7 +152,7 @@ def time_courses(courses: Mapping[str, TimeCourse], alpha: float = 0.05) -> Figu
         sem = course.curves.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.zeros_like(mean)
         ax.fill_between(course.times, mean - sem, mean + sem, color=color, alpha=0.25, linewidth=0)
         ax.plot(course.times, mean, color=color, linewidth=1.5, label=f"{name} (n = {n})")
-        ax.axhline(0, color="firebrick", linestyle="--", linewidth=1)
+        ax.axhline(0, color=CHANCE_COLOR, linestyle="--", linewidth=1, label="chance (0)")
         ax.axvline(0, color="grey", linewidth=0.8)
         for cluster in course.clusters:
             if cluster.p <= alpha:
@@ -122,19 +164,27 @@ def time_courses(courses: Mapping[str, TimeCourse], alpha: float = 0.05) -> Figu
     return fig
 
 
-def confusion_matrices(matrices: Mapping[str, np.ndarray], classes: tuple[str, ...]) -> Figure | None:
-    """Row-normalised confusion matrix per decoder (true rows, predicted columns)."""
+def confusion_matrices(
+    matrices: Mapping[str, np.ndarray], classes: tuple[str, ...], chance: float = 0.1
+) -> Figure | None:
+    """Row-normalised confusion matrix per decoder (true rows, predicted columns).
+
+    The panels share one colour scale, set by the highest rate among them
+    (at least twice ``chance``), with ``chance`` marked on the colour bar.
+    Draw unranked decoders (the oracle) in a separate call so that their
+    rates do not set the scale of the others.
+    """
     if not matrices:
         return None
     n = len(matrices)
     ncols = min(3, n)
     nrows = int(np.ceil(n / ncols))
-    fig = Figure(figsize=(4.2 * ncols, 4.0 * nrows), layout="constrained")
+    fig = Figure(figsize=(3.6 * ncols + 1.0, 3.4 * nrows), layout="constrained")
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False).ravel())
     image = None
     ticks = range(len(classes))
     rates_max = max((m / np.maximum(m.sum(axis=1, keepdims=True), 1)).max() for m in matrices.values())
-    vmax = max(20.0, 100 * rates_max)  # one colour scale for every panel
+    vmax = max(200 * chance, 100 * rates_max)  # one colour scale for every panel
     for index, (ax, (name, counts)) in enumerate(zip(axes, matrices.items(), strict=False)):
         totals = counts.sum(axis=1, keepdims=True)
         rates = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
@@ -151,8 +201,17 @@ def confusion_matrices(matrices: Mapping[str, np.ndarray], classes: tuple[str, .
     for ax in axes[n:]:
         ax.set_axis_off()
     if image is not None:
-        fig.colorbar(image, ax=list(axes[:n]), shrink=0.6, label="% of the row's trials")
+        label = f"% of the row's trials (red line: chance, {100 * chance:.0f} %)"
+        bar = fig.colorbar(image, ax=list(axes[:n]), shrink=0.6, label=label)
+        bar.ax.axhline(100 * chance, color=CHANCE_COLOR, linewidth=2)
     return fig
+
+
+def _text_color(rgba) -> str:
+    """Black or white, whichever reads better on a cell of colour ``rgba`` (WCAG luminance)."""
+    channels = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3]]
+    luminance = 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+    return "black" if luminance > 0.179 else "white"
 
 
 def pairwise_matrix(compared: stats.Comparisons, alpha: float = 0.05) -> Figure | None:
@@ -160,22 +219,33 @@ def pairwise_matrix(compared: stats.Comparisons, alpha: float = 0.05) -> Figure 
     k = len(compared.decoders)
     if k < 2 or compared.n_subjects < 2:
         return None
+    from matplotlib.colors import Normalize
+
     diff = 100 * compared.mean_diff.to_numpy(dtype=float)
     limit = max(1.0, np.nanmax(np.abs(diff)))
-    fig = Figure(figsize=(2.5 + 0.9 * k, 1.8 + 0.8 * k), layout="constrained")
+    decidable = compared.can_separate_pairs(alpha)
+    fig = Figure(figsize=(2.5 + 0.75 * k, 1.8 + 0.65 * k), layout="constrained")
     ax = fig.subplots()
-    image = ax.imshow(diff, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    norm = Normalize(-limit, limit)
+    image = ax.imshow(diff, cmap="RdBu_r", norm=norm)
     for i in range(k):
         for j in range(k):
-            if i == j:
+            if i == j or not np.isfinite(diff[i, j]):
                 continue
             p = compared.p_holm.iat[i, j]
-            mark = "*" if p <= alpha else ""
-            ax.text(j, i, f"{diff[i, j]:+.1f}{mark}\np={p:.2g}", ha="center", va="center", fontsize=7)
-    ax.set_xticks(range(k), compared.decoders, rotation=30, ha="right")
+            text = f"{diff[i, j]:+.1f}" + ("*" if p <= alpha else "")
+            if decidable:
+                text += f"\np={p:.2g}"
+            color = _text_color(image.cmap(norm(diff[i, j])))
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color=color)
+    ax.set_xticks(range(k), compared.decoders, rotation=35, ha="right")
     ax.set_yticks(range(k), compared.decoders)
-    ax.set_title(f"Row minus column, imagine accuracy (points), {compared.n_subjects} subjects")
-    fig.colorbar(image, ax=ax, label="difference (% points)")
+    title = f"Row minus column, imagine accuracy (% points), {compared.n_subjects} subjects"
+    if not decidable:
+        title += f"\nno pair can reach p <= {alpha} with this many subjects: p-values left out"
+    ax.set_title(title, fontsize=10)
+    bar = fig.colorbar(image, ax=ax, label="difference (% points); 0: no difference")
+    bar.ax.axhline(0, color=CHANCE_COLOR, linewidth=2)
     return fig
 
 
@@ -197,7 +267,42 @@ def runtime_bars(board: pd.DataFrame) -> Figure | None:
     ax_time.set_xlabel("seconds per subject (mean)")
     ax_time.legend(fontsize=8, frameon=False)
     ax_mem.barh(y, np.nan_to_num(board["peak_memory_mb"].to_numpy(dtype=float)[::-1]), color="grey")
-    ax_mem.set_xlabel("peak traced memory (MB)")
+    ax_mem.set_xlabel("peak resident memory added per task (RSS, MB)")
+    return fig
+
+
+def history(frame: pd.DataFrame, chance: float = 0.1) -> Figure | None:
+    """Imagine accuracy of each decoder over the runs of ``history.csv``.
+
+    Ranked decoders on the left axis; unranked ones (the oracle) on their own
+    axis on the right, so they do not set the scale. Needs at least one run.
+    """
+    if frame is None or frame.empty:
+        return None
+    frame = frame.copy()
+    frame["run"] = pd.to_datetime(frame["run_utc"], utc=True, errors="coerce")
+    frame = frame.dropna(subset=["run"]).sort_values("run")
+    if frame.empty:
+        return None
+    ranked_mask = frame["ranked"].astype(str).str.lower().isin(["true", "1"])
+    groups = [(g, title) for g, title in ((frame[ranked_mask], "ranked decoders"),
+              (frame[~ranked_mask], "not ranked (own scale)")) if not g.empty]  # fmt: skip
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    axes = np.atleast_1d(
+        fig.subplots(1, len(groups), squeeze=False, gridspec_kw={"width_ratios": [3, 1][: len(groups)]})[0]
+    )
+    for ax, (group, title) in zip(axes, groups, strict=True):
+        names = sorted(group["decoder"].unique())
+        for name, color in zip(names, _colors(len(names)), strict=True):
+            rows = group[group["decoder"] == name]
+            ax.plot(rows["run"], 100 * rows["imagine_accuracy"], marker="o", markersize=3, color=color,
+                    linewidth=1.2, label=name)  # fmt: skip
+        ax.axhline(100 * chance, color=CHANCE_COLOR, linestyle="--", linewidth=1, label="chance")
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel("imagine accuracy (%)")
+        ax.tick_params(axis="x", labelrotation=30, labelsize=7)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
     return fig
 
 
@@ -221,30 +326,47 @@ def write_figures(
     *,
     classes: tuple[str, ...],
     seed: int = 0,
+    history_frame: pd.DataFrame | None = None,
 ) -> list[Plot]:
     """Draw every report figure, write ``folder/<name>.png`` and return them."""
     folder.mkdir(parents=True, exist_ok=True)
     order = board["decoder"].tolist() if not board.empty else []
+    unranked = frozenset(board.loc[~board["eligible"].astype(bool), "decoder"]) if len(board) else frozenset()
+    ranked_conf = {k: v for k, v in confusions.items() if k not in unranked}
+    unranked_conf = {k: v for k, v in confusions.items() if k in unranked}
+    chance_note = "dashed red line: chance"
     specs = [
-        ("subject_scores", "Per-subject scores", "Each dot is one train subject; the dashed line is the "
-         "metric's chance level (10 % top-1 and balanced, 30 % top-3).",
-         lambda: subject_scores(results, order, seed)),
+        ("subject_scores", "Per-subject scores", "Each dot is one train subject; black bar: mean over "
+         "subjects; vertical line: its 95 % bootstrap interval; dashed red line: the metric's chance level "
+         "(10 % top-1 and balanced, 30 % top-3). Decoders that are not ranked (the oracle) are drawn on "
+         "their own scale on the right.",
+         lambda: subject_scores(results, order, seed, unranked)),
         ("time_courses", "Imagine time courses", "Mean over train subjects (band: SEM) of the true item's "
-         "evidence minus the other items' mean, for decoders with imagine_time_course; shaded: clusters "
-         "above 0 in a one-sided cluster permutation test.", lambda: time_courses(courses)),
-        ("confusion", "Confusion matrices", "Imagine trials of all train subjects pooled; rows sum to 100 %.",
-         lambda: confusion_matrices(confusions, classes)),
+         "evidence minus the other items' mean, for decoders with imagine_time_course; 0 (dashed red) is "
+         "chance; shaded: clusters above 0 in a one-sided cluster permutation test.",
+         lambda: time_courses(courses)),
+        ("confusion", "Confusion matrices", "Imagine trials of all train subjects pooled; rows sum to 100 %; "
+         "one colour scale for the ranked decoders, chance (10 %) marked in red on the colour bar.",
+         lambda: confusion_matrices(ranked_conf, classes)),
+        ("confusion_unranked", "Confusion matrices, not ranked", "Decoders that are not ranked (the oracle "
+         "reads the simulation's truth), on their own colour scale; chance (10 %) marked in red.",
+         lambda: confusion_matrices(unranked_conf, classes)),
         ("pairwise", "Pairwise comparisons", "Mean per-subject difference in imagine accuracy (row minus "
-         "column); p: paired sign-flip test, two-sided, Holm-corrected over all pairs; * p <= 0.05.",
+         "column) among the ranked decoders; p: paired sign-flip test, two-sided, Holm-corrected over all "
+         "pairs; * p <= 0.05. The red mark on the colour bar is 0 (no difference).",
          lambda: pairwise_matrix(compared)),
         ("runtime", "Runtime", "Fit and predict time per subject (mean over subjects, symlog scale) and "
-         "peak traced memory.", lambda: runtime_bars(board)),
+         "the peak resident memory (RSS) a task added. Chance has no meaning here.",
+         lambda: runtime_bars(board)),
+        ("history", "History", f"Imagine accuracy of each decoder over the runs recorded in history.csv "
+         f"(one point per nightly run); {chance_note}.", lambda: history(history_frame)),
     ]  # fmt: skip
     plots = []
     for name, title, caption, draw in specs:
         fig = draw()
         if fig is None:
             logger.info("figure %s skipped: nothing to draw", name)
+            (folder / f"{name}.png").unlink(missing_ok=True)
             continue
         plots.append(Plot(name, title, caption, render_png(fig, folder / f"{name}.png")))
     return plots

@@ -3,9 +3,15 @@
 Files written into the output folder:
 
 ``results.csv``
-    One row per (decoder, subject), long format with MOABB's columns
+    What :mod:`moabb.analysis` expects, for the scored rows only: one row per
+    (ranked decoder, train subject) with a finite score, MOABB's columns
     (``score, time, samples, subject, session, channels, n_sessions, dataset,
-    pipeline``) plus ours.
+    pipeline, samples_test, n_classes``) first, then ours. ``dataset`` is
+    ``imagine-simulated`` or ``imagine``.
+``results_all.csv``
+    Every task: the same columns plus test subjects (no score), failed tasks
+    and unranked decoders (the oracle), told apart by ``split``, ``status``
+    and ``ranked``.
 ``leaderboard.csv`` / ``leaderboard.md``
     One row per decoder, ranked by mean imagine accuracy over train subjects.
 ``runtime.md``
@@ -20,7 +26,12 @@ Files written into the output folder:
 ``submissions/<decoder>.csv``
     Kaggle submission (``ID,label``) for the test subjects.
 ``run.json``
-    Configuration, package versions, git revision, dataset fingerprint.
+    Configuration, package versions, git revision, dataset fingerprint; paths
+    under the cache folder or the home directory are written as
+    ``$IMAGINE_BENCH_HOME/...`` and ``~/...``. ``run --config run.json``
+    repeats the run.
+
+``docs/reports.md`` describes every file and the statistics' caveats.
 """
 
 from __future__ import annotations
@@ -36,14 +47,20 @@ import numpy as np
 import pandas as pd
 
 from benchmark import stats
-from benchmark.errors import SubmissionError
+from benchmark.errors import ReportInputError, SubmissionError
 from datasets.layout import CLASS_NAMES, submission_id
 
 logger = logging.getLogger(__name__)
 
+#: MOABB's result columns (``moabb.analysis``), in its order, first in results.csv.
+MOABB_COLUMNS = [
+    "score", "time", "samples", "subject", "session", "channels", "n_sessions", "dataset", "pipeline",
+    "samples_test", "n_classes",
+]  # fmt: skip
+
 RESULT_COLUMNS = [
-    "score", "time", "samples", "subject", "session", "channels", "n_sessions", "dataset",
-    "pipeline", "family", "eligible", "split", "balanced_accuracy", "top3", "localizer_accuracy",
+    *MOABB_COLUMNS, "family", "ranked", "eligible", "split", "balanced_accuracy", "top3",
+    "localizer_accuracy",
     "fit_time", "predict_time", "wall_time", "peak_memory_mb", "n_imagine", "n_correct", "p_binomial",
     "p_permutation", "p_permutation_balanced", "p_permutation_top3", "status", "error",
 ]  # fmt: skip
@@ -53,6 +70,74 @@ ALPHA = 0.05
 
 
 _LIST_KEYS = ("proba", "trial_idx", "y_true", "evidence_curve", "evidence_times")
+
+#: ``dataset`` value of results.csv for simulated and for real data.
+DATASET_NAMES = {True: "imagine-simulated", False: "imagine"}
+
+
+def is_simulated(run_info: dict, rows: Sequence[dict] = ()) -> bool:
+    """Whether a run used simulated data.
+
+    ``run_info["simulated"]`` when the run recorded it; for older runs, True
+    when the dataset root has a simulation's ground truth beside it or a
+    decoder of the ``oracle`` family (which needs that truth) ran.
+    """
+    if "simulated" in run_info:
+        return bool(run_info["simulated"])
+    from datasets.truth import find_truth_dir
+
+    root = run_info.get("dataset_root")
+    if root and find_truth_dir(Path(os.path.expanduser(str(root)))) is not None:
+        return True
+    return any(r.get("family") == "oracle" and r.get("status") == "ok" for r in rows)
+
+
+def dataset_label(run_info: dict, rows: Sequence[dict] = ()) -> str:
+    """``imagine-simulated`` or ``imagine``: the ``dataset`` column of results.csv."""
+    return DATASET_NAMES[is_simulated(run_info, rows)]
+
+
+def portable_paths(value, home: Path | None = None, cache: Path | None = None):
+    """Replace this machine's cache and home folders in every string of ``value``.
+
+    Strings starting with the cache folder (``$IMAGINE_BENCH_HOME``) become
+    ``$IMAGINE_BENCH_HOME/...``, those starting with the home directory
+    ``~/...``, so that a published ``run.json`` names no user's folders.
+    :func:`benchmark.config.expand_path` reverses it.
+
+    Parameters
+    ----------
+    value : object
+        A JSON-like structure (dicts, lists, strings, numbers).
+    home, cache : Path, optional
+        Defaults: the user's home and :func:`datasets.default.cache_home`.
+
+    Returns
+    -------
+    object
+        A copy of ``value`` with the paths replaced.
+    """
+    from datasets.default import cache_home
+
+    prefixes = [
+        (str((cache or cache_home()).expanduser().resolve()), "$IMAGINE_BENCH_HOME"),
+        (str((cache or cache_home()).expanduser()), "$IMAGINE_BENCH_HOME"),
+        (str((home or Path.home()).resolve()), "~"),
+        (str(home or Path.home()), "~"),
+    ]
+
+    def fix(item):
+        if isinstance(item, dict):
+            return {k: fix(v) for k, v in item.items()}
+        if isinstance(item, list | tuple):
+            return [fix(v) for v in item]
+        if isinstance(item, str):
+            for prefix, short in prefixes:
+                if prefix not in ("", "/") and (item == prefix or item.startswith(prefix + os.sep)):
+                    return short + item[len(prefix) :]
+        return item
+
+    return fix(value)
 
 
 def _seed(run_info: dict) -> int:
@@ -95,6 +180,10 @@ def results_frame(rows: Sequence[dict], dataset: str, seed: int = 0) -> pd.DataF
     frame["session"] = "imagine"
     frame["n_sessions"] = 1
     frame["samples"] = frame.get("n_localizer", np.nan)
+    frame["samples_test"] = frame.get("n_imagine", np.nan)
+    frame["n_classes"] = len(CLASS_NAMES)
+    if "eligible" in frame:
+        frame["ranked"] = frame["eligible"].astype(bool)
     for column in RESULT_COLUMNS:
         if column not in frame:
             frame[column] = np.nan
@@ -104,6 +193,19 @@ def results_frame(rows: Sequence[dict], dataset: str, seed: int = 0) -> pd.DataF
 
 def _train_ok(results: pd.DataFrame) -> pd.DataFrame:
     return results[(results["status"] == "ok") & (results["split"] == "train")]
+
+
+def moabb_results(results: pd.DataFrame) -> pd.DataFrame:
+    """Select the rows :mod:`moabb.analysis` can take: ranked decoders, train subjects, finite scores.
+
+    MOABB's statistics refuse any non-finite score ("score data must contain
+    only finite values"): test subjects (no labels), failed tasks and the
+    unranked decoders (the oracle reads the simulation's truth) stay in
+    ``results_all.csv``.
+    """
+    train = _train_ok(results)
+    keep = train["ranked"].astype(bool) & np.isfinite(train["score"].to_numpy(dtype=float))
+    return train[keep].reset_index(drop=True)
 
 
 def comparisons(results: pd.DataFrame, seed: int = 0) -> stats.Comparisons:
@@ -135,6 +237,7 @@ def leaderboard(
     if compared is None:
         compared = comparisons(results, seed)
     tied = set(compared.tied_with_best(ALPHA))
+    decidable = compared.can_separate_from_best(ALPHA)
     entries = []
     for name, group in results.groupby("pipeline", sort=True):
         ok = group[group["status"] == "ok"]
@@ -164,7 +267,8 @@ def leaderboard(
                 "p_top3": top3.p_ttest,
                 "n_subjects": acc.n,
                 "n_significant": int(np.sum(p_sub <= ALPHA)),
-                "tied_with_best": name in tied,
+                # undecidable (too few subjects): neither tied nor separated
+                "tied_with_best": (name in tied) if decidable else None,
                 "p_vs_best": compared.tied_p.get(name, np.nan),
                 "localizer_accuracy": ok["localizer_accuracy"].mean(),
                 "fit_time_s": ok["fit_time"].mean(),
@@ -195,11 +299,16 @@ def _num(x: float, fmt: str = ".2f") -> str:
     return "-" if pd.isna(x) else format(x, fmt)
 
 
+def _is_true(value) -> bool:
+    """Return True for a true boolean, False for False, None or NaN (an undecided tie)."""
+    return isinstance(value, bool | np.bool_) and bool(value)
+
+
 def leaderboard_table(board: pd.DataFrame) -> list[dict[str, str]]:
     """Format the leaderboard's display rows (shared by Markdown and HTML)."""
     return [
         {
-            "rank": r["rank"] + (" =" if r["tied_with_best"] else ""),
+            "rank": r["rank"] + (" =" if _is_true(r["tied_with_best"]) else ""),
             "decoder": r["decoder"],
             "family": r["family"],
             "imagine acc. % [95 % CI]": (
@@ -224,22 +333,96 @@ LEADERBOARD_LEGEND = (
     "(chance 10 %), 95 % bootstrap (BCa) interval over subjects, one-sided t-test against chance "
     "(Wilcoxon and exact sign-flip p-values in leaderboard.csv). Balanced: Hungarian assignment under "
     "each subject's class counts (chance 10 %). Top-3: chance 30 %. Subjects p<=.05: train subjects "
-    "significant on their own (exact binomial test against 10 %). `=` after the rank: not significantly "
+    "significant on their own (exact binomial test against 10 %). = after the rank: not significantly "
     "below the best decoder (paired sign-flip test on per-subject accuracy, Holm-corrected, alpha 0.05). "
     "Localizer: shared stratified 5-fold CV. Fit and predict times are means per subject; memory is the "
-    "peak over subjects. Decoders ranked `-` are not eligible for ranking."
+    "peak over subjects. Decoders ranked - are not ranked (the oracle reads the simulation's truth)."
 )
 
 
-def leaderboard_markdown(board: pd.DataFrame, run_info: dict) -> str:
-    """Render the leaderboard as Markdown (tabulate)."""
+def statistics_notes(compared: stats.Comparisons, board: pd.DataFrame, alpha: float = ALPHA) -> list[str]:
+    """Sentences saying which group tests cannot reach significance with this many subjects.
+
+    Parameters
+    ----------
+    compared : Comparisons
+        The ranked decoders' pairwise comparisons.
+    board : DataFrame
+        The leaderboard (for the number of subjects per decoder).
+    alpha : float
+        Significance level.
+
+    Returns
+    -------
+    list of str
+        Empty when every test shown can reach ``alpha``.
+    """
+    notes = []
+    n = compared.n_subjects
+    k = len(compared.decoders)
+    if compared.best is not None and not compared.can_separate_from_best(alpha):
+        need = stats.min_subjects_for_sign_flip(k - 1, alpha)
+        notes.append(
+            f"With {n} subjects, no decoder can be found significantly below the best: the smallest "
+            f"p-value the sign-flip test can reach, Holm-corrected over the {k - 1} comparisons with the "
+            f"best, is {compared.min_p_tied:.3g} > {alpha} (it needs at least {need} subjects). The = "
+            "marks are therefore left out: here a tie cannot be told from a difference."
+        )
+    if k >= 2 and n >= 2 and not compared.can_separate_pairs(alpha):
+        pairs = k * (k - 1) // 2
+        need = stats.min_subjects_for_sign_flip(pairs, alpha, two_sided=True)
+        notes.append(
+            f"No pair of the pairwise comparisons can be significant with {n} subjects: the smallest "
+            f"two-sided p-value, Holm-corrected over {pairs} pairs, is {compared.min_p_pairwise:.3g} "
+            f"(at least {need} subjects needed)."
+        )
+    if len(board) and board["n_subjects"].max() > 0:
+        n_max = int(board["n_subjects"].max())
+        if stats.smallest_sign_flip_p(n_max) > alpha:
+            notes.append(
+                f"With {n_max} subjects the exact sign-flip test against chance cannot reach p <= "
+                f"{alpha} (smallest p {stats.smallest_sign_flip_p(n_max):.3g}); only the t-test can."
+            )
+    return notes
+
+
+def _title(run_info: dict, rows: Sequence[dict] = ()) -> str:
+    simulated = is_simulated(run_info, rows)
+    return "Leaderboard: simulated data" if simulated else "Leaderboard: IMAGINE challenge data"
+
+
+def leaderboard_markdown(
+    board: pd.DataFrame, run_info: dict, notes: Sequence[str] = (), rows: Sequence[dict] = ()
+) -> str:
+    """Render the leaderboard as Markdown (tabulate).
+
+    Parameters
+    ----------
+    board : DataFrame
+        From :func:`leaderboard`.
+    run_info : dict
+        The run's ``run.json`` content.
+    notes : sequence of str
+        From :func:`statistics_notes`, printed above the table.
+    rows : sequence of dict
+        The result rows (to tell simulated data from real data in older runs).
+    """
     from tabulate import tabulate
 
+    simulated = is_simulated(run_info, rows)
+    n_train = int(board["n_subjects"].max()) if len(board) and board["n_subjects"].notna().any() else 0
+    what = (
+        "**Simulated data** (`datasets.simulate`), not the challenge's recordings: the scores say how "
+        "the decoders behave on the simulation, not on real MEG."
+        if simulated
+        else "The IMAGINE challenge's recordings."
+    )
     header = (
-        "# Leaderboard\n\n"
-        f"Dataset `{run_info.get('dataset', '?')}` (fingerprint `{run_info.get('fingerprint', '?')}`), "
-        f"seed {run_info.get('config', {}).get('seed', '?')}, code `{run_info.get('git_revision', '?')}`.\n"
-        f"{LEADERBOARD_LEGEND}\n\n"
+        f"# {_title(run_info, rows)}\n\n{what}\n\n"
+        f"Dataset `{dataset_label(run_info, rows)}` (folder `{run_info.get('dataset', '?')}`, fingerprint "
+        f"`{run_info.get('fingerprint', '?')}`), {n_train} train subjects, "
+        f"seed {run_info.get('config', {}).get('seed', '?')}, code `{run_info.get('git_revision', '?')}`.\n\n"
+        f"{LEADERBOARD_LEGEND}\n\n" + "".join(f"**Note.** {note}\n\n" for note in notes)
     )
     return (
         header
@@ -463,6 +646,21 @@ def confusion_counts(rows: Sequence[dict]) -> dict[str, np.ndarray]:
     return dict(sorted(counts.items()))
 
 
+#: Keys every stored result row has (the runner writes them even for failed tasks).
+_REQUIRED_ROW_KEYS = ("pipeline", "subject", "split", "status")
+
+
+def read_json_object(path: Path) -> dict:
+    """Read a JSON object from ``path``; ReportInputError naming the file if it is not one."""
+    try:
+        value = json.loads(Path(path).read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ReportInputError(f"{path} is not valid JSON ({exc}).") from exc
+    if not isinstance(value, dict):
+        raise ReportInputError(f"{path}: expected a JSON object, got {type(value).__name__}.")
+    return value
+
+
 def load_run(folder: Path) -> tuple[list[dict], dict]:
     """Rows (``tasks.jsonl``) and run information (``run.json``) of a stored run.
 
@@ -473,6 +671,9 @@ def load_run(folder: Path) -> tuple[list[dict], dict]:
     ------
     FileNotFoundError
         If either file is missing.
+    ReportInputError
+        If a line of ``tasks.jsonl`` is not a result row or ``run.json`` is
+        not a JSON object; the message names the file and line.
     """
     from benchmark.runner import TASKS_FILE
 
@@ -483,8 +684,28 @@ def load_run(folder: Path) -> tuple[list[dict], dict]:
             raise FileNotFoundError(
                 f"{path} not found: is {folder} a folder written by `python -m benchmark run`?"
             )
-    run_info = json.loads(info_file.read_text())
-    rows = [json.loads(line) for line in tasks.read_text().splitlines() if line.strip()]
+    run_info = read_json_object(info_file)
+    rows = []
+    for number, line in enumerate(tasks.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise ReportInputError(f"{tasks}, line {number}: not a JSON object ({exc}).") from exc
+        if not isinstance(row, dict):
+            raise ReportInputError(
+                f"{tasks}, line {number}: expected a JSON object, got {type(row).__name__}."
+            )
+        missing = [k for k in _REQUIRED_ROW_KEYS if k not in row]
+        if missing:
+            raise ReportInputError(
+                f"{tasks}, line {number}: a result row needs {list(_REQUIRED_ROW_KEYS)}, this one lacks "
+                f"{missing}. Was the file written by `python -m benchmark run`?"
+            )
+        row.setdefault("family", "")
+        row.setdefault("eligible", True)
+        rows.append(row)
     decoders = {n: i for i, n in enumerate(run_info.get("decoders", []))}
     subjects = {n: i for i, n in enumerate(run_info.get("subjects", []))}
     rows.sort(key=lambda r: (decoders.get(r["pipeline"], len(decoders)), r["pipeline"],
@@ -492,26 +713,123 @@ def load_run(folder: Path) -> tuple[list[dict], dict]:
     return rows, run_info
 
 
-def write_reports(rows: Sequence[dict], out: Path, run_info: dict) -> pd.DataFrame:
-    """Write every report file into ``out`` and return the leaderboard."""
+#: Leaderboard history, one block of rows per recorded run (appended by the nightly job).
+HISTORY_FILE = "history.csv"
+
+HISTORY_COLUMNS = [
+    "run_utc", "git_revision", "dataset", "fingerprint", "decoder", "ranked", "imagine_accuracy",
+    "ci_low", "ci_high", "balanced_accuracy", "top3", "n_subjects", "status",
+]  # fmt: skip
+
+
+def history_rows(board: pd.DataFrame, run_info: dict, rows: Sequence[dict] = ()) -> pd.DataFrame:
+    """One history row per decoder of ``board`` for the run described by ``run_info``."""
+    frame = pd.DataFrame(
+        {
+            "run_utc": run_info.get("started_utc", ""),
+            "git_revision": run_info.get("git_revision", ""),
+            "dataset": dataset_label(run_info, rows),
+            "fingerprint": run_info.get("fingerprint", ""),
+            "decoder": board["decoder"],
+            "ranked": board["eligible"].astype(bool),
+            **{c: board[c] for c in HISTORY_COLUMNS[7:]},
+            "imagine_accuracy": board["imagine_accuracy"],
+        }
+    )
+    return frame[HISTORY_COLUMNS]
+
+
+def load_history(folder: Path) -> pd.DataFrame | None:
+    """``folder/history.csv`` or None when there is none.
+
+    Raises
+    ------
+    ReportInputError
+        If the file is not a CSV with the history's columns (the message names it).
+    """
+    path = Path(folder) / HISTORY_FILE
+    if not path.is_file():
+        return None
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ReportInputError(f"{path} is not a readable CSV file ({exc}); fix or delete it.") from exc
+    missing = [c for c in ("run_utc", "decoder", "ranked", "imagine_accuracy") if c not in frame]
+    if missing:
+        raise ReportInputError(f"{path} lacks the column(s) {missing}; fix or delete it.")
+    return frame
+
+
+def append_history(folder: Path, board: pd.DataFrame, run_info: dict, rows: Sequence[dict] = ()) -> Path:
+    """Append this run's leaderboard to ``folder/history.csv`` (once per run).
+
+    Rows already recorded for the same ``run_utc`` and decoder are replaced,
+    so appending a run twice leaves one copy.
+
+    Returns
+    -------
+    Path
+        The history file.
+    """
+    path = Path(folder) / HISTORY_FILE
+    new = history_rows(board, run_info, rows)
+    old = load_history(folder)
+    if old is not None:
+        same_run = old["run_utc"].astype(str).isin(set(new["run_utc"].astype(str)))
+        new = pd.concat([old[~same_run], new], ignore_index=True)
+    tmp = path.with_suffix(".csv.tmp")
+    new.to_csv(tmp, index=False)
+    os.replace(tmp, path)
+    return path
+
+
+def write_reports(
+    rows: Sequence[dict], out: Path, run_info: dict, *, record_history: bool = False
+) -> pd.DataFrame:
+    """Write every report file into ``out`` and return the leaderboard.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        The result rows (``tasks.jsonl``).
+    out : Path
+        Report folder.
+    run_info : dict
+        The run's configuration and provenance (written to ``run.json`` with
+        portable paths).
+    record_history : bool
+        Also append the leaderboard to ``out/history.csv`` (the nightly job
+        does, through ``report --append-history``). An existing history is
+        plotted either way.
+    """
     from benchmark import figures, html
 
     out.mkdir(parents=True, exist_ok=True)
+    run_info = portable_paths(run_info)
     seed = _seed(run_info)
-    results = results_frame(rows, run_info.get("dataset", ""), seed=seed)
-    results.to_csv(out / "results.csv", index=False)
+    results = results_frame(rows, dataset_label(run_info, rows), seed=seed)
+    results.to_csv(out / "results_all.csv", index=False)
+    moabb_results(results).to_csv(out / "results.csv", index=False)
     compared = comparisons(results, seed)
     board = leaderboard(results, seed=seed, compared=compared)
+    notes = statistics_notes(compared, board)
     board.to_csv(out / "leaderboard.csv", index=False)
-    (out / "leaderboard.md").write_text(leaderboard_markdown(board, run_info))
+    (out / "leaderboard.md").write_text(leaderboard_markdown(board, run_info, notes, rows))
+    if record_history and len(board):
+        append_history(out, board, run_info, rows)
     write_section(out / "runtime.md", "run", runtime_markdown(results))
     pairwise_frame(compared).to_csv(out / "pairwise.csv", index=False)
     submissions = out / "submissions"
     submissions.mkdir(exist_ok=True)
+    simulated = is_simulated(run_info, rows)
+    ranked = results.groupby("pipeline")["ranked"].first().astype(bool)
     for decoder in sorted(results["pipeline"].unique()):
         frame = submission_frame(rows, decoder)
-        if len(frame):
+        if len(frame) and ranked.get(decoder, False):
             frame.to_csv(submissions / f"{decoder}.csv", index=False)
+        elif not ranked.get(decoder, False):  # never a submission built from ground truth
+            (submissions / f"{decoder}.csv").unlink(missing_ok=True)
+    (submissions / "README.md").write_text(submissions_readme(run_info, simulated))
     (out / "run.json").write_text(json.dumps(run_info, indent=2, default=str) + "\n")
     courses = time_courses(rows, seed)
     plots = figures.write_figures(
@@ -523,7 +841,35 @@ def write_reports(rows: Sequence[dict], out: Path, run_info: dict) -> pd.DataFra
         out / "figures",
         classes=CLASS_NAMES,
         seed=seed,
+        history_frame=load_history(out),
     )
-    (out / "index.html").write_text(html.render_index(board, plots, run_info, compared, courses))
+    present = [name for name, _ in html.REPORT_FILES if (out / name).is_file() or name == "tasks.jsonl"]
+    (out / "index.html").write_text(
+        html.render_index(
+            board, plots, run_info, compared, courses, notes=notes, simulated=simulated, files=present
+        )
+    )
     logger.info("reports written to %s", out)
     return board
+
+
+def submissions_readme(run_info: dict, simulated: bool) -> str:
+    """Text of ``submissions/README.md``: what the CSV files are and whether they are simulated."""
+    what = (
+        "**These submissions are for SIMULATED test subjects** (dataset `imagine-simulated`): their IDs "
+        "do not match the challenge's 680 test epochs and Kaggle will reject them. They show the format "
+        "and let `python -m benchmark submit --from-run` be tried. Make real ones with "
+        "`python -m benchmark submit --decoder NAME --data PATH/TO/REAL/DATA`."
+        if simulated
+        else "Submissions for the IMAGINE challenge's test subjects (dataset `imagine`)."
+    )
+    return (
+        "# Kaggle submissions\n\n"
+        f"{what}\n\n"
+        "One file per decoder, columns `ID,label` (`ID = sub-XX_<trial_idx>`, `label` the item name). "
+        "The public leaderboard scores all test rows: choose decoders on the train subjects, not by "
+        "submitting. The oracle (unranked) reads the simulation's truth and is never submitted; "
+        "`python -m benchmark submit` refuses unranked decoders.\n\n"
+        f"Dataset fingerprint `{run_info.get('fingerprint', '?')}`, "
+        f"code `{run_info.get('git_revision', '?')}`.\n"
+    )

@@ -258,6 +258,54 @@ def sign_flip_p(diffs: np.ndarray, *, n_permutations: int = 100000, seed=0) -> f
     return float((1 + np.sum(signs @ d >= observed - tol)) / (1 + n_permutations))
 
 
+def smallest_sign_flip_p(n_subjects: int, n_permutations: int = 100000) -> float:
+    """Smallest one-sided p-value :func:`sign_flip_p` can return for ``n_subjects`` values.
+
+    ``2 ** -n`` when the flips are enumerated (at most
+    :data:`MAX_EXACT_SIGN_FLIP` subjects: only the observed pattern reaches
+    the observed sum), else ``1 / (1 + n_permutations)``. With 6 subjects it
+    is 1/64; a correction over ``m`` tests multiplies it by up to ``m``.
+
+    Parameters
+    ----------
+    n_subjects : int
+        Number of paired values.
+    n_permutations : int
+        Random sign patterns used above :data:`MAX_EXACT_SIGN_FLIP`.
+
+    Returns
+    -------
+    float
+        NaN for no subjects.
+    """
+    if n_subjects <= 0:
+        return float("nan")
+    if n_subjects <= MAX_EXACT_SIGN_FLIP:
+        return 2.0**-n_subjects
+    return 1.0 / (1 + n_permutations)
+
+
+def min_subjects_for_sign_flip(n_tests: int, alpha: float = 0.05, two_sided: bool = False) -> int:
+    """Fewest subjects for which ``n_tests`` Holm-corrected sign-flip tests can reach ``alpha``.
+
+    Parameters
+    ----------
+    n_tests : int
+        Number of tests in the correction (at least 1).
+    alpha : float
+        Significance level.
+    two_sided : bool
+        Whether each p-value is doubled (two-sided test).
+
+    Returns
+    -------
+    int
+        The smallest ``n`` with ``n_tests * (2 if two_sided else 1) * 2**-n <= alpha``.
+    """
+    factor = max(1, int(n_tests)) * (2 if two_sided else 1)
+    return max(1, math.ceil(math.log2(factor / alpha)))
+
+
 def wilcoxon_greater(diffs: np.ndarray) -> float:
     """One-sided Wilcoxon signed-rank p-value that ``diffs`` are shifted above 0.
 
@@ -451,6 +499,42 @@ class Comparisons:
     best: str | None
     tied_p: dict[str, float]
     n_pairs: pd.DataFrame
+
+    @property
+    def min_p_tied(self) -> float:
+        """Smallest Holm-corrected p-value the comparisons with the best can reach.
+
+        ``(k - 1) * p_min`` with ``p_min`` from :func:`smallest_sign_flip_p`:
+        Holm multiplies the smallest of ``k - 1`` p-values by ``k - 1``. NaN
+        without a best decoder or other decoders.
+        """
+        if self.best is None or not self.tied_p:
+            return float("nan")
+        return min(1.0, len(self.tied_p) * smallest_sign_flip_p(self.n_subjects))
+
+    @property
+    def min_p_pairwise(self) -> float:
+        """Smallest two-sided, Holm-corrected p-value of the pairwise matrix.
+
+        ``k (k - 1) / 2`` pairs times the smallest two-sided p ``2 p_min``.
+        """
+        k = len(self.decoders)
+        if k < 2 or self.n_subjects < 2:
+            return float("nan")
+        return min(1.0, k * (k - 1) / 2 * min(1.0, 2 * smallest_sign_flip_p(self.n_subjects)))
+
+    def can_separate_from_best(self, alpha: float = 0.05) -> bool:
+        """Whether any decoder could be found significantly below the best at ``alpha``.
+
+        False when there are too few subjects for the corrected sign-flip test:
+        then "not significantly below the best" holds for every decoder
+        whatever the scores, and says nothing.
+        """
+        return bool(self.min_p_tied <= alpha)
+
+    def can_separate_pairs(self, alpha: float = 0.05) -> bool:
+        """Whether any pair of the matrix could be significant at ``alpha`` (see :attr:`min_p_pairwise`)."""
+        return bool(self.min_p_pairwise <= alpha)
 
     def tied_with_best(self, alpha: float = 0.05) -> list[str]:
         """Return the best decoder and every decoder not significantly worse than it."""

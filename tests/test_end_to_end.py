@@ -28,7 +28,7 @@ def test_run_all_writes_every_report(run_all):
         assert (out / name).is_file(), name
     # decoders that need a simulation's ground truth (the oracle) are skipped on real-layout data
     names = [s.name for s in discover().specs.values() if "truth" not in s.uses]
-    results = pd.read_csv(out / "results.csv")
+    results = pd.read_csv(out / "results_all.csv")
     assert len(results) == 3 * len(names)
     assert (results["status"] == "ok").all(), results[["pipeline", "subject", "error"]]
     moabb_columns = [
@@ -51,7 +51,7 @@ def test_run_all_writes_every_report(run_all):
 
 def test_train_scores_and_test_rows(run_all):
     _, out = run_all
-    results = pd.read_csv(out / "results.csv")
+    results = pd.read_csv(out / "results_all.csv")
     train = results[results["split"] == "train"]
     test = results[results["split"] == "test"]
     assert train["score"].between(0, 1).all() and train["balanced_accuracy"].between(0, 1).all()

@@ -30,11 +30,13 @@ def _rows(rng: np.random.Generator) -> list[dict]:
         ("also-good", "linear", 2.8, False),
         ("chance", "baseline", 0.0, False),
         ("broken", "linear", 0.0, False),
+        ("oracle", "oracle", 8.0, False),
     ):
         for subject in TRAIN + TEST:
             split = "train" if subject in TRAIN else "test"
             row = {
-                "pipeline": name, "family": family, "eligible": True, "subject": subject, "split": split,
+                "pipeline": name, "family": family, "eligible": name != "oracle", "subject": subject,
+                "split": split,
                 "status": "ok", "error": "", "n_localizer": 80, "n_imagine": 20, "channels": 24,
                 "localizer_accuracy": 0.1 + 0.1 * strength, "fit_time": 0.5 + strength, "predict_time": 0.01,
                 "time": 0.5, "wall_time": 1.0, "peak_memory_mb": 12.0, "key": f"{name}-{subject}",
@@ -65,7 +67,8 @@ def _rows(rng: np.random.Generator) -> list[dict]:
 
 RUN_INFO = {
     "dataset": "fake", "dataset_root": "/nowhere", "fingerprint": "0123456789abcdef",
-    "config": {"seed": 0, "localizer_folds": 5}, "decoders": ["also-good", "broken", "chance", "good"],
+    "config": {"seed": 0, "localizer_folds": 5},
+    "decoders": ["also-good", "broken", "chance", "good", "oracle"],
     "subjects": TRAIN + TEST, "git_revision": "abc123", "versions": {"python": "3.11", "mne": "1.13"},
     "started_utc": "2025-01-01T00:00:00+00:00",
 }  # fmt: skip
@@ -99,48 +102,127 @@ def test_leaderboard_columns_and_ranking(written):
         "also-good",
         "good",
     ]
-    assert csv["imagine_accuracy"].is_monotonic_decreasing
+    assert csv.loc[csv["rank"] != "-", "imagine_accuracy"].is_monotonic_decreasing
     good = csv.set_index("decoder").loc["good"]
     assert good["ci_low"] <= good["imagine_accuracy"] <= good["ci_high"]
     assert good["n_significant"] >= 6 and good["p_signflip"] == pytest.approx(1 / 256)
     tied = csv.set_index("decoder")["tied_with_best"]
     assert tied["good"] and tied["also-good"] and not tied["chance"]
     assert csv.set_index("decoder").loc["broken", "status"] == "ok 8, timeout 1"
+    assert csv.set_index("decoder").loc["oracle", "rank"] == "-"
     md = (out / "leaderboard.md").read_text()
     assert "| 1 =" in md and "bootstrap" in md and "subjects p<=.05" in md
+    assert md.startswith("# Leaderboard: simulated data") and "**Simulated data**" in md
+    assert "Dataset `imagine-simulated`" in md and "8 train subjects" in md
+    assert "**Note.**" not in md  # 8 subjects and 4 ranked decoders: every test can reach .05
 
 
-def test_results_csv_has_moabb_schema_and_subject_p_values(written):
+def test_results_csv_is_moabb_ready_and_results_all_keeps_everything(written):
     out, _ = written
     results = pd.read_csv(out / "results.csv")
-    assert list(results.columns[:9]) == ["score", "time", "samples", "subject", "session", "channels",
-                                        "n_sessions", "dataset", "pipeline"]  # fmt: skip
-    train = results[(results["split"] == "train") & (results["status"] == "ok")]
-    assert train["p_binomial"].between(0, 1).all() and train["p_permutation"].between(0, 1).all()
+    assert list(results.columns[:11]) == ["score", "time", "samples", "subject", "session", "channels",
+                                         "n_sessions", "dataset", "pipeline", "samples_test",
+                                         "n_classes"]  # fmt: skip
+    assert np.isfinite(results["score"]).all()
+    assert (results["split"] == "train").all() and results["ranked"].all()
+    assert set(results["dataset"]) == {"imagine-simulated"}
+    assert (results["n_classes"] == 10).all() and (results["samples_test"] == 20).all()
+    assert len(results) == 4 * 8 - 1  # ranked decoders x train subjects, minus the timed-out task
+    assert results["p_binomial"].between(0, 1).all() and results["p_permutation"].between(0, 1).all()
     assert not {"proba", "y_true", "evidence_curve"} & set(results.columns)
+    everything = pd.read_csv(out / "results_all.csv")
+    assert len(everything) == 5 * 9 and list(everything.columns[:11]) == list(results.columns[:11])
+    assert set(everything.loc[~everything["ranked"], "pipeline"]) == {"oracle"}
+    assert everything.loc[everything["split"] == "test", "score"].isna().all()
     pairwise = pd.read_csv(out / "pairwise.csv")
     assert len(pairwise) == 4 * 3 and pairwise["p_holm_two_sided"].between(0, 1).all()
 
 
-def test_moabb_analysis_accepts_results(written):
-    from moabb.analysis.meta_analysis import collapse_session_scores
-
-    results = pd.read_csv(written[0] / "results.csv")
-    collapsed = collapse_session_scores(results[results["split"] == "train"].dropna(subset=["score"]))
-    assert set(collapsed["pipeline"]) == {"good", "also-good", "chance", "broken"}
+def test_few_subjects_say_the_tests_cannot_decide(tmp_path):
+    # 4 subjects, 4 ranked decoders: the best one-sided sign-flip p is 1/16, Holm x3 = 0.1875 > .05
+    rows = [r for r in _rows(np.random.default_rng(1)) if r["subject"] in TRAIN[:4]]
+    board = write_reports(rows, tmp_path, RUN_INFO)
+    assert board["tied_with_best"].isna().all()
+    md = (tmp_path / "leaderboard.md").read_text()
+    assert " =" not in md.split("| rank")[1], "no '=' when the tie test cannot reach significance"
+    assert "With 4 subjects, no decoder can be found significantly below the best" in md
+    assert "0.188 > 0.05 (it needs at least 6 subjects)" in md
+    assert "the exact sign-flip test against chance cannot reach" in md
+    page = (tmp_path / "index.html").read_text()
+    assert "no decoder can be found significantly below the best" in page
+    assert 'class="tied"' not in page
 
 
 def test_figures_written_and_embedded(written):
     out, _ = written
     names = {p.stem for p in (out / "figures").glob("*.png")}
-    assert names == {"subject_scores", "time_courses", "confusion", "pairwise", "runtime"}
+    assert names == {"subject_scores", "time_courses", "confusion", "confusion_unranked", "pairwise",
+                     "runtime"}  # fmt: skip
     page = (out / "index.html").read_text()
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
-    assert len(images) == 5
+    assert len(images) == 6
     assert base64.b64decode(images[0])[:8] == b"\x89PNG\r\n\x1a\n"
     assert 'id="leaderboard"' in page and '<td class="text">good</td>' in page
     assert "0123456789abcdef" in page and "&quot;seed&quot;: 0" in page
-    assert not re.search(r"(src|href)=\"(?!data:)", page), "the page must not load external files"
+    assert not re.search(r"src=\"(?!data:)", page), "images must be embedded"
+    links = re.findall(r'href="([^"]*)"', page)
+    assert not [u for u in links if "//" in u or ":" in u.replace("data:,", "")], "no external link"
+    for name in ("leaderboard.csv", "results.csv", "results_all.csv", "pairwise.csv", "run.json"):
+        assert name in links and (out / name).is_file(), name
+    for anchor in ("#leaderboard-section", "#subject_scores", "#pairwise", "#files", "#run"):
+        assert anchor in links, anchor
+    assert "<title>imagine-bench leaderboard: simulated data</title>" in page and "Simulated data." in page
+    assert "`" not in re.sub(r"<(script|pre)>.*?</\1>", "", page, flags=re.S), "literal backticks"
+
+
+def test_unranked_oracle_is_not_submitted(written):
+    out, _ = written
+    assert not (out / "submissions" / "oracle.csv").exists()
+    assert (out / "submissions" / "good.csv").is_file()
+    readme = (out / "submissions" / "README.md").read_text()
+    assert "SIMULATED test subjects" in readme
+
+
+def test_run_json_paths_are_portable(tmp_path):
+    from benchmark.report import portable_paths
+
+    home, cache = Path("/home/alice"), Path("/home/alice/.cache/imagine-bench")
+    info = {"dataset_root": "/home/alice/.cache/imagine-bench/simulated-x/data",
+            "config": {"data_cache": "/home/alice/.cache/imagine-bench/arrays", "out": "reports",
+                       "data": "/home/alice/meg/data", "other": "/home/alicex/y"}}  # fmt: skip
+    fixed = portable_paths(info, home=home, cache=cache)
+    assert fixed["dataset_root"] == "$IMAGINE_BENCH_HOME/simulated-x/data"
+    assert fixed["config"] == {"data_cache": "$IMAGINE_BENCH_HOME/arrays", "out": "reports",
+                               "data": "~/meg/data", "other": "/home/alicex/y"}  # fmt: skip
+    rows = _rows(np.random.default_rng(3))
+    write_reports(rows, tmp_path, {**RUN_INFO, "dataset_root": str(Path.home() / "somewhere" / "data")})
+    text = (tmp_path / "run.json").read_text() + (tmp_path / "index.html").read_text()
+    assert str(Path.home()) + "/" not in text and "~/somewhere/data" in text
+
+
+def test_history_appended_once_per_run_and_plotted(tmp_path):
+    from benchmark.report import append_history, load_history
+
+    rows = _rows(np.random.default_rng(4))
+    board = write_reports(rows, tmp_path, RUN_INFO, record_history=True)
+    write_reports(rows, tmp_path, RUN_INFO, record_history=True)  # the same run again: no duplicate
+    later = {**RUN_INFO, "started_utc": "2025-01-02T00:00:00+00:00"}
+    append_history(tmp_path, board, later)
+    history = load_history(tmp_path)
+    assert len(history) == 2 * 5 and history["run_utc"].nunique() == 2
+    assert set(history.loc[~history["ranked"], "decoder"]) == {"oracle"}
+    write_reports(rows, tmp_path, later)
+    assert (tmp_path / "figures" / "history.png").is_file()
+    assert 'id="history"' in (tmp_path / "index.html").read_text()
+
+
+def test_malformed_history_is_named(tmp_path):
+    from benchmark.errors import ReportInputError
+    from benchmark.report import load_history
+
+    (tmp_path / "history.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(ReportInputError, match=r"history\.csv lacks the column"):
+        load_history(tmp_path)
 
 
 def test_time_course_cluster_listed(written):
@@ -154,7 +236,8 @@ def test_report_command_rebuilds_identical_files(written, tmp_path, capsys):
     out, _ = written
     rebuilt = tmp_path / "rebuilt"
     assert main(["report", str(out), "--out", str(rebuilt)]) == 0
-    for name in ("leaderboard.csv", "leaderboard.md", "results.csv", "pairwise.csv", "runtime.md"):
+    for name in ("leaderboard.csv", "leaderboard.md", "results.csv", "results_all.csv", "pairwise.csv",
+                 "runtime.md", "run.json"):  # fmt: skip
         assert (rebuilt / name).read_text() == (out / name).read_text(), name
     assert (rebuilt / "index.html").is_file() and (rebuilt / "tasks.jsonl").is_file()
     assert "# Leaderboard" in capsys.readouterr().out
@@ -187,24 +270,77 @@ def _chromium() -> str | None:
     return None
 
 
-@pytest.mark.skipif(_chromium() is None, reason="chromium is not installed (apt-get install -y chromium)")
-def test_index_html_in_headless_chromium(written, tmp_path):
-    page = (written[0] / "index.html").resolve()
+# Runs in the page after its own script: measures the layout, sorts by "decoder", reports as JSON.
+_PROBE = """<script>
+(function () {
+  var table = document.getElementById("leaderboard");
+  var heads = Array.from(table.querySelectorAll("th"));
+  var col = heads.findIndex(function (h) { return h.textContent === "decoder"; });
+  heads[col].click();
+  var out = {
+    viewport: document.documentElement.clientWidth,
+    page: document.documentElement.scrollWidth,
+    table: table.getBoundingClientRect().width,
+    sections: Array.from(document.querySelectorAll("section")).map(function (s) { return s.id; }),
+    toc: Array.from(document.querySelectorAll("nav.toc a")).map(function (a) {
+      return a.getAttribute("href"); }),
+    images: Array.from(document.images).map(function (i) { return i.naturalWidth; }),
+    sorted: Array.from(table.tBodies[0].rows).map(function (r) { return r.cells[col].textContent; }),
+    text: document.body.innerText
+  };
+  var pre = document.createElement("pre");
+  pre.id = "probe";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+</script></body>"""
+
+
+def _chromium_run(page: Path, profile: Path, width: int, *extra: str) -> subprocess.CompletedProcess:
     command = [
         _chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
-        "--virtual-time-budget=2000", "--dump-dom", page.as_uri(),
+        f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--hide-scrollbars",
+        f"--window-size={width},1400", "--virtual-time-budget=3000", *extra, page.as_uri(),
     ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
-    dom = done.stdout
-    assert '<table id="leaderboard">' in dom and ">good</td>" in dom
-    assert dom.count("<img") == 5
+    return done
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_chromium() is None, reason="chromium is not installed (apt-get install -y chromium)")
+@pytest.mark.parametrize("width", [800, 1400])
+def test_index_html_in_headless_chromium(written, tmp_path, width):
+    import html as html_lib
+    import struct
+
+    source = (written[0] / "index.html").read_text()
+    page = written[0] / f"probe-{width}.html"  # beside index.html, so the relative links resolve
+    page.write_text(source.replace("</body>", _PROBE))
+    done = _chromium_run(page, tmp_path / "profile", width, "--dump-dom")
+    match = re.search(r'<pre id="probe">(.*?)</pre>', done.stdout, flags=re.S)
+    assert match, "the page's script did not run"
+    probe = json.loads(html_lib.unescape(match.group(1)))
+    assert probe["viewport"] == width
+    assert probe["table"] <= probe["viewport"], f"leaderboard {probe['table']} px wide in a {width} px window"
+    assert probe["page"] <= probe["viewport"], "the page scrolls sideways"
+    expected = {"leaderboard-section", "subject_scores", "time_courses", "confusion", "confusion_unranked",
+                "pairwise", "runtime", "files", "run"}  # fmt: skip
+    assert expected <= set(probe["sections"])
+    assert {h.lstrip("#") for h in probe["toc"]} == set(probe["sections"])
+    assert len(probe["images"]) == 6 and min(probe["images"]) > 100, "an image did not decode"
+    assert probe["sorted"] == sorted(probe["sorted"]), "clicking 'decoder' did not sort the table"
+    assert "`" not in probe["text"], "literal backticks on the rendered page"
+    assert "Simulated data." in probe["text"]
     console = [
         line for line in done.stderr.splitlines()
         if "CONSOLE" in line or "Failed to load resource" in line or "Uncaught" in line
     ]  # fmt: skip
     assert not console, "console errors:\n" + "\n".join(console)
+    shot = tmp_path / f"index-{width}.png"
+    _chromium_run(written[0] / "index.html", tmp_path / "profile", width, f"--screenshot={shot}")
+    header = shot.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">I", header[16:20])[0] == width
 
 
 def test_html_escapes_names():
@@ -220,3 +356,15 @@ def test_write_reports_without_train_subjects(tmp_path):
     assert board["imagine_accuracy"].isna().all()
     assert (tmp_path / "index.html").is_file()
     assert Path(tmp_path / "submissions" / "good.csv").is_file()
+
+
+def test_report_append_history_command(written, tmp_path, capsys):
+    out, _ = written
+    rebuilt = tmp_path / "rebuilt"
+    for _ in range(2):  # the same run twice: recorded once
+        assert main(["report", str(out), "--out", str(rebuilt), "--append-history"]) == 0
+    history = pd.read_csv(rebuilt / "history.csv")
+    assert len(history) == 5 and set(history["run_utc"]) == {RUN_INFO["started_utc"]}
+    assert set(history["dataset"]) == {"imagine-simulated"}
+    assert (rebuilt / "figures" / "history.png").is_file()
+    assert not (out / "history.csv").exists(), "the source folder is left alone"

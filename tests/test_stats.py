@@ -216,3 +216,36 @@ def test_pairwise_p_agree_with_moabb_compute_pvals_perm():
     theirs = compute_pvals_perm(wide, order=["a", "b", "c"], seed=0)
     off = ~np.eye(3, dtype=bool)
     np.testing.assert_allclose(ours[off], theirs[off])
+
+
+# ----------------------------------------------------------- power limits
+def test_smallest_sign_flip_p_is_reached_by_all_positive_differences():
+    for n in (1, 4, 6, 9):
+        assert stats.smallest_sign_flip_p(n) == 2.0**-n == stats.sign_flip_p(np.arange(1, n + 1))
+    assert stats.smallest_sign_flip_p(stats.MAX_EXACT_SIGN_FLIP + 1, n_permutations=999) == 1 / 1000
+    assert math.isnan(stats.smallest_sign_flip_p(0))
+
+
+@pytest.mark.parametrize("n_tests, two_sided, needed", [(1, False, 5), (11, False, 8), (66, True, 12)])
+def test_min_subjects_for_sign_flip(n_tests, two_sided, needed):
+    # 11 comparisons with the best: 11/128 = .086 > .05, 11/256 = .043; 66 pairs two-sided: 132/4096 = .032
+    assert stats.min_subjects_for_sign_flip(n_tests, 0.05, two_sided=two_sided) == needed
+    factor = n_tests * (2 if two_sided else 1)
+    assert factor * 2.0**-needed <= 0.05 < factor * 2.0 ** -(needed - 1)
+
+
+def test_six_subjects_twelve_decoders_cannot_separate_anyone():
+    # the case: 6 subjects, 12 ranked decoders, one far better on every subject
+    rng = np.random.default_rng(0)
+    wide = pd.DataFrame(rng.uniform(0.05, 0.15, (6, 12)), columns=[f"d{i:02d}" for i in range(12)])
+    wide["d00"] += 0.5
+    compared = stats.compare_decoders(wide, seed=0)
+    assert compared.min_p_tied == pytest.approx(11 / 64)
+    assert not compared.can_separate_from_best() and not compared.can_separate_pairs()
+    assert min(compared.tied_p.values()) == pytest.approx(11 / 64)  # the bound is reached, never beaten
+    assert len(compared.tied_with_best()) == 12
+    wide15 = pd.DataFrame(rng.uniform(0.05, 0.15, (15, 12)), columns=wide.columns)
+    wide15["d00"] += 0.5
+    compared15 = stats.compare_decoders(wide15, seed=0)
+    assert compared15.can_separate_from_best() and compared15.can_separate_pairs()
+    assert compared15.tied_with_best() == ["d00"]

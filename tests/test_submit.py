@@ -42,8 +42,11 @@ def test_submit_from_existing_run(foreign_root, tmp_path, capsys):
     out = tmp_path / "checked.csv"
     assert main(["submit", "--decoder", "lda-peak", "--from-run", str(run), "--out", str(out)]) == 0
     assert pd.read_csv(out)["ID"].tolist() == EXPECTED
-    assert main(["submit", "--decoder", "nope", "--from-run", str(run)]) == 2
-    assert "submissions/nope.csv not found" in capsys.readouterr().err
+    assert main(["submit", "--decoder", "chance", "--from-run", str(run)]) == 2
+    assert "submissions/chance.csv not found" in capsys.readouterr().err
+    assert main(["submit", "--decoder", "lda-pek", "--from-run", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert "Unknown decoder 'lda-pek'. Did you mean 'lda-peak'?" in err and "not found" not in err
 
 
 def test_submit_rejects_invalid_stored_submission(foreign_root, tmp_path, capsys):
@@ -79,3 +82,39 @@ def test_validate_names_each_problem(mutate, message):
 
 def test_submission_error_is_a_value_error():
     assert issubclass(SubmissionError, ValueError)
+
+
+def test_submit_refuses_unranked_decoder_unless_forced(foreign_root, tmp_path, capsys):
+    run = tmp_path / "run"
+    (run / "submissions").mkdir(parents=True)
+    _valid().to_csv(run / "submissions" / "oracle.csv", index=False)
+    base = ["submit", "--decoder", "oracle", "--from-run", str(run), "--data", str(foreign_root)]
+    out = tmp_path / "oracle.csv"
+    assert main([*base, "--out", str(out)]) == 2
+    assert "oracle is not ranked" in capsys.readouterr().err and not out.exists()
+    assert main([*base, "--out", str(out), "--force-unranked"]) == 0
+    assert out.is_file()
+
+
+def test_submit_from_run_of_another_machine_names_run_json(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text(json.dumps({"dataset_root": "/elsewhere/imagine"}))
+    assert main(["submit", "--decoder", "chance", "--from-run", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert "/elsewhere/imagine recorded in" in err and "run.json" in err and "--data" in err
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [('ID,label\n"sub-40_1,apple\n', "is not a readable CSV"), ("", "is not a readable CSV")],
+    ids=["unclosed-quote", "empty"],
+)
+def test_submit_malformed_stored_csv_exits_2_naming_it(foreign_root, tmp_path, capsys, content, message):
+    run = tmp_path / "run"
+    (run / "submissions").mkdir(parents=True)
+    (run / "submissions" / "chance.csv").write_text(content)
+    code = main(["submit", "--decoder", "chance", "--from-run", str(run), "--data", str(foreign_root)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "chance.csv" in err and message in err and "Traceback" not in err

@@ -1,10 +1,14 @@
 """The nightly workflow: its YAML, its Zenodo download script, and `benchmark compare`."""
 
 import hashlib
+import http.server
 import importlib.util
 import json
+import re
 import shutil
 import subprocess
+import sys
+import threading
 import zipfile
 from pathlib import Path
 
@@ -43,7 +47,9 @@ def test_steps_install_cache_run_compare_commit(workflow):
     uses = [step.get("uses", "") for step in _steps(workflow)]
     assert any(u.startswith("actions/checkout@") for u in uses)
     assert any(u.startswith("actions/setup-python@") for u in uses)
-    assert sum(u.startswith("actions/cache@") for u in uses) == 2  # real data and simulated default
+    assert not any(u.startswith("actions/cache@") for u in uses), "actions/cache saves only on success"
+    assert sum(u.startswith("actions/cache/restore@") for u in uses) == 2  # real data and simulated default
+    assert sum(u.startswith("actions/cache/save@") for u in uses) == 2
     text = _run_text(workflow)
     assert 'pip install -e ".[test]"' in text
     assert "fetch_zenodo.py" in text and workflow["env"]["ZENODO_RECORD"] == "17351690"
@@ -51,15 +57,78 @@ def test_steps_install_cache_run_compare_commit(workflow):
     assert "python -m benchmark compare reports" in text
     assert "git commit" in text and "git push" in text
     names = [step["name"] for step in _steps(workflow)]
-    assert names.index("Compare with the committed leaderboard") < names.index(
-        "Commit the regenerated reports"
-    )
+    commit = next(n for n in names if n.startswith("Commit the regenerated reports"))
+    assert names.index("Compare with the committed leaderboard") < names.index(commit)
+
+
+def _step(workflow: dict, prefix: str) -> dict:
+    return next(s for s in _steps(workflow) if s["name"].startswith(prefix))
 
 
 def test_zenodo_download_only_on_cold_cache(workflow):
     download = next(s for s in _steps(workflow) if "fetch_zenodo.py" in s.get("run", ""))
     assert "cache-hit != 'true'" in download["if"] and "zenodo" in download["if"]
-    assert "'simulated'" in workflow["env"]["DATASET"]
+    assert "'simulated'" in _step(workflow, "Choose the dataset")["env"]["REQUESTED"]
+
+
+def test_caches_saved_even_when_the_run_fails(workflow):
+    saves = [s for s in _steps(workflow) if s.get("uses", "").startswith("actions/cache/save@")]
+    restores = {s["with"]["path"]: s["with"]["key"] for s in _steps(workflow)
+                if s.get("uses", "").startswith("actions/cache/restore@")}  # fmt: skip
+    for save in saves:
+        assert save["if"].startswith("always()"), save["name"]
+        assert restores[save["with"]["path"]] == save["with"]["key"], "save under the key restored"
+    names = [s["name"] for s in _steps(workflow)]
+    assert names.index("Save the real dataset") < names.index("Run every decoder")  # before any decoder runs
+
+
+def test_dataset_is_a_choice_and_checked_case_insensitively(workflow, tmp_path):
+    triggers = workflow.get("on", workflow.get(True))
+    dataset = triggers["workflow_dispatch"]["inputs"]["dataset"]
+    assert dataset["type"] == "choice" and dataset["options"] == ["simulated", "zenodo"]
+    script = _step(workflow, "Choose the dataset")["run"]
+    for requested, code, chosen in (("Zenodo", 0, "zenodo"), (" SIMULATED ", 0, "simulated"),
+                                    ("zenodoo", 2, None), ("", 2, None)):  # fmt: skip
+        env_file, summary = tmp_path / "env", tmp_path / "summary"
+        env_file.write_text("")
+        done = subprocess.run(
+            ["bash", "-c", script], capture_output=True, text=True, timeout=30,
+            env={"REQUESTED": requested, "GITHUB_ENV": str(env_file), "GITHUB_STEP_SUMMARY": str(summary),
+                 "PATH": "/usr/bin:/bin"},
+        )  # fmt: skip
+        assert done.returncode == code, (requested, done.stdout + done.stderr)
+        assert env_file.read_text() == (f"DATASET={chosen}\n" if chosen else ""), requested
+    later = [s.get("if", "") for s in _steps(workflow) if "DATASET" in s.get("if", "")]
+    assert later and all("env.DATASET ==" in c or "env.DATASET !=" in c for c in later)
+
+
+def test_commits_only_changes_and_retries_the_push(workflow):
+    commit = _step(workflow, "Commit the regenerated reports")
+    assert commit["if"] == "steps.compare.outputs.changed == 'true'"
+    assert "--changes-json" in _step(workflow, "Compare with the committed leaderboard")["run"]
+    script = commit["run"]
+    assert "git pull --rebase" in script and re.search(r"for attempt in .*\n(.*\n)*.*git push", script)
+    assert "--append-history" in script
+
+
+def test_workflow_passes_github_schema():
+    checker = shutil.which("check-jsonschema") or str(Path(sys.executable).parent / "check-jsonschema")
+    if not Path(checker).is_file():
+        pytest.skip("check-jsonschema is not installed (pip install -e '.[test]' installs it)")
+    done = subprocess.run(
+        [checker, "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    broken = WORKFLOW.read_text().replace("runs-on: ubuntu-latest", "runs-on: ubuntu-latest\n    tiemout: 3")
+    (bad := Path(str(WORKFLOW) + ".bad-test.yml"))
+    try:
+        bad.write_text(broken)
+        wrong = subprocess.run([checker, "--builtin-schema", "vendor.github-workflows", str(bad)],
+                               capture_output=True, text=True, timeout=120)  # fmt: skip
+    finally:
+        bad.unlink(missing_ok=True)
+    assert wrong.returncode != 0, "the schema check accepts anything"
 
 
 def test_actionlint_accepts_workflow():
@@ -114,6 +183,74 @@ def test_fetch_rejects_checksum_mismatch(fetch_zenodo, tmp_path, capsys):
     assert fetch_zenodo.main(["123", str(dest), "--api", api]) == 1
     assert "differs from the record's" in capsys.readouterr().err
     assert not (dest / "imagine.zip").exists() and not (dest / "DATA_ROOT").exists()
+
+
+class _FlakyRangeHandler(http.server.BaseHTTPRequestHandler):
+    """Serves one file; the first request breaks off half-way; honours ``Range: bytes=N-``."""
+
+    payload = b""
+    requests: list = []
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        start = 0
+        header = self.headers.get("Range")
+        if header:
+            start = int(header.split("=")[1].rstrip("-"))
+        type(self).requests.append(start)
+        body = self.payload[start:]
+        self.send_response(206 if start else 200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if len(type(self).requests) == 1:
+            self.wfile.write(body[: len(body) // 2])  # then the connection drops
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_download_resumes_a_broken_transfer(fetch_zenodo, tmp_path):
+    payload = bytes(range(256)) * 4096  # 1 MiB
+    handler = type("Handler", (_FlakyRangeHandler,), {"payload": payload, "requests": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        target = tmp_path / "data.bin"
+        url = f"http://127.0.0.1:{server.server_address[1]}/data.bin"
+        fetch_zenodo.download(url, target, size=len(payload), retries=2, pause=0.01, timeout=10)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+    assert target.read_bytes() == payload
+    assert handler.requests[0] == 0 and handler.requests[1] == len(payload) // 2, "did not resume"
+
+
+def test_download_gives_up_after_the_retries(fetch_zenodo, tmp_path):
+    missing = (tmp_path / "nowhere.bin").as_uri()
+    with pytest.raises(OSError, match="download failed after 3 attempts"):
+        fetch_zenodo.download(missing, tmp_path / "x.bin", retries=2, pause=0.0)
+
+
+def test_fetch_checks_disk_space_first(fetch_zenodo, tmp_path, capsys):
+    api = _fake_record(tmp_path)
+    dest = tmp_path / "data"
+    assert fetch_zenodo.main(["123", str(dest), "--api", api, "--space-factor", "1e12"]) == 1
+    assert "GB needed" in capsys.readouterr().err and not (dest / "imagine.zip").exists()
+
+
+def test_fetch_skips_a_verified_file(fetch_zenodo, tmp_path, capsys):
+    api = _fake_record(tmp_path)
+    dest = tmp_path / "data"
+    dest.mkdir()
+    shutil.copyfile(tmp_path / "served" / "imagine.zip", dest / "imagine.zip")
+    (tmp_path / "served" / "imagine.zip").unlink()  # a new download would fail
+    assert fetch_zenodo.main(["123", str(dest), "--api", api, "--retries", "0"]) == 0
+    assert "already downloaded and verified" in capsys.readouterr().out
 
 
 # ------------------------------------------------------------------ compare
@@ -193,3 +330,16 @@ def test_compare_lists_status_and_decoder_changes(tmp_path):
 def test_compare_missing_folder_exit_code(tmp_path, capsys):
     assert main(["compare", str(tmp_path / "nope"), str(tmp_path)]) == 2
     assert "leaderboard.csv not found" in capsys.readouterr().err
+
+
+def test_compare_changes_json_says_when_to_commit(tmp_path):
+    old = _report(tmp_path / "old")
+    for name, kwargs, commit in (("same", {}, False), ("slower", {"fit": 2.0}, False),
+                                 ("better", {"score": 0.2, "inputs": "k9"}, True),
+                                 ("failing", {"status": "error 1, ok 14"}, True)):  # fmt: skip
+        new = _report(tmp_path / name, **kwargs)
+        out = tmp_path / f"{name}.json"
+        assert main(["compare", str(old), str(new), "--changes-json", str(out)]) == 0
+        written = json.loads(out.read_text())
+        assert written["commit"] is commit, name
+        assert written["failed"] is False
