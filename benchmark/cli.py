@@ -1,7 +1,6 @@
 """Command line: ``python -m benchmark {run,list,simulate,report,submit,compare,profile}``.
 
-Exit codes: 0 success; 1 some tasks failed (their rows are in the reports);
-2 bad input (unknown decoder, broken dataset, bad flag).
+Exit codes: see :data:`EXIT_CODES` (also printed by ``--help``).
 """
 
 from __future__ import annotations
@@ -16,16 +15,32 @@ from benchmark.errors import BenchmarkError
 
 logger = logging.getLogger("benchmark")
 
+#: What each exit code of ``python -m benchmark`` means (shown by --help).
+EXIT_CODES = """exit codes:
+  0    success: every task ok
+  1    some task failed (error, timeout, oom, invalid), or under `run --all` a decoder
+       file could not be imported; each has its row, with the message, in the reports
+  2    bad input or usage: unknown decoder or subject, unreadable dataset, bad flag,
+       --out used by another run
+  3    environment failure: disk full, read-only or unwritable folder, the harness
+       itself out of memory; the message names the path
+  130  interrupted (Ctrl-C); finished tasks are kept and a rerun resumes"""
+
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmark",
         description="Compare MEG decoders on the IMAGINE challenge (localizer -> imagery transfer).",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run decoders and write the reports")
+    run = sub.add_parser(
+        "run", help="run decoders and write the reports", epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
     which = run.add_mutually_exclusive_group(required=True)
     which.add_argument("--all", action="store_true", help="every registered decoder")
     which.add_argument("--decoder", nargs="+", metavar="NAME", help="decoder name(s)")
@@ -233,12 +248,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     import shutil
 
-    from benchmark.report import load_run, write_reports
+    from benchmark.outdir import OutputLock, publish_reports
+    from benchmark.report import load_run
     from benchmark.runner import TASKS_FILE
 
     rows, run_info = load_run(args.results_dir)
     out = args.out or args.results_dir
-    write_reports(rows, out, run_info)
+    with OutputLock(out):
+        publish_reports(rows, out, run_info)
     if out.resolve() != args.results_dir.resolve():
         shutil.copyfile(args.results_dir / TASKS_FILE, out / TASKS_FILE)
     print((out / "leaderboard.md").read_text())
@@ -379,7 +396,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "profile":
             return _cmd_profile(args)
         return _cmd_run(args)
+    except KeyboardInterrupt:
+        print(
+            "interrupted: finished tasks are kept in the output folder's cache/; "
+            "rerun the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+    except MemoryError:
+        logger.debug("traceback of the error below", exc_info=True)
+        print(
+            "error: the harness itself ran out of memory; free memory or run fewer --n-jobs", file=sys.stderr
+        )
+        return 3
     except (BenchmarkError, ValueError, OSError) as exc:
         logger.debug("traceback of the error below", exc_info=True)
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return 3 if _is_environment_failure(exc) else 2
+
+
+def _is_environment_failure(exc: BaseException) -> bool:
+    """Return True for a failure of the machine (full disk, read-only folder), not of the input."""
+    from benchmark.errors import EnvironmentFailure
+    from benchmark.outdir import ENVIRONMENT_ERRNOS
+
+    return isinstance(exc, EnvironmentFailure) or (
+        isinstance(exc, OSError) and exc.errno in ENVIRONMENT_ERRNOS
+    )

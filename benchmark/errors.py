@@ -14,6 +14,9 @@ __all__ = [
     "UnknownDecoderError",
     "DecoderOutputError",
     "SubmissionError",
+    "EnvironmentFailure",
+    "OutputBusyError",
+    "OutputPathError",
 ]
 
 
@@ -45,3 +48,22 @@ class DecoderOutputError(BenchmarkError, ValueError):
 
 class SubmissionError(BenchmarkError, ValueError):
     """A Kaggle submission does not match the test subjects' imagine epochs."""
+
+
+class EnvironmentFailure(BenchmarkError, OSError):
+    """The machine, not the input, failed: a full disk, a read-only folder, no memory left.
+
+    The message names the path and says what to free or change. The command
+    line exits with code 3 on it.
+    """
+
+    def __str__(self) -> str:  # OSError would prefix "[Errno N]"
+        return self.strerror or super().__str__()
+
+
+class OutputBusyError(BenchmarkError, RuntimeError):
+    """Another run holds the output folder's lock; the message names its PID and command."""
+
+
+class OutputPathError(BenchmarkError, ValueError):
+    """The output path cannot be a report folder (a file, say); the message says which and why."""
