@@ -1,7 +1,6 @@
 """Dataset-level checks: the odd subject out fails, whichever sorts first and whatever is cached."""
 
 import mne
-import numpy as np
 import pytest
 
 from benchmark.config import RunConfig
@@ -102,16 +101,16 @@ def test_fingerprint_sees_a_same_size_edit_in_the_middle(fresh_foreign_root):
     fname = layout.localizer_epochs_file(next(fresh_foreign_root.glob("*/sub-02")), "sub-02")
     before = ChallengeDataset(fresh_foreign_root).fingerprint()
     stat = fname.stat()
-    with fname.open("r+b") as fh:  # 4 KiB of NaN where the data are, size unchanged
+    with fname.open("r+b") as fh:  # 4 KiB of 0xff (NaN) where the data are, size unchanged
         fh.seek(stat.st_size // 2)
-        fh.write(np.full(512, np.nan).tobytes())
+        fh.write(b"\xff" * 4096)
     assert fname.stat().st_size == stat.st_size
     assert ChallengeDataset(fresh_foreign_root).fingerprint() != before
     # even with the modification time put back, a sampled block sees an edit this size
     edited = ChallengeDataset(fresh_foreign_root).fingerprint()
     with fname.open("r+b") as fh:
         fh.seek(stat.st_size // 3)
-        fh.write(np.full(stat.st_size // 60 // 8, np.nan).tobytes())
+        fh.write(b"\xff" * (stat.st_size // 60))
     import os
 
     os.utime(fname, ns=(stat.st_atime_ns, stat.st_mtime_ns))

@@ -79,6 +79,21 @@ DECODERS = {
         DECODER = DecoderSpec(name="hog", family="baseline", description="Allocates 16 GiB.",
                               factory=lambda c: Hog(c.random_state))
     """,
+    "virtual.py": """
+        import mmap
+        from decoders.chance import ChanceDecoder
+        from benchmark.contract import DecoderSpec
+
+        class Virtual(ChanceDecoder):
+            def fit(self, X, y):
+                # 4 GiB of address space that is never written (like reserved arenas, mapped
+                # libraries and data files): no memory used, so no reason to fail at a 3000 MB cap
+                self.reserved_ = mmap.mmap(-1, 4 * 2**30, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ)
+                return super().fit(X, y)
+
+        DECODER = DecoderSpec(name="virtual", family="baseline", description="Reserves address space.",
+                              factory=lambda c: Virtual(c.random_state))
+    """,
     "course.py": """
         from decoders.chance import ChanceDecoder
         from benchmark.contract import DecoderSpec
@@ -108,7 +123,7 @@ def fault_package(tmp_path, monkeypatch):
 
 def test_every_fault_recorded_and_run_continues(fault_package, foreign_root, tmp_path):
     config = RunConfig(data=foreign_root, out=tmp_path / "out", subjects=("sub-02",), progress=False,
-                       decoders=("chance", "nan-output", "shape", "writer", "hog", "course"),
+                       decoders=("chance", "nan-output", "shape", "writer", "hog", "course", "virtual"),
                        localizer_folds=0, timeout=300, max_memory_mb=3000, n_jobs=2)  # fmt: skip
     summary = run_benchmark(config, package=fault_package)
     status = {r["pipeline"]: (r["status"], r["error"]) for r in summary.rows}
@@ -120,6 +135,7 @@ def test_every_fault_recorded_and_run_continues(fault_package, foreign_root, tmp
     assert writer["error_at"].endswith("in fit") and "fault_decoders/writer.py" in writer["error_at"]
     assert "X *= 2" in writer["traceback"]  # the line that raised, kept in the row
     assert status["hog"][0] == "oom" and "over the --max-memory cap of 3000 MB" in status["hog"][1]
+    assert status["virtual"] == ("ok", "")  # the cap is on memory used, not on address space
     # an optional output that fails (the time course for plots) leaves the task scored
     course = next(r for r in summary.rows if r["pipeline"] == "course")
     assert course["status"] == "ok" and course["evidence_error"] == "RuntimeError: no time course today"
