@@ -21,7 +21,7 @@ EXIT_CODES = """exit codes:
   1    some task failed (error, timeout, oom, invalid), or under `run --all` a decoder
        file could not be imported; each has its row, with the message, in the reports
   2    bad input or usage: unknown decoder or subject, unreadable dataset, bad flag,
-       --out used by another run
+       --out not a folder or used by another run
   3    environment failure: disk full, read-only or unwritable folder, the harness
        itself out of memory; the message names the path
   130  interrupted (Ctrl-C); finished tasks are kept and a rerun resumes"""
@@ -248,11 +248,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     import shutil
 
-    from benchmark.outdir import OutputLock, publish_reports
-    from benchmark.report import load_run
+    from benchmark.outdir import OutputLock, load_for_report, publish_reports
     from benchmark.runner import TASKS_FILE
 
-    rows, run_info = load_run(args.results_dir)
+    rows, run_info = load_for_report(args.results_dir)
     out = args.out or args.results_dir
     with OutputLock(out):
         publish_reports(rows, out, run_info)
@@ -397,11 +396,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_profile(args)
         return _cmd_run(args)
     except KeyboardInterrupt:
-        print(
-            "interrupted: finished tasks are kept in the output folder's cache/; "
-            "rerun the same command to resume",
-            file=sys.stderr,
-        )
+        kept = "finished tasks are kept in --out's cache/; rerun the same command to resume"
+        print(f"interrupted: {kept}" if args.command == "run" else "interrupted", file=sys.stderr)
         return 130
     except MemoryError:
         logger.debug("traceback of the error below", exc_info=True)

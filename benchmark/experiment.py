@@ -11,7 +11,7 @@ from pathlib import Path
 from benchmark import provenance
 from benchmark.config import RunConfig
 from benchmark.errors import DatasetError
-from benchmark.outdir import OutputLock, publish_reports
+from benchmark.outdir import OutputLock, publish_reports, write_journal_info
 from benchmark.registry import DEFAULT_PACKAGE, discover
 from benchmark.runner import TASKS_FILE, plan_tasks, run_tasks, write_jsonl
 from datasets.adapter import ChallengeDataset
@@ -111,26 +111,29 @@ def _locked_run(config: RunConfig, dataset: ChallengeDataset, broken: dict[str, 
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     fingerprint = dataset.fingerprint()
-    rows = run_tasks(dataset, tasks, config, config.out, fingerprint=fingerprint)
-    if broken and config.decoders is None:  # under --all a decoder that cannot be imported is a failure
-        rows = rows + [_broken_row(origin, broken[origin], dataset, s) for origin in broken for s in subjects]
-        write_jsonl(config.out / TASKS_FILE, rows)
+    all_decoders = config.decoders is None
     run_info = {
         "dataset": dataset.name,
         "dataset_root": str(dataset.root),
         "fingerprint": fingerprint,
         "config": config.to_dict(),
-        "decoders": [s.name for s in specs]
-        + ([Path(o).name for o in broken] if config.decoders is None else []),
+        "decoders": [s.name for s in specs] + ([Path(o).name for o in broken] if all_decoders else []),
         "subjects": subjects,
         "broken_decoder_files": broken,
         "started_utc": started.isoformat(timespec="seconds"),
-        "wall_time_s": round(time.perf_counter() - t0, 2),
+        "wall_time_s": None,
         "git_revision": revision,
         "versions": provenance.package_versions(),
         "machine": provenance.machine(),
     }
+    write_journal_info(config.out, run_info, complete=False)
+    rows = run_tasks(dataset, tasks, config, config.out, fingerprint=fingerprint)
+    if broken and all_decoders:  # under --all a decoder that cannot be imported is a failure
+        rows = rows + [_broken_row(origin, broken[origin], dataset, s) for origin in broken for s in subjects]
+        write_jsonl(config.out / TASKS_FILE, rows)
+    run_info["wall_time_s"] = round(time.perf_counter() - t0, 2)
     publish_reports(rows, config.out, run_info)
+    write_journal_info(config.out, run_info, complete=True)
     failures = [r for r in rows if r["status"] != "ok"]
     return RunSummary(rows, failures, broken)
 

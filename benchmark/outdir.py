@@ -15,6 +15,7 @@ complete set and no temporary file behind.
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 import shutil
@@ -243,3 +244,58 @@ def write_text_atomic(path: Path, text: str) -> None:
         if isinstance(exc, OSError):
             raise environment_failure(exc, path, "writing") from exc
         raise
+
+
+#: Run information of the journal (``tasks.jsonl``) being written, beside the result files.
+JOURNAL_INFO = Path("cache") / "journal" / "run.json"
+
+
+def write_journal_info(out: Path, run_info: dict, *, complete: bool) -> None:
+    """Record which run ``<out>/tasks.jsonl`` is the journal of, and whether it finished.
+
+    Written when a run starts (``complete=False``) and again once its
+    reports are published; a run killed in between leaves ``complete``
+    false, and :func:`load_for_report` then rebuilds the reports of what it
+    finished.
+    """
+    info = {"complete": complete, "run_info": {**run_info, **({} if complete else {"interrupted": True})}}
+    try:
+        (Path(out) / JOURNAL_INFO).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise environment_failure(exc, Path(out) / JOURNAL_INFO, "writing the journal") from exc
+    write_text_atomic(Path(out) / JOURNAL_INFO, json.dumps(info, indent=2, default=str) + "\n")
+
+
+def load_for_report(folder: Path) -> tuple[list[dict], dict]:
+    """Rows and run information to rebuild the reports of ``folder`` from.
+
+    Those of :func:`benchmark.report.load_run` (``tasks.jsonl`` and
+    ``run.json``), unless the journal belongs to a run that did not finish
+    (killed, interrupted, or stopped by an error): then its rows, in task
+    order, with that run's information marked ``"interrupted": true``.
+    """
+    from benchmark.report import load_run
+    from benchmark.runner import TASKS_FILE
+
+    folder = Path(folder)
+    try:
+        journal = json.loads((folder / JOURNAL_INFO).read_text())
+    except (OSError, ValueError):
+        journal = None
+    tasks = folder / TASKS_FILE
+    if not isinstance(journal, dict) or journal.get("complete", True) or not tasks.is_file():
+        return load_run(folder)
+    run_info = journal.get("run_info", {})
+    rows = []
+    for line in tasks.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except ValueError:  # a line cut by the kill
+            logger.warning("%s: skipping a truncated line", tasks)
+    decoders = {n: i for i, n in enumerate(run_info.get("decoders", []))}
+    subjects = {n: i for i, n in enumerate(run_info.get("subjects", []))}
+    rows.sort(key=lambda r: (decoders.get(r["pipeline"], len(decoders)), r["pipeline"],
+                             subjects.get(r["subject"], len(subjects)), r["subject"]))  # fmt: skip
+    logger.warning("%s is the journal of a run that did not finish (started %s): reporting its %d rows",
+                   tasks, run_info.get("started_utc", "?"), len(rows))  # fmt: skip
+    return rows, run_info

@@ -345,6 +345,11 @@ def test_kill_9_of_the_run_takes_its_task_processes_with_it(hang_script, foreign
     assert not any(_alive(w) for w in workers), "a task process outlived the run"
     journal = [json.loads(line) for line in (out / "tasks.jsonl").read_text().splitlines()]
     assert [(r["pipeline"], r["status"]) for r in journal] == [("chance", "ok")]
+    # the killed run's folder can be reported: what it finished, marked as interrupted
+    assert main(["report", str(out)]) == 0
+    assert pd.read_csv(out / "leaderboard.csv")["decoder"].tolist() == ["chance"]
+    run_info = json.loads((out / "run.json").read_text())
+    assert run_info["interrupted"] is True and run_info["decoders"] == ["chance", "hang"]
     # the lock died with its holder: a rerun goes ahead (and reuses chance)
     rerun = subprocess.run([sys.executable, "-m", "benchmark", "run", "--decoder", "chance", "--data",
                             str(foreign_root), "--out", str(out), "--subjects", "sub-02", "--no-progress",
@@ -362,7 +367,7 @@ def test_ctrl_c_ends_cleanly_and_keeps_finished_tasks(hang_script, foreign_root,
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert "Traceback" not in err
-    assert err.strip().splitlines()[-1].startswith("interrupted: finished tasks are kept")
+    assert err.strip().splitlines()[-1].startswith("interrupted: finished tasks are kept in --out's cache/")
     assert not any(_alive(w) for w in workers)
     journal = [json.loads(line) for line in (out / "tasks.jsonl").read_text().splitlines()]
     assert [(r["pipeline"], r["status"]) for r in journal] == [("chance", "ok")]
