@@ -206,6 +206,7 @@ def publish_reports(rows: Sequence[dict], out: Path, run_info: dict):
             shutil.copy2(out / "runtime.md", staging / "runtime.md")
         board = write_reports(rows, staging, run_info)
         _swap_in(staging, out)
+        logger.info("report set published in %s", out)
     except OSError as exc:
         raise environment_failure(exc, out, "writing the reports") from exc
     finally:

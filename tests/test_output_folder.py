@@ -29,41 +29,38 @@ def _config(root, out, **kwargs):
 
 
 # ------------------------------------------------------------------ result store
-@pytest.mark.parametrize(
-    "content",
-    [b'{"status": "ok"}', b"[]", b'{"status": "ok", "pipeline": "chance"\xff}', "TAMPERED"],
-    ids=["ok-without-fields", "a-list", "not-utf8", "wrong-proba-shape"],
-)
-def test_tampered_result_file_is_named_and_recomputed(foreign_root, tmp_path, caplog, content):
+def test_tampered_result_files_are_named_and_recomputed(foreign_root, tmp_path, caplog):
     out = tmp_path / "out"
-    first = run_benchmark(_config(foreign_root, out))
-    (stored,) = list((out / "cache").glob("*.json"))
-    good = json.loads(stored.read_text())
-    if content == "TAMPERED":  # parses, claims ok, right key: but 3 classes per trial
-        content = json.dumps({**good, "proba": [[0.5, 0.25, 0.25]] * good["n_imagine"]}).encode()
-    stored.write_bytes(content)
-    second = run_benchmark(_config(foreign_root, out))
-    assert "ignoring" in caplog.text and str(stored) in caplog.text
-    assert [r["cached"] for r in second.rows] == [False]  # recomputed, not trusted
-    assert second.rows[0]["proba"] == first.rows[0]["proba"]
-    assert json.loads(stored.read_text())["proba"] == good["proba"]  # and the file repaired
-    board = pd.read_csv(out / "leaderboard.csv")
-    assert board["status"].tolist() == ["ok 1"]
+    config = _config(foreign_root, out, subjects=("sub-02", "sub-03", "sub-40"))
+    first = {r["subject"]: r for r in run_benchmark(config).rows}
+    files = {r["subject"]: out / "cache" / f"{r['key']}.json" for r in first.values()}
+    good = {s: f.read_bytes() for s, f in files.items()}
+    damage = {  # the three: a bare ok, a list, a byte that is not UTF-8
+        "sub-02": b'{"status": "ok"}',
+        "sub-03": b"[]",
+        "sub-40": b'{"status": "ok", "pipeline": "chance"\xff}',
+    }
+    for subject, content in damage.items():
+        files[subject].write_bytes(content)
+    second = {r["subject"]: r for r in run_benchmark(config).rows}
+    for subject in damage:
+        assert "ignoring" in caplog.text and str(files[subject]) in caplog.text
+        assert not second[subject]["cached"], subject  # recomputed, not trusted
+        assert second[subject]["proba"] == first[subject]["proba"]
+        assert json.loads(files[subject].read_bytes())["proba"] == first[subject]["proba"]  # file repaired
+    assert pd.read_csv(out / "leaderboard.csv")["status"].tolist() == ["ok 3"]
+    # files that parse, claim ok and carry the right key, but hold a wrong shape or another task's row
+    row = json.loads(good["sub-02"])
+    files["sub-02"].write_text(json.dumps({**row, "proba": [[0.5, 0.25, 0.25]] * row["n_imagine"]}))
+    files["sub-03"].write_bytes(good["sub-40"])
     caplog.clear()
-    assert [r["cached"] for r in run_benchmark(_config(foreign_root, out)).rows] == [True]
+    third = {r["subject"]: r for r in run_benchmark(config).rows}
+    assert [s for s, r in third.items() if not r["cached"]] == ["sub-02", "sub-03"]
+    assert f"{files['sub-02']} (proba row 0 is not 10 non-negative numbers summing to 1)" in caplog.text
+    assert f"{files['sub-03']} (key is " in caplog.text
+    caplog.clear()
+    assert all(r["cached"] for r in run_benchmark(config).rows)
     assert "ignoring" not in caplog.text
-
-
-def test_result_row_of_another_task_is_not_reused(foreign_root, tmp_path, caplog):
-    out = tmp_path / "out"
-    run_benchmark(_config(foreign_root, out, subjects=("sub-02", "sub-03")))
-    files = sorted((out / "cache").glob("*.json"))
-    rows = {f: json.loads(f.read_text()) for f in files}
-    (a, row_a), (b, row_b) = rows.items()
-    a.write_text(json.dumps(row_b))  # b's row under a's key
-    summary = run_benchmark(_config(foreign_root, out, subjects=("sub-02", "sub-03")))
-    assert sorted(r["cached"] for r in summary.rows) == [False, True]
-    assert f"{a}" in caplog.text and "expected" in caplog.text
 
 
 def test_in_place_edit_of_a_dataset_file_is_not_served_from_the_result_cache(fresh_foreign_root, tmp_path):
