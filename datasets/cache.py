@@ -99,10 +99,10 @@ class ArrayCache:
         if not meta_file.is_file():
             return None
         try:
-            meta = json.loads(meta_file.read_text())
+            meta = json.loads(meta_file.read_bytes().decode("utf-8"))
             arrays = {name: np.load(entry / f"{name}.npy", mmap_mode="r") for name in meta["arrays"]}
-        except (OSError, ValueError, KeyError) as exc:
-            logger.warning("ignoring damaged cache entry %s (%s)", entry, exc)
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # TypeError: meta not an object
+            logger.warning("ignoring damaged cache entry %s (%s); it will be rewritten", entry, exc)
             return None
         return arrays, meta
 
@@ -118,7 +118,12 @@ class ArrayCache:
             for name, array in arrays.items():
                 np.save(tmp / f"{name}.npy", np.ascontiguousarray(array))
             (tmp / "meta.json").write_text(json.dumps({**meta, "arrays": sorted(arrays)}))
-            os.replace(tmp, self.folder / key)
+            target = self.folder / key
+            if target.exists():  # a damaged entry: moved aside, since a rename cannot replace a folder
+                stale = Path(tempfile.mkdtemp(dir=self.folder, prefix=f".{key}-stale-"))
+                os.replace(target, stale / key)
+                shutil.rmtree(stale, ignore_errors=True)
+            os.replace(tmp, target)
         except OSError as exc:  # another process won the race, or the disk is full
             logger.debug("cache entry %s not stored (%s)", key, exc)
             shutil.rmtree(tmp, ignore_errors=True)

@@ -1,6 +1,9 @@
 """Dataset-level checks: the odd subject out fails, whichever sorts first and whatever is cached."""
 
+import json
+
 import mne
+import numpy as np
 import pytest
 
 from benchmark.config import RunConfig
@@ -115,3 +118,17 @@ def test_fingerprint_sees_a_same_size_edit_in_the_middle(fresh_foreign_root):
 
     os.utime(fname, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert ChallengeDataset(fresh_foreign_root).fingerprint() not in (before, edited)
+
+
+@pytest.mark.parametrize("content", [b"[]", b"\xff\xfe", b'{"arrays": ["localizer_X"]}'])
+def test_damaged_array_cache_entry_is_ignored_and_rewritten(fresh_foreign_root, tmp_path, caplog, content):
+    cache = tmp_path / "arrays"
+    cold = ChallengeDataset(fresh_foreign_root, cache_dir=cache).load("sub-02")
+    (entry,) = list(cache.iterdir())
+    (entry / "meta.json").write_bytes(content)
+    again = ChallengeDataset(fresh_foreign_root, cache_dir=cache).load("sub-02")  # read from the FIF files
+    np.testing.assert_array_equal(again.localizer.X, cold.localizer.X)
+    assert json.loads((entry / "meta.json").read_text())["imagine_events"]  # the entry was rewritten
+    warm = ChallengeDataset(fresh_foreign_root, cache_dir=cache).load("sub-02")
+    assert isinstance(warm.localizer.X, np.memmap)
+    assert [p.name for p in cache.iterdir()] == [entry.name]  # nothing stale left beside it
