@@ -1,7 +1,6 @@
 """Command line: ``python -m benchmark {run,list,simulate,sweep,robustness,report,submit,compare,profile}``.
 
-Exit codes: 0 success; 1 some tasks failed (their rows are in the reports);
-2 bad input (unknown decoder, broken dataset, bad flag).
+Exit codes: see :data:`EXIT_CODES` (also printed by ``--help``).
 """
 
 from __future__ import annotations
@@ -17,9 +16,20 @@ from benchmark.errors import BenchmarkError
 
 logger = logging.getLogger("benchmark")
 
+#: What each exit code of ``python -m benchmark`` means (shown by --help).
+EXIT_CODES = """exit codes:
+  0    success: every task ok
+  1    some task failed (error, timeout, oom, invalid), or under `run --all` a decoder
+       file could not be imported; each has its row, with the message, in the reports
+  2    bad input or usage: unknown decoder or subject, unreadable dataset, bad flag,
+       --out not a folder or used by another run
+  3    environment failure: disk full, read-only or unwritable folder, the harness
+       itself out of memory; the message names the path
+  130  interrupted (Ctrl-C); finished tasks are kept and a rerun resumes"""
 
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Show each option's default, unless its help already says it or there is none to show."""
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Show each option's default (unless its help says it or there is none); keep the epilog's layout."""
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
@@ -58,6 +68,7 @@ def _build_parser(defaults: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=_program_name(),
         description="Compare MEG decoders on the IMAGINE challenge (localizer -> imagery transfer).",
+        epilog=EXIT_CODES,
         formatter_class=_HelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
@@ -70,7 +81,7 @@ def _build_parser(defaults: bool = True) -> argparse.ArgumentParser:
     def d(value):  # a run option's default, or SUPPRESS when only explicit options are wanted
         return value if defaults else argparse.SUPPRESS
 
-    run = add_parser("run", help="run decoders and write the reports")
+    run = add_parser("run", help="run decoders and write the reports", epilog=EXIT_CODES)
     which = run.add_mutually_exclusive_group()
     which.add_argument("--all", action="store_true", default=d(False), help="every registered decoder")
     which.add_argument("--decoder", nargs="+", metavar="NAME", default=d(None), help="decoder name(s)")
@@ -494,17 +505,18 @@ def _reads_files(*where: str):
 def _cmd_report(args: argparse.Namespace) -> int:
     import shutil
 
-    from benchmark.report import load_run, write_reports
+    from benchmark.outdir import OutputLock, load_for_report, publish_reports
     from benchmark.runner import TASKS_FILE
 
-    rows, run_info = load_run(args.results_dir)
+    rows, run_info = load_for_report(args.results_dir)
     out = args.out or args.results_dir
     if args.append_history and out.resolve() != args.results_dir.resolve():
         history = args.results_dir / "history.csv"
         if history.is_file() and not (out / "history.csv").exists():
             out.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(history, out / "history.csv")
-    write_reports(rows, out, run_info, record_history=args.append_history)
+    with OutputLock(out):
+        publish_reports(rows, out, run_info, record_history=args.append_history)
     if out.resolve() != args.results_dir.resolve():
         shutil.copyfile(args.results_dir / TASKS_FILE, out / TASKS_FILE)
     print((out / "leaderboard.md").read_text())
@@ -682,7 +694,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "profile":
             return _cmd_profile(args)
         return _cmd_run(args, argv)
+    except KeyboardInterrupt:
+        kept = "finished tasks are kept in --out's cache/; rerun the same command to resume"
+        print(f"interrupted: {kept}" if args.command == "run" else "interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        logger.debug("traceback of the error below", exc_info=True)
+        print(
+            "error: the harness itself ran out of memory; free memory or run fewer --n-jobs", file=sys.stderr
+        )
+        return 3
     except (BenchmarkError, ValueError, OSError) as exc:
         logger.debug("traceback of the error below", exc_info=True)
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return 3 if _is_environment_failure(exc) else 2
+
+
+def _is_environment_failure(exc: BaseException) -> bool:
+    """Return True for a failure of the machine (full disk, read-only folder), not of the input."""
+    from benchmark.errors import EnvironmentFailure
+    from benchmark.outdir import ENVIRONMENT_ERRNOS
+
+    return isinstance(exc, EnvironmentFailure) or (
+        isinstance(exc, OSError) and exc.errno in ENVIRONMENT_ERRNOS
+    )

@@ -16,6 +16,9 @@ __all__ = [
     "SubmissionError",
     "ReportInputError",
     "ConfigError",
+    "EnvironmentFailure",
+    "OutputBusyError",
+    "OutputPathError",
 ]
 
 
@@ -55,3 +58,22 @@ class ReportInputError(BenchmarkError, ValueError):
 
 class ConfigError(BenchmarkError, ValueError):
     """A run config file (``run --config``) is unreadable or sets an unknown option; names the file."""
+
+
+class EnvironmentFailure(BenchmarkError, OSError):
+    """The machine, not the input, failed: a full disk, a read-only folder, no memory left.
+
+    The message names the path and says what to free or change. The command
+    line exits with code 3 on it.
+    """
+
+    def __str__(self) -> str:  # OSError would prefix "[Errno N]"
+        return self.strerror or super().__str__()
+
+
+class OutputBusyError(BenchmarkError, RuntimeError):
+    """Another run holds the output folder's lock; the message names its PID and command."""
+
+
+class OutputPathError(BenchmarkError, ValueError):
+    """The output path cannot be a report folder (a file, say); the message says which and why."""

@@ -6,6 +6,12 @@ exceeds ``max_memory_mb`` gets a :class:`MemoryError` (status ``oom``), and
 one that crashes the interpreter (segfault, killed by the OS) is recorded as
 an ``error`` with the exit code. The run itself never stops for a task.
 
+Task processes never outlive the run: on Linux each asks the kernel for
+``SIGKILL`` when its parent dies (``prctl(PR_SET_PDEATHSIG)``), so a
+``kill -9`` of the run takes a decoder stuck in a loop with it; elsewhere a
+watchdog thread in the task ends it once its parent is gone. Task processes
+ignore ``SIGINT``: Ctrl-C stops the run, which kills them itself.
+
 :func:`execute_dask` runs the same jobs on a dask.distributed cluster (same
 ``(job, row)`` contract); ``distributed`` is imported only there, so the local
 backend never loads it.
@@ -15,7 +21,11 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import os
 import resource
+import signal
+import sys
+import threading
 import time
 import traceback
 import uuid
@@ -40,23 +50,72 @@ class Job:
     label: dict
 
 
-def _child(fn: Callable[..., dict], args: tuple, conn: Connection, max_memory_mb: float | None) -> None:
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent_pid: int) -> str:
+    """Make this (forked) process end when ``parent_pid`` does; return the mechanism used.
+
+    Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` through ctypes, the kernel
+    kills this process when the thread that forked it exits. Elsewhere (or
+    if prctl fails): a daemon thread that polls ``os.getppid()`` every
+    second and exits the process once the parent is gone.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != parent_pid:  # the parent died before prctl took effect
+                    os._exit(1)
+                return "prctl"
+        except (OSError, AttributeError):
+            pass
+
+    def watchdog() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watchdog, name="orphan-watchdog", daemon=True).start()
+    return "watchdog"
+
+
+def _child(
+    fn: Callable[..., dict], args: tuple, conn: Connection, max_memory_mb: float | None, parent_pid: int
+) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    die_with_parent(parent_pid)
     try:
         if max_memory_mb:
+            # RLIMIT_DATA counts the heap and private writable mappings (numpy's arrays), not
+            # the shared libraries or the read-only mapped data cache that RLIMIT_AS also counts
             limit = int(max_memory_mb * 2**20)
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
         row = fn(*args)
         conn.send(("ok", row))
-    except MemoryError:
-        conn.send(("oom", traceback.format_exc(limit=3)))
+    except MemoryError as exc:
+        cap = f" (over the --max-memory cap of {max_memory_mb:g} MB per task)" if max_memory_mb else ""
+        conn.send(("oom", f"MemoryError: {exc}{cap}"))
     except BaseException as exc:  # report anything rather than die silently
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-5)}"))
     finally:
         conn.close()
 
 
+def job_name(job: Job) -> str:
+    """Return ``"decoder on subject"`` for log messages (the job's key if its label lacks them)."""
+    pipeline, subject = job.label.get("pipeline"), job.label.get("subject")
+    return f"{pipeline} on {subject}" if pipeline and subject else job.key
+
+
 def _failed_row(job: Job, status: str, message: str, wall: float) -> dict:
-    return {**job.label, "status": status, "error": message, "wall_time": wall}
+    message, _, trace = message.partition("\n")
+    row = {**job.label, "status": status, "error": message, "wall_time": wall}
+    if trace:
+        row["traceback"] = trace
+    return row
 
 
 def execute(
@@ -80,7 +139,9 @@ def execute(
     timeout : float or None
         Seconds after which a job's process is killed.
     max_memory_mb : float or None
-        Address-space limit of each job's process.
+        Data-segment limit (``RLIMIT_DATA``: heap and private writable
+        mappings) of each job's process; going over it raises
+        :class:`MemoryError` in the job.
 
     Yields
     ------
@@ -89,6 +150,7 @@ def execute(
         ``fn``'s row, or a row with status ``timeout``, ``oom`` or ``error``.
     """
     ctx = mp.get_context("fork")
+    parent_pid = os.getpid()
     n_jobs = (mp.cpu_count() if n_jobs == -1 else n_jobs) or 1
     queue = list(jobs)[::-1]
     running: dict[Connection, tuple[Job, Any, float]] = {}
@@ -97,7 +159,9 @@ def execute(
             while queue and len(running) < n_jobs:
                 job = queue.pop()
                 parent, child = ctx.Pipe(duplex=False)
-                proc = ctx.Process(target=_child, args=(fn, job.args, child, max_memory_mb), daemon=True)
+                proc = ctx.Process(
+                    target=_child, args=(fn, job.args, child, max_memory_mb, parent_pid), daemon=True
+                )
                 proc.start()
                 child.close()
                 running[parent] = (job, proc, time.perf_counter())
@@ -132,7 +196,7 @@ def execute(
                     proc.kill()
                     proc.join()
                     conn.close()
-                    logger.warning("task %s exceeded the %.0f s timeout and was killed", job.label, timeout)
+                    logger.warning("task %s exceeded the %g s timeout and was killed", job_name(job), timeout)
                     yield (
                         job,
                         _failed_row(job, "timeout", f"killed after {timeout:g} s (--timeout)", now - start),
@@ -245,8 +309,8 @@ def execute_dask(
                     job, future, _ = pending.pop(key)
                     future.cancel()
                     logger.warning(
-                        "task %s exceeded the %.0f s timeout; cancelled (its dask worker keeps "
-                        "computing it until it returns)", job.label, timeout,
+                        "task %s exceeded the %g s timeout; cancelled (its dask worker keeps "
+                        "computing it until it returns)", job_name(job), timeout,
                     )  # fmt: skip
                     message = f"cancelled after {timeout:g} s (--timeout); the dask worker finishes it anyway"
                     yield job, _failed_row(job, "timeout", message, now - started[key])

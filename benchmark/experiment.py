@@ -6,13 +6,14 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from benchmark import provenance
 from benchmark.config import RunConfig
 from benchmark.errors import DatasetError
+from benchmark.outdir import OutputLock, publish_reports, write_journal_info
 from benchmark.registry import DEFAULT_PACKAGE, discover
-from benchmark.report import write_reports
-from benchmark.runner import plan_tasks, run_tasks
+from benchmark.runner import TASKS_FILE, plan_tasks, run_tasks, write_jsonl
 from datasets.adapter import ChallengeDataset
 from datasets.truth import find_truth_dir
 
@@ -28,7 +29,8 @@ class RunSummary:
     rows : list of dict
         One result row per task.
     failures : list of dict
-        The rows whose status is not ``ok``.
+        The rows whose status is not ``ok`` (under ``--all``, with one
+        ``error`` row per subject for each decoder file that failed to import).
     broken : dict of str to str
         Decoder files that failed to register (path -> message).
     """
@@ -40,6 +42,12 @@ class RunSummary:
 
 def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE) -> RunSummary:
     """Run the configured decoders on the configured subjects and write reports.
+
+    The output folder is locked for the whole run (:class:`OutputLock`);
+    the requested subjects' headers are compared first and the odd one out
+    is named (its tasks fail, the others run); the reports are built from
+    this run's rows (reused and computed) and replace the previous set
+    whole (:func:`publish_reports`).
 
     Parameters
     ----------
@@ -58,6 +66,10 @@ def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE) -> RunSumma
         If a requested decoder is not registered.
     DatasetError
         If the dataset folder is unusable or a requested subject is unknown.
+    OutputBusyError
+        If another run is writing into ``config.out``.
+    EnvironmentFailure
+        If the output folder cannot be written (full disk, read-only).
     """
     dataset = ChallengeDataset(config.data, cache_dir=config.data_cache)
     registry = discover(package, strict=False)
@@ -77,30 +89,67 @@ def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE) -> RunSumma
         raise DatasetError(
             f"Unknown subject(s) {unknown} in {dataset.root}; available: {', '.join(dataset.subjects)}."
         )
+    # before any output is written: a run that writes into the repository's
+    # tracked reports/ must not mark its own code revision "+dirty"
+    revision = provenance.git_revision()
+    with OutputLock(config.out):
+        return _locked_run(config, dataset, registry.broken, specs, subjects, revision, simulated)
+
+
+def _locked_run(config: RunConfig, dataset: ChallengeDataset, broken: dict[str, str], specs, subjects,
+                revision: str, simulated: bool) -> RunSummary:  # fmt: skip
+    problems = dataset.set_reference(subjects)
+    for subject, message in problems.items():
+        logger.warning("%s: its tasks will fail: %s", subject, message)
+    dataset.excluded = dict(problems)
+    if any("others" in s.uses for s in specs):
+        rest = [s for s in dataset.subjects if s not in subjects]
+        for subject, message in dataset.header_problems(rest).items():
+            logger.warning("%s is left out of the other subjects handed to decoders: %s", subject, message)
+            dataset.excluded[subject] = message
     tasks = plan_tasks(specs, subjects)
     logger.info("%d decoders x %d subjects = %d tasks", len(specs), len(subjects), len(tasks))
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     fingerprint = dataset.fingerprint()
-    # before any output is written: a run that writes into the repository's
-    # tracked reports/ must not mark its own code revision "+dirty"
-    revision = provenance.git_revision()
-    rows = run_tasks(dataset, tasks, config, config.out, fingerprint=fingerprint)
+    all_decoders = config.decoders is None
     run_info = {
         "dataset": dataset.name,
         "dataset_root": str(dataset.root),
         "simulated": simulated,
         "fingerprint": fingerprint,
         "config": config.to_dict(),
-        "decoders": [s.name for s in specs],
+        "decoders": [s.name for s in specs] + ([Path(o).name for o in broken] if all_decoders else []),
         "subjects": subjects,
-        "broken_decoder_files": registry.broken,
+        "broken_decoder_files": broken,
         "started_utc": started.isoformat(timespec="seconds"),
-        "wall_time_s": round(time.perf_counter() - t0, 2),
+        "wall_time_s": None,
         "git_revision": revision,
         "versions": provenance.package_versions(),
         "machine": provenance.machine(),
     }
-    write_reports(rows, config.out, run_info)
+    write_journal_info(config.out, run_info, complete=False)
+    rows = run_tasks(dataset, tasks, config, config.out, fingerprint=fingerprint)
+    if broken and all_decoders:  # under --all a decoder that cannot be imported is a failure
+        rows = rows + [_broken_row(origin, broken[origin], dataset, s) for origin in broken for s in subjects]
+        write_jsonl(config.out / TASKS_FILE, rows)
+    run_info["wall_time_s"] = round(time.perf_counter() - t0, 2)
+    publish_reports(rows, config.out, run_info)
+    write_journal_info(config.out, run_info, complete=True)
     failures = [r for r in rows if r["status"] != "ok"]
-    return RunSummary(rows, failures, registry.broken)
+    return RunSummary(rows, failures, broken)
+
+
+def _broken_row(origin: str, message: str, dataset: ChallengeDataset, subject: str) -> dict:
+    """Return the ``error`` row of a decoder file that could not be imported, for one subject."""
+    return {
+        "pipeline": Path(origin).name,
+        "family": "not importable",
+        "eligible": False,
+        "subject": subject,
+        "split": dataset.ref(subject).split,
+        "status": "error",
+        "error": f"decoder file {origin} could not be registered: {message}",
+        "wall_time": 0.0,
+        "cached": False,
+    }

@@ -4,16 +4,16 @@ Each task loads its subject itself (never all subjects at once), builds a
 fresh estimator from the decoder's factory for every fit, cross-validates on
 the localizer with the frozen shared folds, fits on the whole localizer,
 predicts the imagine epochs and scores them. A task that raises becomes an
-``error`` row with its message; the run goes on. Rows are appended to
-``cache/<key>.json`` as tasks finish (see :mod:`benchmark.store`), so an
-interrupted run keeps what it computed and a rerun resumes.
+``error`` row with its message, the line it was raised at and a short
+traceback; the run goes on. Each row is stored in ``cache/<key>.json`` (see
+:mod:`benchmark.store`) and appended to ``tasks.jsonl`` as its task
+finishes, so an interrupted run keeps what it computed and a rerun resumes.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 import traceback
 from collections.abc import Iterator, Sequence
@@ -29,6 +29,7 @@ from benchmark.contract import DecoderContext, DecoderSpec
 from benchmark.errors import DatasetError, DecoderOutputError
 from benchmark.executor import Job, dask_client, execute, execute_dask
 from benchmark.memory import PeakMemory
+from benchmark.outdir import environment_failure, write_text_atomic
 from benchmark.schedule import longest_first, previous_durations
 from benchmark.store import ResultStore, task_key
 from datasets.adapter import ChallengeDataset, SubjectData
@@ -134,8 +135,8 @@ def fit_params(spec: DecoderSpec, data: SubjectData, dataset: ChallengeDataset) 
     params: dict = {}
     if "imagine" in spec.uses:
         params["X_imagine"] = data.imagine.X
-    if "others" in spec.uses:
-        others = [s for s in dataset.subjects if s != data.subject]
+    if "others" in spec.uses:  # subjects a header check found unusable are left out
+        others = [s for s in dataset.subjects if s != data.subject and s not in dataset.excluded]
         params["others"] = OtherLocalizers(dataset, others)
     if "truth" in spec.uses:
         truth_dir = find_truth_dir(dataset.root)
@@ -195,8 +196,15 @@ def run_task(dataset: ChallengeDataset, task: Task, config: RunConfig) -> dict:
             else "error"
         )
         row["error"] = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, MemoryError) and config.max_memory_mb:
+            row["error"] += f" (over the --max-memory cap of {config.max_memory_mb:g} MB per task)"
+        frames = traceback.extract_tb(exc.__traceback__)
+        if frames:
+            where = frames[-1]
+            row["error_at"] = f"{where.filename}:{where.lineno} in {where.name}"
+        row["traceback"] = "".join(traceback.format_exception(exc, limit=-8))[-4000:]
         logger.warning("decoder %r failed on %s: %s", spec.name, subject, row["error"])
-        logger.debug("traceback:\n%s", traceback.format_exc())
+        logger.debug("traceback:\n%s", row["traceback"])
     row["wall_time"] = time.perf_counter() - start
     row["peak_memory_mb"] = memory.peak_mb
     row["memory_method"] = memory.method
@@ -294,8 +302,9 @@ def run_tasks(
         Parallelism, seed, timeout, memory cap, ``force``, progress bar.
     out : Path
         Output folder. Each finished task is stored atomically in
-        ``out/cache/<key>.json`` as soon as it finishes; ``out/tasks.jsonl``
-        lists every row of this run at the end.
+        ``out/cache/<key>.json`` and appended to ``out/tasks.jsonl`` as soon
+        as it finishes (the journal starts with the reused rows and is
+        rewritten in task order at the end).
     fingerprint : str
         Dataset fingerprint, part of each task's cache key.
 
@@ -303,7 +312,8 @@ def run_tasks(
     -------
     list of dict
         Result rows in task order; rows read back from the cache have
-        ``cached=True``.
+        ``cached=True``. Stored rows that fail the store's checks are
+        recomputed (see :meth:`ResultStore.load_ok`).
     """
     from tqdm.auto import tqdm
 
@@ -313,8 +323,8 @@ def run_tasks(
     index: dict[str, int] = {}
     for i, task in enumerate(tasks):
         key = task_key(task.spec, task.subject, config, fingerprint)
-        stored = None if config.force else store.load(key)
-        if stored is not None and stored.get("status") == "ok":
+        stored = None if config.force else store.load_ok(key, decoder=task.spec.name, subject=task.subject)
+        if stored is not None:
             rows[i] = {**stored, "cached": True}
             continue
         index[key] = i
@@ -332,15 +342,22 @@ def run_tasks(
         _warm_up(dataset, {job.args[1].spec.name: job.args[1].spec for job in jobs}.values(), config)
     if len(jobs) < len(tasks):
         logger.info("%d of %d tasks reused from %s", len(tasks) - len(jobs), len(tasks), store.folder)
-    with ExitStack() as resources, tqdm(total=len(jobs), disable=not config.progress, unit="task") as bar:
+    journal = out / TASKS_FILE
+    write_jsonl(journal, [r for r in rows if r is not None])  # this run's journal starts with the reused rows
+    with (
+        ExitStack() as resources,
+        tqdm(total=len(jobs), disable=not config.progress, unit="task") as bar,
+        _open_journal(journal) as log,
+    ):
         for job, row in _execute(jobs, config, resources):
             row = {**row, "key": job.key, "cached": False}
             store.save(job.key, row)
+            _append(log, journal, row)
             rows[index[job.key]] = row
             bar.set_postfix_str(f"{row['pipeline']} {row['subject']} {row['status']}")
             bar.update()
     done = [r for r in rows if r is not None]
-    _write_jsonl(out / TASKS_FILE, done)
+    write_jsonl(journal, done)  # the same rows, in task order
     return done
 
 
@@ -387,9 +404,28 @@ def _warm_up(dataset: ChallengeDataset, specs, config: RunConfig) -> None:
             logger.debug("warm-up of %r failed", spec.name, exc_info=True)
 
 
-def _write_jsonl(path: Path, rows: Sequence[dict]) -> None:
-    tmp = path.with_suffix(".jsonl.tmp")
-    with tmp.open("w") as fh:
-        for row in rows:
-            fh.write(json.dumps(row) + "\n")
-    os.replace(tmp, path)
+def write_jsonl(path: Path, rows: Sequence[dict]) -> None:
+    """Write one JSON row per line, atomically (temporary file renamed; removed on failure).
+
+    Raises
+    ------
+    EnvironmentFailure
+        On a full disk or an unwritable folder (the file is named).
+    """
+    write_text_atomic(path, "".join(json.dumps(row) + "\n" for row in rows))
+
+
+def _open_journal(path: Path):
+    try:
+        return path.open("a")
+    except OSError as exc:
+        raise environment_failure(exc, path, "opening the task journal") from exc
+
+
+def _append(log, path: Path, row: dict) -> None:
+    """Append ``row`` to the journal and flush it, so a killed run keeps it."""
+    try:
+        log.write(json.dumps(row) + "\n")
+        log.flush()
+    except OSError as exc:
+        raise environment_failure(exc, path, "appending to the task journal") from exc

@@ -2,7 +2,10 @@
 
 Every finished task is written to ``<out>/cache/<key>.json`` through a
 temporary file and :func:`os.replace`, so a killed run leaves either a whole
-file or none. The key covers everything that changes a task's result: the
+file or none. A stored file is trusted only if it parses, matches its key
+(decoder, subject) and passes :func:`row_problem` (required fields, their
+types, probabilities of the right shape); anything else is logged with its
+path and the task recomputed. The key covers everything that changes a task's result: the
 decoder's file and the private building blocks it may import, the harness's
 scoring code, the dataset fingerprint, the subject, the seed, the localizer
 folds and the versions of the numerical libraries. Re-running the same
@@ -15,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import tempfile
 from functools import cache
@@ -23,6 +27,7 @@ from pathlib import Path
 
 from benchmark.config import RunConfig
 from benchmark.contract import DecoderSpec
+from benchmark.errors import EnvironmentFailure
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +108,80 @@ def task_key(spec: DecoderSpec, subject: str, config: RunConfig, fingerprint: st
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
 
 
+_N_CLASSES = 10
+_STR_FIELDS = ("key", "pipeline", "family", "subject", "split", "status", "error")
+_INT_FIELDS = ("n_localizer", "n_imagine", "channels")
+_NUMBER_FIELDS = ("score", "balanced_accuracy", "top3", "localizer_accuracy", "wall_time", "fit_time",
+                  "predict_time", "time")  # fmt: skip
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def row_problem(row, *, key: str, decoder: str, subject: str) -> str | None:
+    """Say what is wrong with a stored ``ok`` row, or return None if it can be reused.
+
+    Parameters
+    ----------
+    row : object
+        What the result file held.
+    key, decoder, subject : str
+        What the file's name (its key) says it holds.
+
+    Returns
+    -------
+    str or None
+        The first problem found, in words.
+    """
+    if not isinstance(row, dict):
+        return f"a JSON {type(row).__name__}, not an object"
+    for name in _STR_FIELDS:
+        if not isinstance(row.get(name), str):
+            return f"field {name!r} missing or not a string"
+    expected = {"key": key, "pipeline": decoder, "subject": subject, "status": "ok"}
+    for name, value in expected.items():
+        if row[name] != value:
+            return f"{name} is {row[name]!r}, expected {value!r}"
+    if row["split"] not in ("train", "test"):
+        return f"split is {row['split']!r}, expected 'train' or 'test'"
+    if not isinstance(row.get("eligible"), bool):
+        return "field 'eligible' missing or not true/false"
+    for name in _INT_FIELDS:
+        if not _is_int(row.get(name)) or row[name] < 0:
+            return f"field {name!r} missing or not a non-negative integer"
+    for name in _NUMBER_FIELDS:
+        if not _is_number(row.get(name)):
+            return f"field {name!r} missing or not a number"
+    n = row["n_imagine"]
+    trial_idx, proba = row.get("trial_idx"), row.get("proba")
+    if not isinstance(trial_idx, list) or len(trial_idx) != n or not all(_is_int(t) for t in trial_idx):
+        return f"trial_idx is not a list of {n} integers"
+    if not isinstance(proba, list) or len(proba) != n:
+        return f"proba is not a list of {n} rows"
+    for i, p in enumerate(proba):
+        if (
+            not isinstance(p, list)
+            or len(p) != _N_CLASSES
+            or not all(_is_number(v) and math.isfinite(v) and v >= -1e-9 for v in p)
+            or abs(sum(p) - 1.0) > 1e-3
+        ):
+            return f"proba row {i} is not {_N_CLASSES} non-negative numbers summing to 1"
+    if row["split"] == "train":
+        y_true = row.get("y_true")
+        if not isinstance(y_true, list) or len(y_true) != n:
+            return f"y_true is not a list of {n} class indices"
+        if not all(_is_int(y) and 0 <= y < _N_CLASSES for y in y_true):
+            return f"y_true holds values outside 0..{_N_CLASSES - 1}"
+        if not math.isfinite(row["score"]):
+            return "score of a train subject is not finite"
+    return None
+
+
 class ResultStore:
     """Folder of per-task result files.
 
@@ -113,7 +192,7 @@ class ResultStore:
 
     Raises
     ------
-    PermissionError
+    EnvironmentFailure
         If the folder cannot be written, with its path in the message.
     """
 
@@ -124,8 +203,9 @@ class ResultStore:
             with tempfile.NamedTemporaryFile(dir=self.folder, prefix=".probe-"):
                 pass
         except OSError as exc:
-            raise PermissionError(
-                f"Cannot write results to {self.folder} ({exc.strerror or exc}); choose another --out."
+            raise EnvironmentFailure(
+                exc.errno,
+                f"Cannot write results to {self.folder} ({exc.strerror or exc}); choose another --out.",
             ) from exc
 
     def path(self, key: str) -> Path:
@@ -133,25 +213,58 @@ class ResultStore:
         return self.folder / f"{key}.json"
 
     def load(self, key: str) -> dict | None:
-        """Return the stored row for ``key``, or None if absent or unreadable."""
+        """Return the stored row for ``key``, or None if absent or unreadable (logged with its path)."""
         path = self.path(key)
         if not path.is_file():
             return None
         try:
-            return json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
+            row = json.loads(path.read_bytes().decode("utf-8"))
+        except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
             logger.warning("ignoring unreadable result file %s (%s); the task will rerun", path, exc)
             return None
+        if not isinstance(row, dict):
+            logger.warning("ignoring result file %s (a JSON %s, not an object); the task will rerun",
+                           path, type(row).__name__)  # fmt: skip
+            return None
+        return row
+
+    def load_ok(self, key: str, *, decoder: str, subject: str) -> dict | None:
+        """Return the stored ``ok`` row of ``key`` if it passes :func:`row_problem`, else None.
+
+        A row that is not ``ok`` (failed before) is silently recomputed; one
+        that claims ``ok`` but fails the checks is logged with its path and
+        what is wrong, then recomputed (and its file replaced).
+        """
+        row = self.load(key)
+        if row is None or row.get("status") != "ok":
+            return None
+        problem = row_problem(row, key=key, decoder=decoder, subject=subject)
+        if problem is not None:
+            logger.warning("ignoring result file %s (%s); the task will rerun", self.path(key), problem)
+            return None
+        return row
 
     def save(self, key: str, row: dict) -> None:
-        """Write ``row`` atomically (temporary file, fsync, rename)."""
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{key}-", suffix=".tmp")
+        """Write ``row`` atomically (temporary file, fsync, rename).
+
+        Raises
+        ------
+        EnvironmentFailure
+            On a full disk or an unwritable folder (the file is named).
+        """
+        from benchmark.outdir import environment_failure
+
+        fd, tmp = None, None
         try:
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{key}-", suffix=".tmp")
             with os.fdopen(fd, "w") as fh:
                 json.dump(row, fh)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path(key))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+        except BaseException as exc:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise environment_failure(exc, self.path(key), "storing a task's result") from exc
             raise

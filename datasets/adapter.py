@@ -10,6 +10,14 @@ Decoders never see this object. The runner hands them arrays taken from
 :class:`SubjectData`, which holds no imagine label; imagine labels of train
 subjects are reachable only through :meth:`ChallengeDataset.imagine_labels`,
 which the scoring side calls.
+
+Subjects are checked against each other, not against whichever sorts first:
+:meth:`ChallengeDataset.set_reference` reads the headers of the subjects a
+run asks for (sampling rate, time axes, MEG channels; from the array cache
+when it holds them) and keeps, for each fact, the value most of them share.
+Every load, from the FIF files or from the array cache, is compared with
+that reference, so the odd subject out is the one that fails, named with its
+file, and folders a run does not ask for play no part.
 """
 
 from __future__ import annotations
@@ -17,8 +25,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +35,7 @@ import pandas as pd
 
 from benchmark.errors import DatasetError
 from datasets import layout
-from datasets.cache import ArrayCache, files_key
+from datasets.cache import ArrayCache, file_signature, files_key
 
 logger = logging.getLogger(__name__)
 
@@ -112,13 +121,66 @@ class SubjectData:
     imagine: Block
 
 
+@dataclass(frozen=True, eq=False)
+class FileHeader:
+    """What every subject's file of one kind must share with the others.
+
+    Attributes
+    ----------
+    source : Path
+        The ``-epo.fif`` file.
+    sfreq : float
+        Sampling rate in Hz.
+    times : ndarray, shape (n_times,)
+        Time of each sample in seconds.
+    ch_names : tuple of str
+        MEG channel names, normalised to the ``MEG0113`` style.
+    """
+
+    source: Path
+    sfreq: float
+    times: np.ndarray
+    ch_names: tuple[str, ...]
+
+
+#: Facts compared across subjects: (description, attribute of FileHeader).
+_FACTS: tuple[tuple[str, str], ...] = (
+    ("sampling rate", "sfreq"),
+    ("time axis", "times"),
+    ("MEG channels", "ch_names"),
+)
+_KINDS = ("localizer", "imagine")
+
+
+def _fact_key(attr: str, value) -> tuple:
+    """Hashable, tolerance-free summary of one header fact (for counting agreement)."""
+    if attr == "sfreq":
+        return (round(float(value), 6),)
+    if attr == "times":
+        return (int(value.size), round(float(value[0]), 6), round(float(value[-1]), 6))
+    return tuple(value)
+
+
+def _fact_text(attr: str, value) -> str:
+    if attr == "sfreq":
+        return f"{float(value)} Hz"
+    if attr == "times":
+        return f"{value[0]:.3f}..{value[-1]:.3f} s ({value.size} samples)"
+    return f"{len(value)} channels"
+
+
+def _names(subjects: Sequence[str], limit: int = 5) -> str:
+    shown = ", ".join(subjects[:limit])
+    return shown + (f" and {len(subjects) - limit} more" if len(subjects) > limit else "")
+
+
 @dataclass(frozen=True)
 class _Reference:
-    sfreq: float
-    localizer_times: np.ndarray
-    imagine_times: np.ndarray
-    ch_names: tuple[str, ...]
-    source: str
+    """For each (kind, fact): the value most compared subjects share, or None on a tie."""
+
+    values: dict  # (kind, attr) -> FileHeader attribute value, or None on a tie
+    holders: dict  # (kind, attr) -> subjects holding that value (the groups, on a tie)
+    compared: tuple[str, ...]
 
 
 class ChallengeDataset:
@@ -144,6 +206,14 @@ class ChallengeDataset:
     def __init__(self, root: str | Path, name: str | None = None, cache_dir: Path | None = None) -> None:
         self.root = Path(root).expanduser()
         self.cache = ArrayCache(Path(cache_dir)) if cache_dir is not None else None
+        self._ref: _Reference | None = None
+        #: subjects found unusable by a header check (name -> message)
+        self.excluded: dict[str, str] = {}
+        if self.root.exists() and not self.root.is_dir():
+            raise DatasetError(
+                f"--data {self.root} is a file, not a folder. Give the dataset's root folder, "
+                "the one holding train/ and test/ in the IMAGINE challenge layout."
+            )
         if not self.root.is_dir():
             raise DatasetError(
                 f"Dataset folder {self.root} does not exist. Expected a folder with "
@@ -209,28 +279,204 @@ class ChallengeDataset:
             ) from None
 
     # ------------------------------------------------------------- reference
-    @cached_property
+    def header(self, subject: str) -> dict[str, FileHeader]:
+        """Read the header facts of ``subject``'s two epochs files, without their data.
+
+        Taken from the array cache when it holds the subject's current files,
+        else from the FIF files (``preload=False``: headers only).
+
+        Returns
+        -------
+        dict
+            ``{"localizer": FileHeader, "imagine": FileHeader}``.
+
+        Raises
+        ------
+        DatasetError
+            If a file is missing or unreadable.
+        """
+        ref = self.ref(subject)
+        hit = self._cache_hit(subject, ref)
+        if hit is not None:
+            data = _from_cache(subject, ref.split, *hit)
+            return {kind: _block_header(getattr(data, kind)) for kind in _KINDS}
+        files = {
+            "localizer": layout.localizer_epochs_file(ref.path, subject),
+            "imagine": layout.imagine_epochs_file(ref.path, subject),
+        }
+        out = {}
+        for kind, fname in files.items():
+            epochs = _read_epochs(fname, preload=False)
+            out[kind] = FileHeader(
+                fname,
+                float(epochs.info["sfreq"]),
+                epochs.times.copy(),
+                tuple(_normalise_names(_meg_names(epochs.info))),
+            )
+        return out
+
+    def set_reference(self, subjects: Iterable[str]) -> dict[str, str]:
+        """Compare the headers of ``subjects`` and keep what most of them share.
+
+        Every later load (from files or from the array cache) is checked
+        against this reference. Subjects whose headers cannot be read take no
+        part in it.
+
+        Parameters
+        ----------
+        subjects : iterable of str
+            The subjects of the run.
+
+        Returns
+        -------
+        dict
+            Subject -> message, for the subjects whose headers are unreadable
+            or disagree with the reference (each would fail when loaded).
+        """
+        headers: dict[str, dict[str, FileHeader]] = {}
+        problems: dict[str, str] = {}
+        for subject in subjects:
+            try:
+                headers[subject] = self.header(subject)
+            except DatasetError as exc:
+                problems[subject] = str(exc)
+        values, holders = {}, {}
+        for kind in _KINDS:
+            for _, attr in _FACTS:
+                groups: dict[tuple, list[str]] = {}
+                first: dict[tuple, object] = {}
+                for subject, header in headers.items():
+                    value = getattr(header[kind], attr)
+                    key = _fact_key(attr, value)
+                    groups.setdefault(key, []).append(subject)
+                    first.setdefault(key, value)
+                counts = Counter({k: len(v) for k, v in groups.items()}).most_common()
+                if counts and (len(counts) == 1 or counts[0][1] > counts[1][1]):
+                    values[(kind, attr)] = first[counts[0][0]]
+                    holders[(kind, attr)] = tuple(groups[counts[0][0]])
+                elif counts:  # a tie: no value is the norm
+                    values[(kind, attr)] = None
+                    holders[(kind, attr)] = tuple(
+                        f"{_fact_text(attr, first[k])}: {_names(groups[k])}" for k, _ in counts
+                    )
+        self._ref = _Reference(values, holders, tuple(headers))
+        for subject, header in headers.items():
+            try:
+                self._check_headers(header)
+            except DatasetError as exc:
+                problems[subject] = str(exc)
+        return problems
+
+    def header_problems(self, subjects: Iterable[str]) -> dict[str, str]:
+        """Check the headers of ``subjects`` against the current reference (see :meth:`set_reference`).
+
+        Returns
+        -------
+        dict
+            Subject -> message for each subject that is unreadable or disagrees.
+        """
+        problems = {}
+        for subject in subjects:
+            try:
+                self._check_headers(self.header(subject))
+            except DatasetError as exc:
+                problems[subject] = str(exc)
+        return problems
+
+    @property
     def _reference(self) -> _Reference:
-        """Time axes and channels of the first subject, against which all are checked."""
-        first = self.ref(self.subjects[0])
-        loc = _read_epochs(layout.localizer_epochs_file(first.path, first.name), preload=False)
-        img = _read_epochs(layout.imagine_epochs_file(first.path, first.name), preload=False)
-        return _Reference(
-            sfreq=float(loc.info["sfreq"]),
-            localizer_times=loc.times.copy(),
-            imagine_times=img.times.copy(),
-            ch_names=tuple(_normalise_names(_meg_names(loc.info))),
-            source=first.name,
-        )
+        if self._ref is None:  # nobody chose the subjects: all of them
+            self.set_reference(self.subjects)
+        return self._ref
 
     def reference_header(self) -> tuple[float, np.ndarray, np.ndarray, tuple[str, ...]]:
         """Return the sampling rate, time axes and MEG channels every subject must match.
 
-        Read once from the first subject's files (headers only) and cached on
-        this object.
+        The values most subjects of :meth:`set_reference` share (by default
+        all subjects on disk), computed once and kept on this object.
+
+        Raises
+        ------
+        DatasetError
+            If the subjects disagree with no majority, or none is readable.
         """
         ref = self._reference
-        return ref.sfreq, ref.localizer_times, ref.imagine_times, ref.ch_names
+        facts = [
+            ("localizer", "sfreq"),
+            ("localizer", "times"),
+            ("imagine", "times"),
+            ("localizer", "ch_names"),
+        ]
+        if any(ref.values.get(f) is None for f in facts):
+            raise DatasetError(
+                f"{self.root}: the subjects {_names(list(ref.compared)) or '(none readable)'} do not "
+                "share one sampling rate, time axis and channel set."
+            )
+        return tuple(ref.values[f] for f in facts)  # type: ignore[return-value]
+
+    def _check_headers(self, headers: dict[str, FileHeader]) -> None:
+        """Raise :class:`DatasetError` naming the file whose header disagrees with the reference."""
+        loc, img = headers["localizer"], headers["imagine"]
+        if not np.isclose(img.sfreq, loc.sfreq):
+            raise DatasetError(
+                f"{img.source}: sampling rate {img.sfreq} Hz, but {loc.source.name} has {loc.sfreq} Hz; "
+                "a subject's localizer and imagine epochs must share one sampling rate."
+            )
+        if img.ch_names != loc.ch_names:
+            raise DatasetError(
+                f"{img.source}: MEG channels differ from {loc.source.name} "
+                f"({_describe_difference(loc.ch_names, img.ch_names)})."
+            )
+        for kind in _KINDS:
+            self._check_header(headers[kind], kind)
+
+    def _check_header(self, header: FileHeader, kind: str) -> None:
+        ref = self._reference
+        for what, attr in _FACTS:
+            if (kind, attr) not in ref.values:
+                continue  # no subject readable to compare with
+            found, expected = getattr(header, attr), ref.values[(kind, attr)]
+            holders = ref.holders[(kind, attr)]
+            if expected is None:
+                raise DatasetError(
+                    f"{header.source}: {kind} {what}: {_fact_text(attr, found)}; the {len(ref.compared)} "
+                    f"subjects compared disagree with no majority ({'; '.join(holders)}). Make them agree, "
+                    "or choose the subjects to run with --subjects."
+                )
+            if _fact_equal(attr, found, expected, header.sfreq):
+                continue
+            who = (
+                f"{holders[0]} has"
+                if len(holders) == 1
+                else f"{len(holders)} of the {len(ref.compared)} subjects compared "
+                f"({_names(list(holders))}) have"
+            )
+            if attr == "sfreq":
+                raise DatasetError(
+                    f"{header.source}: sampling rate {float(found)} Hz, but {who} {float(expected)} Hz; "
+                    "all subjects must share one sampling rate."
+                )
+            if attr == "times":
+                raise DatasetError(
+                    f"{header.source}: time axis {_fact_text(attr, found)}, but {who} {kind} epochs "
+                    f"spanning {_fact_text(attr, expected)}."
+                )
+            raise DatasetError(
+                f"{header.source}: MEG channels differ from those {who} "
+                f"({_describe_difference(expected, found)})."
+            )
+
+    def _cache_hit(self, subject: str, ref: SubjectRef) -> tuple[dict, dict] | None:
+        """Return the array-cache entry of ``subject``'s current files, or None."""
+        if self.cache is None:
+            return None
+        sources = _source_files(ref, subject)
+        if not all(p.is_file() for p in sources):
+            return None
+        hit = self.cache.load(files_key(sources))
+        if hit is None or not _valid_cache_meta(hit[1]):
+            return None
+        return hit
 
     # ------------------------------------------------------------------ reads
     def load(self, subject: str) -> SubjectData:
@@ -256,20 +502,20 @@ class ChallengeDataset:
     def _load(self, subject: str) -> tuple[SubjectData, list[str]]:
         """Return the subject's data and its imagine event names (from the array cache if stored)."""
         ref = self.ref(subject)
+        hit = self._cache_hit(subject, ref)
+        if hit is not None:
+            data = _from_cache(subject, ref.split, *hit)
+            # the same checks as a FIF read: the cache holds the header facts
+            self._check_headers({kind: _block_header(getattr(data, kind)) for kind in _KINDS})
+            return data, list(hit[1]["imagine_events"])
         loc_file = layout.localizer_epochs_file(ref.path, subject)
         img_file = layout.imagine_epochs_file(ref.path, subject)
-        sources = [loc_file, layout.localizer_labels_file(ref.path, subject), img_file]
-        key = None
-        if self.cache is not None and all(p.is_file() for p in sources):
-            key = files_key(sources)
-            hit = self.cache.load(key)
-            if hit is not None and "imagine_events" in hit[1]:
-                return _from_cache(subject, ref.split, *hit), list(hit[1]["imagine_events"])
         data, imagine_events = self._load_files(subject, ref, loc_file, img_file)
-        if key is not None:
+        sources = _source_files(ref, subject)
+        if self.cache is not None and all(p.is_file() for p in sources):
             arrays, meta = _to_cache(data)
             # kept beside the arrays for scoring only: SubjectData never carries them
-            self.cache.save(key, arrays, {**meta, "imagine_events": imagine_events})
+            self.cache.save(files_key(sources), arrays, {**meta, "imagine_events": imagine_events})
         return data, imagine_events
 
     def _load_files(
@@ -285,11 +531,7 @@ class ChallengeDataset:
                 "every item needs localizer trials to train a decoder."
             )
         imagine, imagine_events = self._read_block(img_file, "imagine")
-        if imagine.ch_names != localizer.ch_names:
-            raise DatasetError(
-                f"{img_file}: MEG channels differ from {loc_file.name} "
-                f"({_describe_difference(localizer.ch_names, imagine.ch_names)})."
-            )
+        self._check_headers({"localizer": _block_header(localizer), "imagine": _block_header(imagine)})
         return SubjectData(subject, ref.split, localizer, labels, imagine), imagine_events
 
     def imagine_labels(self, subject: str) -> np.ndarray:
@@ -331,61 +573,44 @@ class ChallengeDataset:
     def fingerprint(self) -> str:
         """Return a short content fingerprint of the dataset's files.
 
-        Hashes each file's relative path, size and first 64 KiB, which changes
-        whenever a file is replaced, without reading gigabytes.
+        Hashes each file's path relative to the root and its
+        :func:`~datasets.cache.file_signature` (size, modification time in
+        ns, head, tail and 64 strided blocks): an in-place edit of a file is
+        seen, without reading gigabytes (about 400 KiB per file).
         """
-        digest = hashlib.sha256()
+        digest = hashlib.sha256(b"fingerprint-2")
         for name in self.subjects:
             for path in sorted(self.ref(name).path.iterdir()):
                 if not path.is_file():
                     continue
                 digest.update(str(path.relative_to(self.root)).encode())
-                digest.update(str(path.stat().st_size).encode())
-                with path.open("rb") as fh:
-                    digest.update(fh.read(65536))
+                digest.update(file_signature(path).encode())
         return digest.hexdigest()[:16]
 
     # --------------------------------------------------------------- helpers
     def _read_block(self, fname: Path, kind: str) -> tuple[Block, list[str]]:
+        """Read one epochs file (checked against the other subjects by the caller)."""
         epochs = _read_epochs(fname, preload=True)
         names = _event_names(epochs, fname)
-        reference = self._reference
-        sfreq = float(epochs.info["sfreq"])
-        if not np.isclose(sfreq, reference.sfreq):
-            raise DatasetError(
-                f"{fname}: sampling rate {sfreq} Hz, but {reference.source} has "
-                f"{reference.sfreq} Hz; all subjects must share one sampling rate."
-            )
-        expected_times = reference.localizer_times if kind == "localizer" else reference.imagine_times
-        if epochs.times.shape != expected_times.shape or not np.allclose(
-            epochs.times, expected_times, atol=0.5 / sfreq
-        ):
-            raise DatasetError(
-                f"{fname}: time axis {epochs.times[0]:.3f}..{epochs.times[-1]:.3f} s "
-                f"({epochs.times.size} samples), but {reference.source}'s {kind} epochs span "
-                f"{expected_times[0]:.3f}..{expected_times[-1]:.3f} s ({expected_times.size} samples)."
-            )
         meg = epochs.pick("meg")
-        ch_names = tuple(_normalise_names(meg.ch_names))
-        if ch_names != reference.ch_names:
-            raise DatasetError(
-                f"{fname}: MEG channels differ from {reference.source}'s "
-                f"({_describe_difference(reference.ch_names, ch_names)})."
-            )
         X = meg.get_data().astype(np.float32)
         X.setflags(write=False)  # decoders must not modify their input
         if not np.isfinite(X).all():
             bad = ~np.isfinite(X)
+            epochs_bad = np.flatnonzero(bad.any(axis=(1, 2)))
+            first = epochs_bad[0]
+            channel = meg.ch_names[int(np.flatnonzero(bad[first].any(axis=1))[0])]
             raise DatasetError(
-                f"{fname}: {int(bad.sum())} NaN/inf samples in "
-                f"{int(bad.any(axis=(1, 2)).sum())} epoch(s); the data must be finite."
+                f"{fname}: {int(bad.sum())} NaN/inf samples in {epochs_bad.size} epoch(s), "
+                f"trial_idx {_idx_text(epochs_bad + 1)} (first: trial_idx {first + 1}, channel {channel}); "
+                "the data must be finite."
             )
         baseline = None if meg.baseline is None else tuple(float(b) for b in meg.baseline)
         block = Block(
             X=X,
             times=meg.times.copy(),
-            sfreq=sfreq,
-            ch_names=ch_names,
+            sfreq=float(epochs.info["sfreq"]),
+            ch_names=tuple(_normalise_names(meg.ch_names)),
             ch_types=tuple(meg.get_channel_types()),
             baseline=baseline,
             trial_idx=np.arange(1, len(X) + 1),
@@ -410,15 +635,28 @@ class ChallengeDataset:
         if len(frame) != len(event_names) or not np.array_equal(
             frame["trial_idx"].to_numpy(), np.arange(1, len(event_names) + 1)
         ):
+            expected = set(range(1, len(event_names) + 1))
+            found = frame["trial_idx"].tolist()
+            missing = sorted(expected - set(found))
+            extra = sorted({t for t in found if t not in expected})
+            repeated = sorted({t for t in found if found.count(t) > 1})
+            detail = "; ".join(
+                f"{what} trial_idx {_idx_text(values)}"
+                for what, values in (("missing", missing), ("unexpected", extra), ("repeated", repeated))
+                if values
+            )
             raise DatasetError(
                 f"{fname}: {len(frame)} rows with trial_idx {_range_text(frame['trial_idx'])}, but the "
-                f"{kind} epochs file has {len(event_names)} epochs; expected trial_idx 1..{len(event_names)}."
+                f"{kind} epochs file has {len(event_names)} epochs; expected trial_idx 1..{len(event_names)}"
+                + (f" ({detail})." if detail else ".")
             )
         labels = frame["label"].astype(str).to_numpy()
         unknown = sorted(set(labels) - set(layout.CLASS_NAMES))
         if unknown:
+            where = frame["trial_idx"].to_numpy()[~np.isin(labels, layout.CLASS_NAMES)]
             raise DatasetError(
-                f"{fname}: unknown item name(s) {unknown}; allowed: {', '.join(layout.CLASS_NAMES)}."
+                f"{fname}: unknown item name(s) {unknown} at trial_idx {_idx_text(where)}; "
+                f"allowed: {', '.join(layout.CLASS_NAMES)}."
             )
         if not all(name.startswith(layout.UNKNOWN_PREFIX) for name in event_names):
             disagree = np.flatnonzero(labels != np.asarray(event_names))
@@ -426,12 +664,55 @@ class ChallengeDataset:
                 i = int(disagree[0])
                 raise DatasetError(
                     f"{fname}: label of trial_idx {i + 1} is {labels[i]!r} but the epochs file's "
-                    f"event is {event_names[i]!r} ({disagree.size} disagreement(s) in all)."
+                    f"event is {event_names[i]!r} ({disagree.size} disagreement(s) in all, at trial_idx "
+                    f"{_idx_text(disagree + 1)})."
                 )
         return labels
 
 
 _BLOCK_META = ("sfreq", "ch_names", "ch_types", "baseline")
+_ARRAYS = tuple(f"{kind}_{name}" for kind in _KINDS for name in ("X", "times", "trial_idx"))
+
+
+def _source_files(ref: SubjectRef, subject: str) -> list[Path]:
+    """Return the files whose content a subject's cache entry is keyed by."""
+    return [
+        layout.localizer_epochs_file(ref.path, subject),
+        layout.localizer_labels_file(ref.path, subject),
+        layout.imagine_epochs_file(ref.path, subject),
+    ]
+
+
+def _valid_cache_meta(meta) -> bool:
+    """Return True if a cache entry's ``meta.json`` has every field :func:`_from_cache` reads."""
+    try:
+        return (
+            isinstance(meta.get("imagine_events"), list)
+            and isinstance(meta.get("localizer_labels"), list)
+            and set(_ARRAYS) <= set(meta.get("arrays", ()))
+            and all(set(_BLOCK_META) | {"source"} <= set(meta[kind]) for kind in _KINDS)
+        )
+    except (AttributeError, KeyError, TypeError):
+        return False
+
+
+def _block_header(block: Block) -> FileHeader:
+    return FileHeader(block.source, block.sfreq, np.asarray(block.times), block.ch_names)
+
+
+def _fact_equal(attr: str, found, expected, sfreq: float) -> bool:
+    if attr == "sfreq":
+        return bool(np.isclose(float(found), float(expected)))
+    if attr == "times":
+        return found.shape == expected.shape and bool(np.allclose(found, expected, atol=0.5 / sfreq))
+    return tuple(found) == tuple(expected)
+
+
+def _idx_text(values, limit: int = 10) -> str:
+    """``1, 4, 9`` (at most ``limit`` values, then ``... (n in all)``)."""
+    values = [int(v) for v in values]
+    shown = ", ".join(str(v) for v in values[:limit])
+    return shown + (f", ... ({len(values)} in all)" if len(values) > limit else "")
 
 
 def _to_cache(data: SubjectData) -> tuple[dict[str, np.ndarray], dict]:

@@ -50,6 +50,9 @@ def test_imagine_labels_for_scoring_only_on_train(foreign_root):
 def test_missing_root_and_empty_root(tmp_path):
     with pytest.raises(DatasetError, match="does not exist"):
         ChallengeDataset(tmp_path / "nope")
+    (tmp_path / "data.zip").write_bytes(b"PK")
+    with pytest.raises(DatasetError, match="data.zip is a file, not a folder"):
+        ChallengeDataset(tmp_path / "data.zip")
     with pytest.raises(DatasetError, match="No subject folders"):
         ChallengeDataset(tmp_path)
 
@@ -87,7 +90,7 @@ def test_labels_disagreeing_with_events(fresh_foreign_root):
 def test_labels_missing_rows(fresh_foreign_root):
     csv = layout.localizer_labels_file(_subject_dir(fresh_foreign_root, "sub-02"), "sub-02")
     pd.read_csv(csv).iloc[:-3].to_csv(csv, index=False)
-    with pytest.raises(DatasetError, match="77 rows .* has 80 epochs"):
+    with pytest.raises(DatasetError, match="77 rows .* has 80 epochs.*missing trial_idx 78, 79, 80"):
         ChallengeDataset(fresh_foreign_root).load("sub-02")
 
 
@@ -96,7 +99,7 @@ def test_unknown_item_name(fresh_foreign_root):
     frame = pd.read_csv(csv)
     frame.loc[2, "label"] = "giraffe"
     frame.to_csv(csv, index=False)
-    with pytest.raises(DatasetError, match="unknown item name.*giraffe"):
+    with pytest.raises(DatasetError, match="unknown item name.*giraffe.* at trial_idx 3;"):
         ChallengeDataset(fresh_foreign_root).imagine_labels("sub-02")
 
 
@@ -136,7 +139,11 @@ def test_nan_samples_named(fresh_foreign_root):
         return epochs
 
     _rewrite(fname, poison)
-    with pytest.raises(DatasetError, match="sub-40_imagine-epo.fif: 1 NaN/inf samples in 1 epoch"):
+    with pytest.raises(
+        DatasetError,
+        match="sub-40_imagine-epo.fif: 1 NaN/inf samples in 1 epoch.*trial_idx 4 "
+        ".*first: trial_idx 4, channel MEG 0111",
+    ):
         ChallengeDataset(fresh_foreign_root).load("sub-40")
 
 
@@ -147,8 +154,13 @@ def test_other_sampling_rate_named(fresh_foreign_root):
         layout.imagine_epochs_file(subject_dir, "sub-40"),
     ):
         _rewrite(fname, lambda e: e.resample(50.0, verbose="error"))
-    with pytest.raises(DatasetError, match="sampling rate 50.0 Hz, but sub-02 has 100.0 Hz"):
+    # two subjects, two rates: neither is the norm, and the message says so
+    with pytest.raises(DatasetError, match="no majority \\(100.0 Hz: sub-02; 50.0 Hz: sub-40\\)"):
         ChallengeDataset(fresh_foreign_root).load("sub-40")
+    dataset = ChallengeDataset(fresh_foreign_root)
+    dataset.set_reference(["sub-02"])  # the run's subjects decide, not the folders on disk
+    with pytest.raises(DatasetError, match="sampling rate 50.0 Hz, but sub-02 has 100.0 Hz"):
+        dataset.load("sub-40")
 
 
 def test_channel_sets_differ_between_files(fresh_foreign_root):

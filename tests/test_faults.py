@@ -12,7 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from benchmark.cli import main
 from benchmark.config import RunConfig
+from benchmark.errors import EnvironmentFailure
 from benchmark.experiment import run_benchmark
 
 DECODERS = {
@@ -77,6 +79,21 @@ DECODERS = {
         DECODER = DecoderSpec(name="hog", family="baseline", description="Allocates 16 GiB.",
                               factory=lambda c: Hog(c.random_state))
     """,
+    "virtual.py": """
+        import mmap
+        from decoders.chance import ChanceDecoder
+        from benchmark.contract import DecoderSpec
+
+        class Virtual(ChanceDecoder):
+            def fit(self, X, y):
+                # 4 GiB of address space that is never written (like reserved arenas, mapped
+                # libraries and data files): no memory used, so no reason to fail at a 3000 MB cap
+                self.reserved_ = mmap.mmap(-1, 4 * 2**30, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ)
+                return super().fit(X, y)
+
+        DECODER = DecoderSpec(name="virtual", family="baseline", description="Reserves address space.",
+                              factory=lambda c: Virtual(c.random_state))
+    """,
     "course.py": """
         from decoders.chance import ChanceDecoder
         from benchmark.contract import DecoderSpec
@@ -106,7 +123,7 @@ def fault_package(tmp_path, monkeypatch):
 
 def test_every_fault_recorded_and_run_continues(fault_package, foreign_root, tmp_path):
     config = RunConfig(data=foreign_root, out=tmp_path / "out", subjects=("sub-02",), progress=False,
-                       decoders=("chance", "nan-output", "shape", "writer", "hog", "course"),
+                       decoders=("chance", "nan-output", "shape", "writer", "hog", "course", "virtual"),
                        localizer_folds=0, timeout=300, max_memory_mb=3000, n_jobs=2)  # fmt: skip
     summary = run_benchmark(config, package=fault_package)
     status = {r["pipeline"]: (r["status"], r["error"]) for r in summary.rows}
@@ -114,7 +131,11 @@ def test_every_fault_recorded_and_run_continues(fault_package, foreign_root, tmp
     assert status["nan-output"][0] == "invalid" and "NaN" in status["nan-output"][1]
     assert status["shape"][0] == "invalid" and "(30, 10)" in status["shape"][1]
     assert status["writer"][0] == "error" and "read-only" in status["writer"][1]
-    assert status["hog"][0] == "oom"
+    writer = next(r for r in summary.rows if r["pipeline"] == "writer")
+    assert writer["error_at"].endswith("in fit") and "fault_decoders/writer.py" in writer["error_at"]
+    assert "X *= 2" in writer["traceback"]  # the line that raised, kept in the row
+    assert status["hog"][0] == "oom" and "over the --max-memory cap of 3000 MB" in status["hog"][1]
+    assert status["virtual"] == ("ok", "")  # the cap is on memory used, not on address space
     # an optional output that fails (the time course for plots) leaves the task scored
     course = next(r for r in summary.rows if r["pipeline"] == "course")
     assert course["status"] == "ok" and course["evidence_error"] == "RuntimeError: no time course today"
@@ -126,11 +147,12 @@ def test_every_fault_recorded_and_run_continues(fault_package, foreign_root, tmp
     assert any(k.endswith("broken.py") for k in run_info["broken_decoder_files"])
 
 
-def test_hanging_decoder_killed_at_timeout(fault_package, foreign_root, tmp_path):
+def test_hanging_decoder_killed_at_timeout(fault_package, foreign_root, tmp_path, caplog):
     config = RunConfig(data=foreign_root, out=tmp_path / "out", subjects=("sub-02",), progress=False,
                        decoders=("hang",), localizer_folds=0, timeout=2)  # fmt: skip
     start = time.perf_counter()
     summary = run_benchmark(config, package=fault_package)
+    assert "task hang on sub-02 exceeded the 2 s timeout" in caplog.text
     assert [(r["status"], r["error"]) for r in summary.rows] == [("timeout", "killed after 2 s (--timeout)")]
     assert time.perf_counter() - start < 60
     board = pd.read_csv(tmp_path / "out" / "leaderboard.csv").set_index("decoder")
@@ -160,16 +182,24 @@ def test_read_only_output_folder(foreign_root, tmp_path):
     if os.access(out, os.W_OK):  # root ignores permission bits: use a folder no one can write
         out = Path("/proc/imagine-bench-readonly")
     config = RunConfig(data=foreign_root, out=out, decoders=("chance",), progress=False)
-    with pytest.raises(PermissionError, match=f"Cannot write results to {out}"):
+    with pytest.raises(EnvironmentFailure, match=f"Cannot write results to {out}"):
         run_benchmark(config)
+    code = main(
+        ["run", "--decoder", "chance", "--data", str(foreign_root), "--out", str(out), "--no-progress"]
+    )
+    assert code == 3  # the machine, not the input
 
 
 def test_output_path_is_a_file(foreign_root, tmp_path):
     out = tmp_path / "file"
     out.write_text("not a folder")
     config = RunConfig(data=foreign_root, out=out, decoders=("chance",), progress=False)
-    with pytest.raises(OSError, match="file"):
+    with pytest.raises(ValueError, match="is a file, not a folder"):
         run_benchmark(config)
+    code = main(
+        ["run", "--decoder", "chance", "--data", str(foreign_root), "--out", str(out), "--no-progress"]
+    )
+    assert code == 2  # a usage error
 
 
 def test_kill_9_then_resume(fault_package, foreign_root, tmp_path):
@@ -186,6 +216,10 @@ def test_kill_9_then_resume(fault_package, foreign_root, tmp_path):
     proc.wait()
     finished = {p.stem for p in cache.glob("*.json")}
     assert 2 <= len(finished) < 6, "kill came too late to test a resume"
+    # the journal was appended as tasks finished: the killed run's rows are in it (a row
+    # stored in cache/ an instant before the kill may have missed its journal line)
+    journal = {json.loads(line)["key"] for line in (out / "tasks.jsonl").read_text().splitlines()}
+    assert journal and journal <= finished and len(journal) >= len(finished) - 2
     rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     rows = [json.loads(line) for line in (out / "tasks.jsonl").read_text().splitlines()]
