@@ -29,65 +29,26 @@ Dijkstra, N., Zeidman, P., Ondobaka, S., van Gerven, M. A. J., & Friston, K.
 perception and imagery. Scientific Reports, 7, 5677.
 """
 
-from __future__ import annotations
-
 from benchmark.contract import DecoderContext, DecoderSpec
 
-#: Default bands (Hz): alpha and beta.
-BANDS: tuple[tuple[float, float], ...] = ((8.0, 12.0), (13.0, 30.0))
 
-
-def make(
-    context: DecoderContext,
-    *,
-    n_components: int = 60,
-    bands: tuple[tuple[float, float], ...] = BANDS,
-    windows: tuple[tuple[float, float], ...] = ((0.05, 0.45),),
-    stride: float = 0.1,
-):
-    """Return a fresh band-power + LDA decoder.
-
-    Parameters
-    ----------
-    context : DecoderContext
-        Facts about the subject's data (sampling rate, time axes, seed).
-    n_components : int
-        PCA components kept before filtering.
-    bands : tuple of (float, float)
-        Frequency bands (Hz) whose log-envelopes are the features.
-    windows : tuple of (float, float)
-        Candidate localizer training windows (s), same length; compared by
-        inner cross-validation on the localizer.
-    stride : float
-        Step (s) between sliding imagine windows.
-
-    Returns
-    -------
-    WindowScanDecoder
-    """
+def make(context: DecoderContext):
+    """Return a fresh band-power + LDA decoder: PCA 60, alpha and beta log-envelopes, 0.4 s window."""
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from decoders._windows import EpochsPCA, FilterBank, WindowMean, WindowScanDecoder
+    from decoders._scan import window_scan
+    from decoders._spatial import ChannelPCA
+    from decoders._spectral import FilterBank
+    from decoders._time import WindowMean
 
+    bands = ((8.0, 12.0), (13.0, 30.0))
+    preprocessor = make_pipeline(ChannelPCA(60), FilterBank(context.sfreq, bands, output="log-envelope"))
     classifier = make_pipeline(
-        WindowMean(),
-        StandardScaler(),
-        LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto"),
+        WindowMean(), StandardScaler(), LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
     )
-    preprocessor = make_pipeline(
-        EpochsPCA(n_components), FilterBank(context.sfreq, bands, output="log-envelope")
-    )
-    return WindowScanDecoder(
-        classifier,
-        preprocessor,
-        **context.time_params(),
-        windows=windows,
-        scan=(0.0, 5.0),
-        stride=stride,
-        random_state=context.random_state,
-    )
+    return window_scan(classifier, context, preprocessor, windows=((0.05, 0.45),))
 
 
 DECODER = DecoderSpec(

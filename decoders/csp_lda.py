@@ -41,86 +41,33 @@ Ang, K. K., Chin, Z. Y., Zhang, H., & Guan, C. (2008). Filter bank common
 spatial pattern (FBCSP) in brain-computer interface. IJCNN 2008, 2390-2397.
 """
 
-from __future__ import annotations
-
 from benchmark.contract import DecoderContext, DecoderSpec
 
-#: Default filter bank (Hz): delta (a low-pass, keeping slow evoked power), theta, alpha, beta.
-BANDS: tuple[tuple[float | None, float], ...] = ((None, 4.0), (4.0, 8.0), (8.0, 13.0), (13.0, 30.0))
 
-
-def make(
-    context: DecoderContext,
-    *,
-    n_components: int = 30,
-    bands: tuple[tuple[float | None, float], ...] = BANDS,
-    nfilter: int = 6,
-    windows: tuple[tuple[float, float], ...] = ((0.05, 0.55),),
-    stride: float = 0.1,
-):
-    """Return a fresh filter-bank CSP + LDA decoder.
-
-    Parameters
-    ----------
-    context : DecoderContext
-        Facts about the subject's data (sampling rate, time axes, seed).
-    n_components : int
-        PCA components kept before filtering and CSP.
-    bands : tuple of (float or None, float)
-        Filter bank (Hz); one CSP per band; a None lower edge is a low-pass.
-    nfilter : int
-        CSP filters kept per band (multiclass: by mutual information).
-    windows : tuple of (float, float)
-        Candidate localizer training windows (s), same length; several are
-        compared by inner cross-validation on the localizer.
-    stride : float
-        Step (s) between sliding imagine windows.
-
-    Returns
-    -------
-    WindowScanDecoder
-    """
+def make(context: DecoderContext):
+    """Return a fresh filter-bank CSP + LDA decoder: PCA 30, four bands, 6 CSP filters per band."""
     from pyriemann.spatialfilters import CSP
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
     from sklearn.pipeline import FeatureUnion, make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from decoders._windows import (
-        BatchCovariances,
-        ChannelBlock,
-        EpochsPCA,
-        FilterBank,
-        WindowScanDecoder,
-        oas_covariance,
-        quiet_uwedge,
-    )
+    from decoders._scan import window_scan
+    from decoders._spatial import BatchCovariances, ChannelPCA, joint_diagonalise
+    from decoders._spectral import ChannelBlock, FilterBank
 
+    def csp_step():
+        return CSP(nfilter=6, metric="euclid", log=True, ajd_method=joint_diagonalise)
+
+    bands = ((None, 4.0), (4.0, 8.0), (8.0, 13.0), (13.0, 30.0))  # delta (low-pass), theta, alpha, beta
     per_band = [
-        (
-            f"band{k}",
-            make_pipeline(
-                ChannelBlock(k, len(bands)),
-                BatchCovariances(oas_covariance),
-                CSP(nfilter=nfilter, metric="euclid", log=True, ajd_method=quiet_uwedge),
-            ),
-        )
+        (f"band{k}", make_pipeline(ChannelBlock(k, len(bands)), BatchCovariances(), csp_step()))
         for k in range(len(bands))
     ]
     classifier = make_pipeline(
-        FeatureUnion(per_band),
-        StandardScaler(),
-        LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto"),
+        FeatureUnion(per_band), StandardScaler(), LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
     )
-    preprocessor = make_pipeline(EpochsPCA(n_components), FilterBank(context.sfreq, bands, output="signal"))
-    return WindowScanDecoder(
-        classifier,
-        preprocessor,
-        **context.time_params(),
-        windows=windows,
-        scan=(0.0, 5.0),
-        stride=stride,
-        random_state=context.random_state,
-    )
+    preprocessor = make_pipeline(ChannelPCA(30), FilterBank(context.sfreq, bands, output="signal"))
+    return window_scan(classifier, context, preprocessor, windows=((0.05, 0.55),))
 
 
 DECODER = DecoderSpec(

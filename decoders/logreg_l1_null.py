@@ -35,15 +35,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderContext, DecoderSpec
 from decoders._evidence import scanned_proba
-from decoders._timeresolved import (
-    ChannelProjection,
-    check_labels,
-    make_inner_cv,
-    moving_average,
-    time_mask,
-    window_width,
-)
-from decoders._validation import check_epochs, check_localizer_epochs
+from decoders._model_selection import make_inner_cv, pick_peak
+from decoders._spatial import ChannelPCA
+from decoders._time import moving_average, sample_times, time_mask, window_width
+from decoders._validation import check_epochs, check_labels, check_localizer_epochs
 
 #: Label of the null class; never one of the item names.
 NULL_LABEL = "__null__"
@@ -121,7 +116,7 @@ class LogRegL1NullDecoder(ClassifierMixin, BaseEstimator):
     ----------
     classes_ : ndarray of str, shape (n_classes,)
         The item names (the null class excluded).
-    projection_ : ChannelProjection
+    projection_ : ChannelPCA
         Fitted channel z-scoring and PCA.
     cv_curve_ : ndarray, shape (n_localizer_times,)
         Inner-CV shrinkage-LDA accuracy at each localizer time.
@@ -190,7 +185,6 @@ class LogRegL1NullDecoder(ClassifierMixin, BaseEstimator):
         -------
         self : LogRegL1NullDecoder
         """
-        from scipy.ndimage import uniform_filter1d
         from sklearn.linear_model import LogisticRegression
         from sklearn.multiclass import OneVsRestClassifier
         from sklearn.pipeline import make_pipeline
@@ -204,21 +198,18 @@ class LogRegL1NullDecoder(ClassifierMixin, BaseEstimator):
             raise ValueError(f"{NULL_LABEL!r} is reserved for the null class and cannot be an item name.")
         self.classes_ = classes
         self.n_times_ = X.shape[2]
-        self.projection_ = ChannelProjection(self.n_components, self.random_state).fit(X)
+        self.projection_ = ChannelPCA(self.n_components).fit(X)
         Z = self._features(X)
         width = window_width(self.half_window, self.sfreq)
         cv = make_inner_cv(y, self.n_splits, self.random_state)
         self.cv_curve_ = cross_val_accuracy_over_time(Z, y, cv).mean(axis=0)
-        smoothed = uniform_filter1d(self.cv_curve_, size=width, mode="nearest")
-        candidates = np.flatnonzero(
-            time_mask(self.localizer_tmin, self.sfreq, Z.shape[2], self.search, "search")
-        )
-        self.peak_index_ = int(candidates[np.argmax(smoothed[candidates])])
-        self.peak_time_ = float(self.localizer_tmin + self.peak_index_ / self.sfreq)
+        search = time_mask(self.localizer_tmin, self.sfreq, Z.shape[2], self.search, "search")
+        self.peak_index_ = pick_peak(self.cv_curve_, search, width)
+        times = sample_times(self.localizer_tmin, self.sfreq, Z.shape[2])
+        self.peak_time_ = float(times[self.peak_index_])
 
         start, stop = self.null_window
         pre = (start, stop - self.half_window)
-        times = self.localizer_tmin + np.arange(Z.shape[2]) / self.sfreq
         if pre[1] < times[0] - 0.5 / self.sfreq:
             raise ValueError(
                 f"null_window={self.null_window} s minus half_window={self.half_window} s leaves no "

@@ -17,8 +17,6 @@ sequences of non-spatial state representations in humans. Neuron, 91(1),
 194-204.
 """
 
-from __future__ import annotations
-
 from benchmark.contract import DecoderContext, DecoderSpec
 
 
@@ -29,17 +27,10 @@ def make(context: DecoderContext):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from decoders._peak import PeakWindowDecoder
+    from decoders._scan import peak_scan
 
-    classifier = make_pipeline(
-        StandardScaler(),
-        OneVsRestClassifier(LogisticRegression(l1_ratio=1.0, C=1.0, solver="liblinear")),
-    )
-    return PeakWindowDecoder(
-        classifier,
-        **context.time_params(),
-        random_state=context.random_state,
-    )
+    lasso = OneVsRestClassifier(LogisticRegression(l1_ratio=1.0, C=1.0, solver="liblinear"))
+    return peak_scan(make_pipeline(StandardScaler(), lasso), context)
 
 
 DECODER = DecoderSpec(

@@ -48,15 +48,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderContext, DecoderSpec
 from decoders._evidence import evidence_to_proba, zscore_over_batch
-from decoders._timeresolved import (
-    ChannelProjection,
-    check_labels,
-    make_inner_cv,
-    moving_average,
-    time_mask,
-    window_width,
-)
-from decoders._validation import check_epochs, check_localizer_epochs
+from decoders._model_selection import make_inner_cv, pick_peak
+from decoders._spatial import ChannelPCA
+from decoders._time import moving_average, sample_times, time_mask, window_width
+from decoders._validation import check_epochs, check_labels, check_localizer_epochs
 
 _MAX_R = 1.0 - 1e-7
 
@@ -198,7 +193,7 @@ class PrototypeCorrelation(ClassifierMixin, BaseEstimator):
     ----------
     classes_ : ndarray of str, shape (n_classes,)
         Class labels.
-    projection_ : ChannelProjection
+    projection_ : ChannelPCA
         Fitted channel z-scoring and PCA.
     whitener_ : ndarray, shape (n_features, n_features) or None
         Noise-normalisation matrix (None if ``whiten`` is False).
@@ -285,7 +280,7 @@ class PrototypeCorrelation(ClassifierMixin, BaseEstimator):
         y_index = np.searchsorted(classes, y)
         self.classes_ = classes
         self.n_times_ = X.shape[2]
-        self.projection_ = ChannelProjection(self.n_components, self.random_state).fit(X)
+        self.projection_ = ChannelPCA(self.n_components).fit(X)
         self.whitener_ = None
         Z = self._smoothed(X)
         if self.whiten:
@@ -293,11 +288,9 @@ class PrototypeCorrelation(ClassifierMixin, BaseEstimator):
             Z = np.matmul(self.whitener_, Z)
         cv = make_inner_cv(y, self.n_splits, self.random_state)
         self.cv_curve_ = prototype_cv_curve(Z, y_index, len(classes), cv)
-        candidates = np.flatnonzero(
-            time_mask(self.localizer_tmin, self.sfreq, Z.shape[2], self.search, "search")
-        )
-        self.peak_index_ = int(candidates[np.argmax(self.cv_curve_[candidates])])
-        self.peak_time_ = float(self.localizer_tmin + self.peak_index_ / self.sfreq)
+        search = time_mask(self.localizer_tmin, self.sfreq, Z.shape[2], self.search, "search")
+        self.peak_index_ = pick_peak(self.cv_curve_, search)
+        self.peak_time_ = float(sample_times(self.localizer_tmin, self.sfreq, Z.shape[2])[self.peak_index_])
         patterns = self._embed(Z, np.array([self.peak_index_]))[:, 0]  # (n, p * L)
         means = np.stack([patterns[y_index == k].mean(axis=0) for k in range(len(classes))])
         self.center_ = means.mean(axis=0)

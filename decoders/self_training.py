@@ -1,7 +1,7 @@
 """Transductive self-training on the subject's unlabeled imagine epochs.
 
 A shrinkage LDA trained at the localizer's decoding peak (the ``lda-peak``
-decoder, :class:`decoders._peak.PeakWindowDecoder`) labels the subject's
+decoder, :func:`decoders._scan.peak_scan`) labels the subject's
 imagine epochs under the design's balanced-class constraint: every item is
 imagined about equally often, so labels are assigned by the Hungarian
 algorithm with each item offered ``ceil(n / 10)`` slots, maximising the
@@ -39,13 +39,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderContext, DecoderSpec
+from decoders._assignment import balanced_assignment
 from decoders._evidence import scanned_proba, zscore_over_batch
-from decoders._timeresolved import (
-    balanced_assignment,
-    check_labels,
-    time_mask,
-)
-from decoders._validation import check_epochs, check_localizer_epochs
+from decoders._time import moving_average, sample_times, time_mask
+from decoders._validation import check_epochs, check_labels, check_localizer_epochs
 
 
 class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
@@ -82,7 +79,7 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
     ----------
     classes_ : ndarray of str, shape (n_classes,)
         Class labels.
-    base_ : PeakWindowDecoder
+    base_ : ImagineScan
         The localizer-only peak decoder (projection, peak latency, first
         classifier).
     classifier_ : LinearDiscriminantAnalysis
@@ -127,7 +124,7 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
     # -------------------------------------------------------------- helpers
     def _features(self, X: np.ndarray) -> np.ndarray:
         """Projected, window-averaged features at every time: (n, p, t)."""
-        return self.base_._window_features(self.base_._project(X))
+        return moving_average(self.base_.transform_epochs(X), self.base_.length_)
 
     def _peak_features(self, X: np.ndarray) -> np.ndarray:
         """Window-averaged features at the localizer peak: (n, p).
@@ -136,7 +133,7 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
         moving average at the peak depends on no other sample, also at the
         epoch's edges), which is ~10x cheaper than projecting whole epochs.
         """
-        peak, half = self.base_.peak_index_, self.base_._width() // 2
+        peak, half = self.base_.peak_index_, self.base_.length_ // 2
         start, stop = max(0, peak - half), min(X.shape[2], peak + half + 1)
         return self._features(X[:, :, start:stop])[:, :, peak - start]
 
@@ -171,22 +168,26 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
         from sklearn.base import clone
         from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
-        from decoders._peak import PeakWindowDecoder
+        from decoders._scan import ImagineScan
+        from decoders._spatial import ChannelPCA
 
         if int(self.n_iter) < 0:
             raise ValueError(f"n_iter must be >= 0, got {self.n_iter}.")
         X = check_epochs(X)
         y, classes = check_labels(X, y)
         lda = LinearDiscriminantAnalysis(solver="lsqr", shrinkage=self.shrinkage)
-        self.base_ = PeakWindowDecoder(
+        self.base_ = ImagineScan(
             lda,
+            ChannelPCA(self.n_components),
             sfreq=self.sfreq,
             localizer_tmin=self.localizer_tmin,
             imagine_tmin=self.imagine_tmin,
+            windows=None,
             search=self.search,
             half_window=self.half_window,
-            n_components=self.n_components,
+            window_input="mean",
             scan=self.scan,
+            stride=None,
             n_splits=self.n_splits,
             random_state=self.random_state,
         ).fit(X, y)
@@ -203,7 +204,7 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
         F = self._features(X_imagine)[:, :, scan]  # (n_img, p, S)
         # Align the imagine features' mean on the localizer's (domain shift).
         F = F - F.mean(axis=(0, 2))[None, :, None] + loc.mean(axis=0)[None, :, None]
-        scan_times = (self.imagine_tmin + np.arange(X_imagine.shape[2]) / self.sfreq)[scan]
+        scan_times = sample_times(self.imagine_tmin, self.sfreq, X_imagine.shape[2])[scan]
         rows = np.arange(len(F))
         labels = None
         classifier = self.classifier_

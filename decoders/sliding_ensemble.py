@@ -31,7 +31,8 @@ from __future__ import annotations
 import numpy as np
 
 from benchmark.contract import DecoderContext, DecoderSpec
-from decoders._timeresolved import GeneralizationEnsemble, time_mask
+from decoders._generalization import GeneralizationEnsemble
+from decoders._time import time_mask
 
 
 class SlidingLDAEnsemble(GeneralizationEnsemble):

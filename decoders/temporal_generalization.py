@@ -33,14 +33,9 @@ import logging
 import numpy as np
 
 from benchmark.contract import DecoderContext, DecoderSpec
-from decoders._timeresolved import (
-    GeneralizationEnsemble,
-    accuracy_weights,
-    make_inner_cv,
-    moving_average,
-    time_mask,
-    window_width,
-)
+from decoders._generalization import GeneralizationEnsemble
+from decoders._model_selection import accuracy_weights, make_inner_cv
+from decoders._time import moving_average, time_mask, window_width
 
 logger = logging.getLogger(__name__)
 

@@ -30,63 +30,30 @@ brain-computer interface classification by Riemannian geometry. IEEE Trans
 Biomed Eng, 59(4), 920-928.
 """
 
-from __future__ import annotations
-
 from benchmark.contract import DecoderContext, DecoderSpec
 
 
-def make(
-    context: DecoderContext,
-    *,
-    n_components: int = 60,
-    nfilter: int = 2,
-    windows: tuple[tuple[float, float], ...] = ((0.05, 0.6),),
-    stride: float = 0.1,
-):
-    """Return a fresh xDAWN-covariance tangent-space decoder.
+def make(context: DecoderContext):
+    """Return a fresh xDAWN-covariance tangent-space decoder (PCA 60, 2 xDAWN filters per class).
 
-    Parameters
-    ----------
-    context : DecoderContext
-        Facts about the subject's data (sampling rate, time axes, seed).
-    n_components : int
-        PCA components kept before xDAWN.
-    nfilter : int
-        xDAWN filters per class. With 10 classes, 2 filters give 40-dimensional
-        super-trial covariances (820 tangent features) that a 0.55 s window
-        (56 samples) can estimate; 4 give 3240 features, ill-estimated and
-        ~20 s per LDA fit.
-    windows : tuple of (float, float)
-        Candidate localizer training windows (s), same length; chosen by
-        inner cross-validation on the localizer.
-    stride : float
-        Step (s) between sliding imagine windows.
-
-    Returns
-    -------
-    WindowScanDecoder
+    With 10 classes, 2 filters give 40-dimensional super-trial matrices (820
+    tangent features) that a 0.55 s window (56 samples) can estimate; 4 give
+    3240 features, ill-estimated and ~20 s per LDA fit.
     """
     from pyriemann.estimation import XdawnCovariances
     from pyriemann.tangentspace import TangentSpace
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
     from sklearn.pipeline import make_pipeline
 
-    from decoders._windows import EpochsPCA, WindowScanDecoder, oas_second_moment
+    from decoders._scan import window_scan
+    from decoders._spatial import ChannelPCA, oas_second_moment
 
     classifier = make_pipeline(
-        XdawnCovariances(nfilter=nfilter, estimator=oas_second_moment, xdawn_estimator="oas"),
+        XdawnCovariances(nfilter=2, estimator=oas_second_moment, xdawn_estimator="oas"),
         TangentSpace(metric="riemann"),
         LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto"),
     )
-    return WindowScanDecoder(
-        classifier,
-        EpochsPCA(n_components),
-        **context.time_params(),
-        windows=windows,
-        scan=(0.0, 5.0),
-        stride=stride,
-        random_state=context.random_state,
-    )
+    return window_scan(classifier, context, ChannelPCA(60))
 
 
 DECODER = DecoderSpec(
