@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -38,7 +39,7 @@ class RunSummary:
     broken: dict[str, str] = field(default_factory=dict)
 
 
-def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE) -> RunSummary:
+def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE, pipelines: Sequence = ()) -> RunSummary:
     """Run the configured decoders on the configured subjects and write reports.
 
     Parameters
@@ -47,6 +48,9 @@ def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE) -> RunSumma
         What to run and where to write.
     package : str
         Package scanned for decoder files.
+    pipelines : sequence of path
+        MOABB pipeline files or folders registered as decoders too
+        (:func:`benchmark.registry.discover`).
 
     Returns
     -------
@@ -60,7 +64,7 @@ def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE) -> RunSumma
         If the dataset folder is unusable or a requested subject is unknown.
     """
     dataset = ChallengeDataset(config.data, cache_dir=config.data_cache)
-    registry = discover(package, strict=False)
+    registry = discover(package, strict=False, pipelines=pipelines)
     specs = registry.select(list(config.decoders) if config.decoders else None)
     if find_truth_dir(dataset.root) is None:
         needs_truth = [s.name for s in specs if "truth" in s.uses]

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.special import log_softmax, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from decoders._evidence import scanned_proba, zscore_over_batch
+from decoders._evidence import zscore_over_batch
+from decoders._scan import ImagineClassifierMixin
 from decoders._spatial import ChannelPCA
-from decoders._time import moving_average, time_mask, window_width
+from decoders._time import moving_average, window_width
 from decoders._validation import check_epochs, check_labels, check_localizer_epochs
 
 
-class GeneralizationEnsemble(ClassifierMixin, BaseEstimator):
+class GeneralizationEnsemble(ImagineClassifierMixin, BaseEstimator):
     """Engine shared by ``sliding-ensemble`` and ``temporal-generalization``.
 
     Not a decoder by itself: subclasses define ``__init__`` (storing at
@@ -99,23 +100,6 @@ class GeneralizationEnsemble(ClassifierMixin, BaseEstimator):
         log_proba = np.einsum("ntk,t->nk", log_softmax(decision, axis=2), self.weights_)
         return softmax(log_proba, axis=1)
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Most probable class of localizer-format epochs.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_localizer_times)
-            Localizer-format epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs,)
-        """
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
-    def _scan_mask(self, n_times: int) -> np.ndarray:
-        return time_mask(self.imagine_tmin, self.sfreq, n_times, self.scan, "scan")
-
     def imagine_time_course(self, X: np.ndarray) -> np.ndarray:
         """Ensembled evidence at every imagine time.
 
@@ -124,19 +108,12 @@ class GeneralizationEnsemble(ClassifierMixin, BaseEstimator):
         are z-scored per class over the batch's epochs and ``scan`` times,
         then averaged over training times with the fitted weights.
 
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
-            Imagine epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_imagine_times, n_classes)
+        ``X``: imagine epochs -> ``(n_epochs, n_imagine_times, n_classes)``.
         """
         from decoders._lda import generalization_decision
 
         Z = self._features(X)
-        scan = self._scan_mask(Z.shape[2])
+        scan = self.scan_mask(Z.shape[2])
         course = np.zeros((Z.shape[0], Z.shape[2], len(self.classes_)))
         for start in range(0, len(self.train_index_), self._CHUNK):
             stop = min(start + self._CHUNK, len(self.train_index_))
@@ -146,19 +123,3 @@ class GeneralizationEnsemble(ClassifierMixin, BaseEstimator):
             z = zscore_over_batch(decision, (0, 2), reference=decision[:, :, scan])
             course += np.einsum("nctk,c->ntk", z, self.weights_[start:stop])
         return course
-
-    def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
-        """Probabilities of imagine epochs from evidence averaged over ``scan``.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
-            Imagine epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
-        """
-        course = self.imagine_time_course(X)
-        scan = self._scan_mask(course.shape[1])
-        return scanned_proba(course, scan)

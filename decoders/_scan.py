@@ -92,7 +92,34 @@ def evidence(classifier, features: np.ndarray, method: str) -> np.ndarray:
     return METHODS[method] * values
 
 
-class ImagineScan(ClassifierMixin, BaseEstimator):
+class ImagineClassifierMixin(ClassifierMixin):
+    """What every imagine decoder shares: ``predict``, the scan mask, pooled imagine probabilities.
+
+    Subclasses define ``classes_``, ``predict_proba`` and, for the default
+    :meth:`predict_proba_imagine`, ``imagine_time_course`` and the
+    parameters ``sfreq``, ``imagine_tmin``, ``scan`` (and optionally
+    ``pooling``).
+    """
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Most probable class of localizer-format epochs, shape (n_epochs,)."""
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def scan_mask(self, n_times: int) -> np.ndarray:
+        """Imagine samples inside ``scan`` (the one interval rule), shape (n_times,)."""
+        return time_mask(self.imagine_tmin, self.sfreq, n_times, self.scan, "scan")
+
+    def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
+        """Imagine epochs -> (n_epochs, n_classes): the evidence course pooled over ``scan``.
+
+        Each class is z-scored over the batch's epochs and scanned times (no
+        labels) before pooling (:func:`decoders._evidence.pooled_proba`).
+        """
+        course = self.imagine_time_course(X)
+        return pooled_proba(course[:, self.scan_mask(course.shape[1])], getattr(self, "pooling", "mean"))
+
+
+class ImagineScan(ImagineClassifierMixin, BaseEstimator):
     """A window classifier trained on the localizer and scanned over imagery.
 
     Parameters
@@ -106,10 +133,8 @@ class ImagineScan(ClassifierMixin, BaseEstimator):
         Fitted on whole localizer epochs without labels, applied to whole
         epochs before windows are cut (channel PCA, filter banks). None: raw
         epochs.
-    sfreq : float
-        Sampling rate (Hz).
-    localizer_tmin, imagine_tmin : float
-        Time of the first sample of localizer and imagine epochs (s).
+    sfreq, localizer_tmin, imagine_tmin : float
+        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
     windows : sequence of (float, float) or None
         Candidate localizer training windows (s), all of one duration; with
         several, the best is chosen by inner CV of ``classifier``. None: a
@@ -303,10 +328,6 @@ class ImagineScan(ClassifierMixin, BaseEstimator):
             return self.classifier_.predict_proba(features)
         return softmax(evidence(self.classifier_, features, self.method), axis=1)
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Most probable class of localizer-format epochs."""
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
     def _stride_samples(self) -> int:
         return 1 if self.stride is None else max(1, int(round(self.stride * self.sfreq)))
 
@@ -346,7 +367,7 @@ class ImagineScan(ClassifierMixin, BaseEstimator):
         Z = self.transform_epochs(X)
         times = sample_times(self.imagine_tmin, self.sfreq, Z.shape[2])
         if self.window_input == "mean":
-            centres = np.flatnonzero(time_mask(self.imagine_tmin, self.sfreq, Z.shape[2], self.scan, "scan"))
+            centres = np.flatnonzero(self.scan_mask(Z.shape[2]))
             centres = centres[:: self._stride_samples()]
             return self._course(Z)[:, centres], times[centres]
         starts = window_starts(times, self.scan, self.length_, self._stride_samples())
@@ -439,3 +460,27 @@ def window_scan(classifier, context, preprocessor=None, **params) -> ImagineScan
     return ImagineScan(
         classifier, preprocessor, **context.time_params(), random_state=context.random_state, **params
     )
+
+
+class ContextFactory:
+    """A decoder factory for estimators whose only context parameters are the time axes and the seed.
+
+    ``ContextFactory(Estimator)(context)`` returns
+    ``Estimator(**context.time_params(), random_state=context.random_state)``,
+    a fresh estimator at every call; picklable, unlike a lambda.
+
+    Parameters
+    ----------
+    estimator : type
+        The estimator class.
+    """
+
+    def __init__(self, estimator: type) -> None:
+        self.estimator = estimator
+
+    def __call__(self, context):
+        """Return a fresh, unfitted ``estimator`` for ``context``'s data."""
+        return self.estimator(**context.time_params(), random_state=context.random_state)
+
+    def __repr__(self) -> str:
+        return f"ContextFactory({self.estimator.__name__})"

@@ -41,9 +41,10 @@ from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from benchmark.contract import DecoderContext, DecoderSpec
+from benchmark.contract import DecoderSpec
 from decoders._evidence import check_pooling, pooled_proba
 from decoders._model_selection import make_inner_cv
+from decoders._scan import ContextFactory, ImagineClassifierMixin
 from decoders._spatial import inverse_sqrtm, mean_covariance
 from decoders._time import sample_times, training_windows, window_means, window_starts
 from decoders._validation import check_epochs, check_labels, check_localizer_epochs
@@ -147,15 +148,13 @@ class WeightedShrinkageLDA(ClassifierMixin, BaseEstimator):
         return self.classes_[self.decision_function(X).argmax(axis=1)]
 
 
-class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
+class AlignedCrossSubjectDecoder(ImagineClassifierMixin, BaseEstimator):
     """Pooled-subject LDA on Euclidean-aligned window means, scanned over imagery.
 
     Parameters
     ----------
-    sfreq : float
-        Sampling rate (Hz).
-    localizer_tmin, imagine_tmin : float
-        Time of the first sample of localizer and imagine epochs (s).
+    sfreq, localizer_tmin, imagine_tmin : float
+        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
     windows : sequence of (float, float)
         Candidate localizer training windows (s), all of the same duration;
         chosen by inner cross-validation on the target's localizer.
@@ -361,10 +360,6 @@ class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
         feats = self._aligned_features(X, np.array([self.start_]), self.align_)[:, :, 0]
         return self.classifier_.predict_proba(feats)
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Most probable class of localizer-format epochs."""
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
     def scan_evidence(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Decision values of every sliding imagine window (the scan of :class:`decoders._scan.ImagineScan`).
 
@@ -406,16 +401,11 @@ class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
         return pooled_proba(self.scan_evidence(X)[0], self.pooling)
 
 
-def make(context: DecoderContext) -> AlignedCrossSubjectDecoder:
-    """Return a fresh aligned cross-subject decoder for ``context``'s data."""
-    return AlignedCrossSubjectDecoder(**context.time_params(), random_state=context.random_state)
-
-
 DECODER = DecoderSpec(
     name="aligned-cross-subject",
     family="cross-subject",
     description="All subjects' Euclidean-aligned localizers pooled, weighted LDA, scanned over imagery.",
-    factory=make,
+    factory=ContextFactory(AlignedCrossSubjectDecoder),
     uses=frozenset({"others"}),
     reference="He & Wu 2020, IEEE TBME; Zanini et al. 2018, IEEE TBME",
 )

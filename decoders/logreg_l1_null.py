@@ -30,12 +30,12 @@ sequences of non-spatial state representations in humans. Neuron, 91(1),
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from benchmark.contract import DecoderContext, DecoderSpec
-from decoders._evidence import scanned_proba
+from benchmark.contract import DecoderSpec
 from decoders._model_selection import make_inner_cv, pick_peak
+from decoders._scan import ContextFactory, ImagineClassifierMixin
 from decoders._spatial import ChannelPCA
 from decoders._time import moving_average, sample_times, time_mask, window_width
 from decoders._validation import check_epochs, check_labels, check_localizer_epochs
@@ -76,17 +76,13 @@ def draw_null_indices(
     return epochs, samples
 
 
-class LogRegL1NullDecoder(ClassifierMixin, BaseEstimator):
+class LogRegL1NullDecoder(ImagineClassifierMixin, BaseEstimator):
     """One-vs-rest L1 logistic regression at the localizer peak, with null-data negatives.
 
     Parameters
     ----------
-    sfreq : float
-        Sampling rate in Hz.
-    localizer_tmin : float
-        Time of the first localizer sample (s).
-    imagine_tmin : float
-        Time of the first imagine sample (s).
+    sfreq, localizer_tmin, imagine_tmin : float
+        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
     search : tuple of float
         Localizer interval (s) in which the decoding peak is searched.
     half_window : float
@@ -174,16 +170,7 @@ class LogRegL1NullDecoder(ClassifierMixin, BaseEstimator):
     def fit(self, X: np.ndarray, y: np.ndarray) -> LogRegL1NullDecoder:
         """Pick the peak by inner CV, then fit the lasso classifiers with null data.
 
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_times)
-            Localizer epochs; not modified.
-        y : array-like of str, shape (n_epochs,)
-            Item names.
-
-        Returns
-        -------
-        self : LogRegL1NullDecoder
+        ``X``: localizer epochs (n_epochs, n_channels, n_times), not modified; ``y``: item names.
         """
         from sklearn.linear_model import LogisticRegression
         from sklearn.multiclass import OneVsRestClassifier
@@ -257,20 +244,6 @@ class LogRegL1NullDecoder(ClassifierMixin, BaseEstimator):
         total = proba.sum(axis=1, keepdims=True)
         return np.where(total > 0, proba / np.where(total > 0, total, 1.0), 1.0 / proba.shape[1])
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Most probable item of localizer-format epochs.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_localizer_times)
-            Localizer-format epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs,)
-        """
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
     def imagine_time_course(self, X: np.ndarray) -> np.ndarray:
         """Smoothed log-odds of each item's classifier at every imagine time.
 
@@ -291,45 +264,11 @@ class LogRegL1NullDecoder(ClassifierMixin, BaseEstimator):
         smoothed = moving_average(log_odds.transpose(0, 2, 1), window_width(self.smooth, self.sfreq))
         return smoothed.transpose(0, 2, 1)
 
-    def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
-        """Item probabilities of imagine epochs from z-scored log-odds averaged over ``scan``.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
-            Imagine epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
-        """
-        course = self.imagine_time_course(X)
-        scan = time_mask(self.imagine_tmin, self.sfreq, course.shape[1], self.scan, "scan")
-        return scanned_proba(course, scan)
-
-
-def make(context: DecoderContext) -> LogRegL1NullDecoder:
-    """Return a fresh lasso-with-null-data decoder for ``context``'s data.
-
-    Parameters
-    ----------
-    context : DecoderContext
-        Sampling rate, time axes and seed of the subject's data.
-
-    Returns
-    -------
-    LogRegL1NullDecoder
-    """
-    return LogRegL1NullDecoder(
-        **context.time_params(),
-        random_state=context.random_state,
-    )
-
 
 DECODER = DecoderSpec(
     name="logreg-l1-null",
     family="linear",
     description="One-vs-rest lasso logistic regression at the localizer peak, with pre-stimulus null data.",
-    factory=make,
+    factory=ContextFactory(LogRegL1NullDecoder),
     reference="Liu et al. 2019, Cell; Kurth-Nelson et al. 2016, Neuron",
 )

@@ -35,27 +35,24 @@ eLife, 7, e33904.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from benchmark.contract import DecoderContext, DecoderSpec
+from benchmark.contract import DecoderSpec
 from decoders._assignment import balanced_assignment
-from decoders._evidence import scanned_proba, zscore_over_batch
-from decoders._time import moving_average, sample_times, time_mask
+from decoders._evidence import zscore_over_batch
+from decoders._scan import ContextFactory, ImagineClassifierMixin
+from decoders._time import moving_average, sample_times
 from decoders._validation import check_epochs, check_labels, check_localizer_epochs
 
 
-class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
+class SelfTrainingDecoder(ImagineClassifierMixin, BaseEstimator):
     """Peak-window LDA refitted on balanced pseudo-labels of the imagine epochs.
 
     Parameters
     ----------
-    sfreq : float
-        Sampling rate in Hz.
-    localizer_tmin : float
-        Time of the first localizer sample (s).
-    imagine_tmin : float
-        Time of the first imagine sample (s).
+    sfreq, localizer_tmin, imagine_tmin : float
+        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
     search : tuple of float
         Localizer interval (s) in which the decoding peak is searched.
     half_window : float
@@ -137,9 +134,6 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
         start, stop = max(0, peak - half), min(X.shape[2], peak + half + 1)
         return self._features(X[:, :, start:stop])[:, :, peak - start]
 
-    def _scan_mask(self, n_times: int) -> np.ndarray:
-        return time_mask(self.imagine_tmin, self.sfreq, n_times, self.scan, "scan")
-
     @staticmethod
     def _decision(classifier, F: np.ndarray) -> np.ndarray:
         """Decision values of ``classifier`` at every time of ``F`` (n, p, t) -> (n, t, K)."""
@@ -200,7 +194,7 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
 
         X_imagine = check_epochs(X_imagine, X.shape[1], "X_imagine")
         loc = self._peak_features(X)  # (n, p)
-        scan = self._scan_mask(X_imagine.shape[2])
+        scan = self.scan_mask(X_imagine.shape[2])
         F = self._features(X_imagine)[:, :, scan]  # (n_img, p, S)
         # Align the imagine features' mean on the localizer's (domain shift).
         F = F - F.mean(axis=(0, 2))[None, :, None] + loc.mean(axis=0)[None, :, None]
@@ -240,20 +234,6 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
         X = check_localizer_epochs(X, self.base_.n_channels_, self.base_.n_times_)
         return self.classifier_.predict_proba(self._peak_features(X))
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Most probable class of localizer-format epochs.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_localizer_times)
-            Localizer-format epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs,)
-        """
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
     def imagine_time_course(self, X: np.ndarray) -> np.ndarray:
         """Decision values of the self-trained classifier at every imagine time.
 
@@ -270,46 +250,12 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
         X = check_epochs(X, self.base_.n_channels_)
         return self._decision(self.classifier_, self._features(X))
 
-    def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
-        """Probabilities of imagine epochs from z-scored evidence averaged over ``scan``.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
-            Imagine epochs (those seen in fit or any others).
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
-        """
-        decision = self.imagine_time_course(X)
-        scan = self._scan_mask(decision.shape[1])
-        return scanned_proba(decision, scan)
-
-
-def make(context: DecoderContext) -> SelfTrainingDecoder:
-    """Return a fresh self-training decoder for ``context``'s data.
-
-    Parameters
-    ----------
-    context : DecoderContext
-        Sampling rate, time axes and seed of the subject's data.
-
-    Returns
-    -------
-    SelfTrainingDecoder
-    """
-    return SelfTrainingDecoder(
-        **context.time_params(),
-        random_state=context.random_state,
-    )
-
 
 DECODER = DecoderSpec(
     name="self-training",
     family="transductive",
     description="Peak LDA self-trained on balanced (Hungarian) pseudo-labels of the unlabeled imagery.",
-    factory=make,
+    factory=ContextFactory(SelfTrainingDecoder),
     uses=frozenset({"imagine"}),
     reference="Yarowsky 1995, ACL; Lee 2013, ICML WREPL; Kuhn 1955, Nav Res Logist Q",
 )
