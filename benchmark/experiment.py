@@ -95,6 +95,7 @@ def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE, pipelines: 
         "fingerprint": fingerprint,
         "config": config.to_dict(),
         "decoders": [s.name for s in specs],
+        "decoder_references": {s.name: s.reference for s in specs},
         "subjects": subjects,
         "broken_decoder_files": registry.broken,
         "started_utc": started.isoformat(timespec="seconds"),

@@ -67,4 +67,6 @@ def test_run_puts_pipelines_on_the_leaderboard(foreign_root, tmp_path):
     assert main(argv) == 0
     board = pd.read_csv(out / "leaderboard.csv")
     assert sorted(board["decoder"]) == NAMES
-    assert json.loads((out / "run.json").read_text())["decoders"] == NAMES
+    run = json.loads((out / "run.json").read_text())
+    assert run["decoders"] == NAMES
+    assert "https://doi.org/10.1007/BF01129656" in run["decoder_references"]["moabb-csp-lda"]
