@@ -295,7 +295,7 @@ def _cmd_submit(args: argparse.Namespace) -> int:
                 data=data, out=Path(tmp), decoders=(args.decoder,), subjects=tuple(test_subjects),
                 n_jobs=args.n_jobs, seed=args.seed, localizer_folds=0, progress=False,
             )  # fmt: skip
-            summary = run_benchmark(config, pipelines=args.moabb_pipelines)
+            summary = run_benchmark(config)
         if summary.failures:
             for row in summary.failures:
                 print(f"error: {row['pipeline']} on {row['subject']}: {row['error']}", file=sys.stderr)
