@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,7 +41,7 @@ class RunSummary:
     broken: dict[str, str] = field(default_factory=dict)
 
 
-def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE) -> RunSummary:
+def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE, pipelines: Sequence = ()) -> RunSummary:
     """Run the configured decoders on the configured subjects and write reports.
 
     The output folder is locked for the whole run (:class:`OutputLock`);
@@ -55,6 +56,9 @@ def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE) -> RunSumma
         What to run and where to write.
     package : str
         Package scanned for decoder files.
+    pipelines : sequence of path
+        MOABB pipeline files or folders registered as decoders too
+        (:func:`benchmark.registry.discover`).
 
     Returns
     -------
@@ -72,7 +76,7 @@ def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE) -> RunSumma
         If the output folder cannot be written (full disk, read-only).
     """
     dataset = ChallengeDataset(config.data, cache_dir=config.data_cache)
-    registry = discover(package, strict=False)
+    registry = discover(package, strict=False, pipelines=pipelines)
     specs = registry.select(list(config.decoders) if config.decoders else None)
     simulated = find_truth_dir(dataset.root) is not None
     if not simulated:
@@ -120,6 +124,7 @@ def _locked_run(config: RunConfig, dataset: ChallengeDataset, broken: dict[str, 
         "fingerprint": fingerprint,
         "config": config.to_dict(),
         "decoders": [s.name for s in specs] + ([Path(o).name for o in broken] if all_decoders else []),
+        "decoder_references": {s.name: s.reference for s in specs},
         "subjects": subjects,
         "broken_decoder_files": broken,
         "started_utc": started.isoformat(timespec="seconds"),

@@ -3,16 +3,20 @@
 Modelled on :func:`sklearn.utils.discovery.all_estimators` and benchopt's
 solver scan: every public module of the package is imported in sorted order
 (``_``-prefixed modules are helpers and are skipped) and must declare one
-``DECODER = DecoderSpec(...)``.
+``DECODER = DecoderSpec(...)``. MOABB pipeline files (``*.yml``, ``*.yaml``)
+in the package's folder, or in folders given as ``pipelines``, register as
+decoders too (:mod:`decoders._moabb`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import inspect
 import logging
 import pkgutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,7 +130,9 @@ def validate_spec(spec: object, origin: str) -> DecoderSpec:
     return dataclasses.replace(spec, uses=frozenset(spec.uses), module=origin)
 
 
-def discover(package: str = DEFAULT_PACKAGE, *, strict: bool = True) -> Registry:
+def discover(
+    package: str = DEFAULT_PACKAGE, *, strict: bool = True, pipelines: Sequence[str | Path] = ()
+) -> Registry:
     """Import every public module of ``package`` and collect its decoder.
 
     Parameters
@@ -136,6 +142,9 @@ def discover(package: str = DEFAULT_PACKAGE, *, strict: bool = True) -> Registry
     strict : bool
         If True, the first broken file raises. If False, broken files are
         logged and listed in :attr:`Registry.broken`, and the others register.
+    pipelines : sequence of path
+        Extra MOABB pipeline files, or folders of them, besides the ``*.yml``
+        files of the package's folder.
 
     Returns
     -------
@@ -150,12 +159,17 @@ def discover(package: str = DEFAULT_PACKAGE, *, strict: bool = True) -> Registry
     pkg = importlib.import_module(package)
     specs: dict[str, DecoderSpec] = {}
     broken: dict[str, str] = {}
+    sources: list[tuple[str, object]] = []
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
         if info.name.startswith("_") or info.ispkg:
             continue
         origin = str(Path(info.module_finder.path) / f"{info.name}.py")
+        sources.append((origin, functools.partial(_load_one, f"{package}.{info.name}", origin)))
+    for path in pipeline_files([*pkg.__path__, *pipelines]):
+        sources.append((str(path), functools.partial(_load_pipeline, path)))
+    for origin, load in sources:
         try:
-            spec = _load_one(f"{package}.{info.name}", origin)
+            spec = load()
             if spec.name in specs:
                 raise DecoderRegistrationError(
                     f"{origin}: decoder name {spec.name!r} is already declared by "
@@ -181,3 +195,59 @@ def _load_one(module_name: str, origin: str) -> DecoderSpec:
             "description=..., factory=...)`, or prefix the file name with '_' if it is a helper."
         )
     return validate_spec(module.DECODER, origin)
+
+
+def pipeline_files(locations: Sequence[str | Path]) -> list[Path]:
+    """MOABB pipeline files (``*.yml``, ``*.yaml``) among files and folders, sorted per folder.
+
+    Raises
+    ------
+    DecoderRegistrationError
+        If a location does not exist.
+    """
+    files: list[Path] = []
+    for location in map(Path, locations):
+        if location.is_dir():
+            files += sorted(p for p in location.iterdir() if p.suffix in (".yml", ".yaml"))
+        elif location.is_file():
+            files.append(location)
+        else:
+            raise DecoderRegistrationError(f"{location}: no such MOABB pipeline file or folder.")
+    return files
+
+
+def _load_pipeline(path: Path) -> DecoderSpec:
+    from decoders._moabb import pipeline_spec
+
+    try:
+        spec = pipeline_spec(path)
+    except ValueError as exc:
+        raise DecoderRegistrationError(str(exc)) from exc
+    return validate_spec(spec, str(path))
+
+
+def markdown_table(registry: Registry) -> str:
+    """Return the README's decoder table, from the registry: one row per decoder, sorted by name.
+
+    Parameters
+    ----------
+    registry : Registry
+        Discovered decoders.
+
+    Returns
+    -------
+    str
+        A GitHub-flavoured Markdown table (name, family, ranked, description,
+        reference), ending with a newline.
+    """
+    lines = ["| name | family | ranked | what it does | reference |", "| --- | --- | --- | --- | --- |"]
+    for spec in registry.specs.values():
+        cells = (
+            f"`{spec.name}`",
+            spec.family,
+            "yes" if spec.eligible else "no",
+            spec.description,
+            spec.reference,
+        )
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
-from scipy.optimize import linear_sum_assignment
 from sklearn.model_selection import StratifiedKFold
+
+from decoders._assignment import balanced_assignment as shared_balanced_assignment
 
 _EPS = 1e-12
 
@@ -66,7 +67,8 @@ def balanced_assignment(proba: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Assign trials to classes so that class ``c`` gets exactly ``counts[c]``.
 
     Maximises the summed log-probability of the assignment with the Hungarian
-    algorithm (:func:`scipy.optimize.linear_sum_assignment`).
+    algorithm: :func:`decoders._assignment.balanced_assignment`, the one
+    implementation the decoders use too.
 
     Parameters
     ----------
@@ -87,12 +89,7 @@ def balanced_assignment(proba: np.ndarray, counts: np.ndarray) -> np.ndarray:
             f"counts must give one non-negative count per class ({proba.shape[1]}) summing to "
             f"the number of trials ({proba.shape[0]}), got {counts.tolist()}."
         )
-    slots = np.repeat(np.arange(len(counts)), counts)
-    cost = -np.log(np.clip(proba, _EPS, None))[:, slots]
-    rows, cols = linear_sum_assignment(cost)
-    assigned = np.empty(proba.shape[0], dtype=int)
-    assigned[rows] = slots[cols]
-    return assigned
+    return shared_balanced_assignment(np.log(np.clip(proba, _EPS, None)), counts)
 
 
 def balanced_assignment_accuracy(proba: np.ndarray, y: np.ndarray, counts: np.ndarray) -> float:

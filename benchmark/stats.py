@@ -697,11 +697,3 @@ def cluster_test(
             Cluster(int(idx[0]), int(idx[-1]) + 1, float(times[idx[0]]), float(times[idx[-1]]), float(p))
         )
     return sorted(found, key=lambda c: c.start)
-
-
-def n_trials_binomial_threshold(n_trials: int, chance: float = 0.1, alpha: float = 0.05) -> int:
-    """Smallest number of hits out of ``n_trials`` with binomial p <= ``alpha``."""
-    for k in range(n_trials + 1):
-        if binomial_p(k, n_trials, chance) <= alpha:
-            return k
-    return math.inf  # type: ignore[return-value]

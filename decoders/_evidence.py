@@ -9,6 +9,8 @@ decoder file imports it at module level.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.special import softmax
 
@@ -60,12 +62,56 @@ def evidence_to_proba(evidence: np.ndarray, n_times: int) -> np.ndarray:
     return softmax(evidence * np.sqrt(max(n_times, 1)), axis=1)
 
 
-def scanned_proba(course: np.ndarray, scan: np.ndarray) -> np.ndarray:
-    """Probabilities from a per-time evidence course, over the scanned imagine times.
+def _pool_mean(z: np.ndarray) -> np.ndarray:
+    """Average over positions, times ``sqrt(n_positions)`` (see :func:`evidence_to_proba`)."""
+    return z.mean(axis=1) * np.sqrt(max(z.shape[1], 1))
 
-    Each class is z-scored over all epochs and scanned times
-    (:func:`zscore_over_batch`), averaged over those times and turned into
-    probabilities by :func:`evidence_to_proba`.
+
+def _pool_max(z: np.ndarray) -> np.ndarray:
+    """Maximum over positions (a brief event of unknown latency)."""
+    return z.max(axis=1)
+
+
+#: How per-position evidence becomes one logit per class: ``name -> f(z) -> logits``,
+#: ``z`` of shape (n_epochs, n_positions, n_classes) already z-scored per class
+#: over the batch. A new pooling is one function and one entry here.
+POOLINGS: dict[str, Callable[[np.ndarray], np.ndarray]] = {"mean": _pool_mean, "max": _pool_max}
+
+
+def check_pooling(pooling: str) -> None:
+    """Raise ValueError naming the allowed values if ``pooling`` is not one of :data:`POOLINGS`."""
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {sorted(POOLINGS)}, got {pooling!r}.")
+
+
+def pooled_proba(evidence: np.ndarray, pooling: str = "mean") -> np.ndarray:
+    """Probabilities from evidence at every scanned position of every imagine epoch.
+
+    Each class is z-scored over all epochs and positions of the batch
+    (:func:`zscore_over_batch`, no label involved: it removes the class
+    offsets and scale differences a localizer-trained classifier shows on
+    imagery), pooled over positions (:data:`POOLINGS`) and softmaxed.
+
+    Parameters
+    ----------
+    evidence : ndarray, shape (n_epochs, n_positions, n_classes)
+        Larger means more likely (decision values, log-probabilities,
+        negated distances).
+    pooling : str
+        A key of :data:`POOLINGS`: ``'mean'`` (average, scaled so that
+        independent unit-variance noise gives unit-variance logits) or
+        ``'max'``.
+
+    Returns
+    -------
+    ndarray, shape (n_epochs, n_classes)
+    """
+    check_pooling(pooling)
+    return softmax(POOLINGS[pooling](zscore_over_batch(evidence, (0, 1))), axis=1)
+
+
+def scanned_proba(course: np.ndarray, scan: np.ndarray, pooling: str = "mean") -> np.ndarray:
+    """:func:`pooled_proba` of a per-time evidence course over the scanned imagine times.
 
     Parameters
     ----------
@@ -73,10 +119,11 @@ def scanned_proba(course: np.ndarray, scan: np.ndarray) -> np.ndarray:
         Decision values (or log-odds) at every imagine time.
     scan : ndarray of bool, shape (n_times,)
         The imagine times that count.
+    pooling : str
+        A key of :data:`POOLINGS`.
 
     Returns
     -------
     ndarray, shape (n_epochs, n_classes)
     """
-    evidence = zscore_over_batch(course[:, scan], (0, 1)).mean(axis=1)
-    return evidence_to_proba(evidence, int(np.count_nonzero(scan)))
+    return pooled_proba(course[:, scan], pooling)

@@ -1,10 +1,16 @@
-"""Input validation shared by every decoder building block."""
+"""Input validation shared by every decoder building block.
+
+:func:`check_epochs` and :func:`check_localizer_epochs` (arrays),
+:func:`check_labels` (labels), and :class:`StatelessTransformer`, the base of
+pipeline steps that learn nothing and only check their parameters at fit.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 
 
 def check_epochs(
@@ -92,3 +98,43 @@ def check_localizer_epochs(
             f"got {X.shape[2]}; use predict_proba_imagine for imagine epochs."
         )
     return X
+
+
+def check_labels(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(y, classes)`` after checking one label per epoch and >= 2 classes."""
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != len(X):
+        raise ValueError(f"y must hold one label per epoch: X has {len(X)} epochs, y has shape {y.shape}.")
+    classes = np.unique(y)
+    if len(classes) < 2:
+        raise ValueError(f"Decoding needs at least 2 classes, got {classes.tolist()}.")
+    return y, classes
+
+
+class StatelessTransformer(TransformerMixin, BaseEstimator):
+    """Base of transformers that learn nothing: ``fit`` only checks the parameters.
+
+    Subclasses implement :meth:`_check` (raise ``ValueError`` on parameters
+    that cannot apply to ``X``) and ``transform``, which calls
+    ``check_is_fitted(self, "n_features_in_")`` so that a pipeline step used
+    unfitted still fails the scikit-learn way.
+    """
+
+    def _check(self, X: np.ndarray) -> None:
+        """Raise ValueError when the parameters cannot apply to ``X`` (default: accept)."""
+
+    def fit(self, X: np.ndarray, y: np.ndarray | None = None):
+        """Check the parameters against ``X``; nothing is learnt.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_epochs, n_channels, n_times)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._check(X)
+        self.n_features_in_ = np.shape(X)[1]
+        return self

@@ -41,9 +41,13 @@ from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from benchmark.contract import DecoderContext, DecoderSpec
-from decoders._validation import check_epochs, check_localizer_epochs
-from decoders._windows import mean_covariance
+from benchmark.contract import DecoderSpec
+from decoders._evidence import check_pooling, pooled_proba
+from decoders._model_selection import make_inner_cv
+from decoders._scan import ContextFactory, ImagineClassifierMixin
+from decoders._spatial import inverse_sqrtm, mean_covariance
+from decoders._time import sample_times, training_windows, window_means, window_starts
+from decoders._validation import check_epochs, check_labels, check_localizer_epochs
 
 logger = logging.getLogger(__name__)
 
@@ -144,15 +148,13 @@ class WeightedShrinkageLDA(ClassifierMixin, BaseEstimator):
         return self.classes_[self.decision_function(X).argmax(axis=1)]
 
 
-class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
+class AlignedCrossSubjectDecoder(ImagineClassifierMixin, BaseEstimator):
     """Pooled-subject LDA on Euclidean-aligned window means, scanned over imagery.
 
     Parameters
     ----------
-    sfreq : float
-        Sampling rate (Hz).
-    localizer_tmin, imagine_tmin : float
-        Time of the first sample of localizer and imagine epochs (s).
+    sfreq, localizer_tmin, imagine_tmin : float
+        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
     windows : sequence of (float, float)
         Candidate localizer training windows (s), all of the same duration;
         chosen by inner cross-validation on the target's localizer.
@@ -167,7 +169,7 @@ class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
         epoch.
     reg : float
         Shrinkage of each subject's mean covariance before its inverse square
-        root (see :func:`decoders._windows.inverse_sqrtm`).
+        root (see :func:`decoders._spatial.inverse_sqrtm`).
     recenter_imagine : bool
         Align imagine epochs with their own mean covariance (True) or with
         the target's localizer statistics (False).
@@ -175,8 +177,8 @@ class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
         Imagine interval (s) covered by the sliding windows.
     stride : float
         Step (s) between sliding imagine windows.
-    aggregate : {'mean', 'max'}
-        How per-window evidence is combined.
+    pooling : str
+        How per-window evidence is pooled (:data:`decoders._evidence.POOLINGS`).
     n_splits : int
         Folds of the inner cross-validation.
     random_state : int or None
@@ -215,7 +217,7 @@ class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
         recenter_imagine: bool = True,
         scan: tuple[float, float] = (0.0, 5.0),
         stride: float = 0.05,
-        aggregate: str = "mean",
+        pooling: str = "mean",
         n_splits: int = 3,
         random_state: int | None = None,
     ) -> None:
@@ -229,23 +231,19 @@ class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
         self.recenter_imagine = recenter_imagine
         self.scan = scan
         self.stride = stride
-        self.aggregate = aggregate
+        self.pooling = pooling
         self.n_splits = n_splits
         self.random_state = random_state
 
     # ----------------------------------------------------------------- fit
     def _aligned_features(self, X: np.ndarray, starts: np.ndarray, align: np.ndarray) -> np.ndarray:
         """Aligned window means: (n_epochs, n_channels, n_windows)."""
-        from decoders._windows import window_means
-
         return np.matmul(align, window_means(X, starts, self.length_))
 
     def _pool_others(
         self, others: Iterable, starts: np.ndarray, shape: tuple[int, int], rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Read each other subject once; keep only its aligned, subsampled window means."""
-        from decoders._windows import inverse_sqrtm
-
         feats, labels, subject_ids = [], [], []
         for k, (X_o, y_o) in enumerate(others):
             X_o = np.asarray(X_o)
@@ -297,23 +295,15 @@ class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
         -------
         self : AlignedCrossSubjectDecoder
         """
-        from sklearn.model_selection import StratifiedKFold
-
-        from decoders._windows import AGGREGATES, inverse_sqrtm, training_windows
-
-        if self.aggregate not in AGGREGATES:
-            raise ValueError(f"aggregate must be one of {AGGREGATES}, got {self.aggregate!r}.")
+        check_pooling(self.pooling)
         if len(self.others_weights) == 0 or min(self.others_weights) < 0:
             raise ValueError(f"others_weights must be non-empty and non-negative, got {self.others_weights}.")
         if self.stride <= 0:
             raise ValueError(f"stride must be positive (s), got {self.stride}.")
         X = check_epochs(X, keep_float32=True)
-        y = np.asarray(y)
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} epochs but y has {len(y)} labels.")
-        self.classes_ = np.unique(y)
+        y, self.classes_ = check_labels(X, y)
         self.n_channels_, self.n_times_ = X.shape[1], X.shape[2]
-        times = self.localizer_tmin + np.arange(self.n_times_) / self.sfreq
+        times = sample_times(self.localizer_tmin, self.sfreq, self.n_times_)
         starts, self.length_ = training_windows(times, self.windows, self.sfreq)
         rng = np.random.default_rng(self.random_state)
 
@@ -337,10 +327,7 @@ class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
         self.cv_scores_ = np.full((len(starts), len(weights)), np.nan)
         best = (0, 0)
         if self.cv_scores_.size > 1:
-            min_count = int(np.bincount(np.unique(y, return_inverse=True)[1]).min())
-            cv = StratifiedKFold(
-                n_splits=max(2, min(self.n_splits, min_count)), shuffle=True, random_state=self.random_state
-            )
+            cv = make_inner_cv(y, self.n_splits, self.random_state)
             scores = np.zeros_like(self.cv_scores_)
             folds = list(cv.split(F_t[:, :, 0], y))
             for train, test in folds:
@@ -373,12 +360,8 @@ class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
         feats = self._aligned_features(X, np.array([self.start_]), self.align_)[:, :, 0]
         return self.classifier_.predict_proba(feats)
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Most probable class of localizer-format epochs."""
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
-    def scan_decision(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Decision values of every sliding imagine window.
+    def scan_evidence(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Decision values of every sliding imagine window (the scan of :class:`decoders._scan.ImagineScan`).
 
         Parameters
         ----------
@@ -388,24 +371,24 @@ class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        decision : ndarray, shape (n_epochs, n_windows, n_classes)
+        evidence : ndarray, shape (n_epochs, n_windows, n_classes)
         centres : ndarray, shape (n_windows,)
             Centre time (s) of each window.
         """
-        from decoders._windows import inverse_sqrtm, window_starts
+        from decoders._scan import evidence
 
         check_is_fitted(self, "classifier_")
         X = check_epochs(X, self.n_channels_, keep_float32=True)
         align = inverse_sqrtm(mean_covariance(X), self.reg) if self.recenter_imagine else self.align_
-        times = self.imagine_tmin + np.arange(X.shape[2]) / self.sfreq
+        times = sample_times(self.imagine_tmin, self.sfreq, X.shape[2])
         starts = window_starts(times, self.scan, self.length_, max(1, int(round(self.stride * self.sfreq))))
         feats = self._aligned_features(X, starts, align)  # (n, ch, n_windows)
         n, ch, w = feats.shape
-        decision = self.classifier_.decision_function(feats.transpose(0, 2, 1).reshape(-1, ch))
-        return decision.reshape(n, w, -1), times[starts] + (self.length_ - 1) / (2 * self.sfreq)
+        values = evidence(self.classifier_, feats.transpose(0, 2, 1).reshape(-1, ch), "decision_function")
+        return values.reshape(n, w, -1), times[starts] + (self.length_ - 1) / (2 * self.sfreq)
 
     def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
-        """Probabilities of imagine epochs from z-scored evidence over sliding windows.
+        """Probabilities of imagine epochs from z-scored evidence pooled over sliding windows.
 
         Parameters
         ----------
@@ -415,38 +398,14 @@ class AlignedCrossSubjectDecoder(ClassifierMixin, BaseEstimator):
         -------
         ndarray, shape (n_epochs, n_classes)
         """
-        from decoders._windows import aggregate_evidence
-
-        decision, _ = self.scan_decision(X)
-        return softmax(aggregate_evidence(decision, self.aggregate), axis=1)
-
-
-def make(context: DecoderContext, *, n_per_class_others: int | None = 10) -> AlignedCrossSubjectDecoder:
-    """Return a fresh aligned cross-subject decoder.
-
-    Parameters
-    ----------
-    context : DecoderContext
-        Facts about the subject's data (sampling rate, time axes, seed).
-    n_per_class_others : int or None
-        Epochs per class kept from each other subject.
-
-    Returns
-    -------
-    AlignedCrossSubjectDecoder
-    """
-    return AlignedCrossSubjectDecoder(
-        **context.time_params(),
-        n_per_class_others=n_per_class_others,
-        random_state=context.random_state,
-    )
+        return pooled_proba(self.scan_evidence(X)[0], self.pooling)
 
 
 DECODER = DecoderSpec(
     name="aligned-cross-subject",
     family="cross-subject",
     description="All subjects' Euclidean-aligned localizers pooled, weighted LDA, scanned over imagery.",
-    factory=make,
+    factory=ContextFactory(AlignedCrossSubjectDecoder),
     uses=frozenset({"others"}),
     reference="He & Wu 2020, IEEE TBME; Zanini et al. 2018, IEEE TBME",
 )

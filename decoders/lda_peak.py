@@ -1,10 +1,9 @@
-"""Shrinkage LDA at the localizer's decoding peak, scanned across imagery.
+"""Shrinkage LDA at the localizer's decoding peak, scanned over imagery.
 
-The standard localizer-to-imagery transfer decoder: per subject, the latency
-of best localizer decoding is chosen by cross-validation on the localizer
-alone; a Ledoit-Wolf shrinkage LDA is trained on a 50 ms window there and
-applied to every imagine time point from word onset to 5 s, its decision
-values averaged over time.
+Channels are z-scored and reduced by PCA (fitted on the localizer); a
+shrinkage LDA is trained on the 50 ms window centred on the latency where the
+localizer is best decoded (inner CV), then applied to the same window centred
+on every imagine sample of 0-5 s (:class:`decoders._scan.ImagineScan`).
 
 References
 ----------
@@ -16,8 +15,6 @@ Grootswagers, T., Wardle, S. G., & Carlson, T. A. (2017). Decoding dynamic
 brain patterns from evoked responses. J Cogn Neurosci, 29(4), 677-697.
 """
 
-from __future__ import annotations
-
 from benchmark.contract import DecoderContext, DecoderSpec
 
 
@@ -25,13 +22,9 @@ def make(context: DecoderContext):
     """Return a fresh peak-window shrinkage-LDA decoder for ``context``'s data."""
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
-    from decoders._peak import PeakWindowDecoder
+    from decoders._scan import peak_scan
 
-    return PeakWindowDecoder(
-        LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto"),
-        **context.time_params(),
-        random_state=context.random_state,
-    )
+    return peak_scan(LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto"), context)
 
 
 DECODER = DecoderSpec(

@@ -30,20 +30,15 @@ sequences of non-spatial state representations in humans. Neuron, 91(1),
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from benchmark.contract import DecoderContext, DecoderSpec
-from decoders._evidence import scanned_proba
-from decoders._timeresolved import (
-    ChannelProjection,
-    check_labels,
-    make_inner_cv,
-    moving_average,
-    time_mask,
-    window_width,
-)
-from decoders._validation import check_epochs, check_localizer_epochs
+from benchmark.contract import DecoderSpec
+from decoders._model_selection import make_inner_cv, pick_peak
+from decoders._scan import ContextFactory, ImagineClassifierMixin
+from decoders._spatial import ChannelPCA
+from decoders._time import moving_average, sample_times, time_mask, window_width
+from decoders._validation import check_epochs, check_labels, check_localizer_epochs
 
 #: Label of the null class; never one of the item names.
 NULL_LABEL = "__null__"
@@ -81,17 +76,13 @@ def draw_null_indices(
     return epochs, samples
 
 
-class LogRegL1NullDecoder(ClassifierMixin, BaseEstimator):
+class LogRegL1NullDecoder(ImagineClassifierMixin, BaseEstimator):
     """One-vs-rest L1 logistic regression at the localizer peak, with null-data negatives.
 
     Parameters
     ----------
-    sfreq : float
-        Sampling rate in Hz.
-    localizer_tmin : float
-        Time of the first localizer sample (s).
-    imagine_tmin : float
-        Time of the first imagine sample (s).
+    sfreq, localizer_tmin, imagine_tmin : float
+        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
     search : tuple of float
         Localizer interval (s) in which the decoding peak is searched.
     half_window : float
@@ -121,7 +112,7 @@ class LogRegL1NullDecoder(ClassifierMixin, BaseEstimator):
     ----------
     classes_ : ndarray of str, shape (n_classes,)
         The item names (the null class excluded).
-    projection_ : ChannelProjection
+    projection_ : ChannelPCA
         Fitted channel z-scoring and PCA.
     cv_curve_ : ndarray, shape (n_localizer_times,)
         Inner-CV shrinkage-LDA accuracy at each localizer time.
@@ -179,18 +170,8 @@ class LogRegL1NullDecoder(ClassifierMixin, BaseEstimator):
     def fit(self, X: np.ndarray, y: np.ndarray) -> LogRegL1NullDecoder:
         """Pick the peak by inner CV, then fit the lasso classifiers with null data.
 
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_times)
-            Localizer epochs; not modified.
-        y : array-like of str, shape (n_epochs,)
-            Item names.
-
-        Returns
-        -------
-        self : LogRegL1NullDecoder
+        ``X``: localizer epochs (n_epochs, n_channels, n_times), not modified; ``y``: item names.
         """
-        from scipy.ndimage import uniform_filter1d
         from sklearn.linear_model import LogisticRegression
         from sklearn.multiclass import OneVsRestClassifier
         from sklearn.pipeline import make_pipeline
@@ -204,21 +185,18 @@ class LogRegL1NullDecoder(ClassifierMixin, BaseEstimator):
             raise ValueError(f"{NULL_LABEL!r} is reserved for the null class and cannot be an item name.")
         self.classes_ = classes
         self.n_times_ = X.shape[2]
-        self.projection_ = ChannelProjection(self.n_components, self.random_state).fit(X)
+        self.projection_ = ChannelPCA(self.n_components).fit(X)
         Z = self._features(X)
         width = window_width(self.half_window, self.sfreq)
         cv = make_inner_cv(y, self.n_splits, self.random_state)
         self.cv_curve_ = cross_val_accuracy_over_time(Z, y, cv).mean(axis=0)
-        smoothed = uniform_filter1d(self.cv_curve_, size=width, mode="nearest")
-        candidates = np.flatnonzero(
-            time_mask(self.localizer_tmin, self.sfreq, Z.shape[2], self.search, "search")
-        )
-        self.peak_index_ = int(candidates[np.argmax(smoothed[candidates])])
-        self.peak_time_ = float(self.localizer_tmin + self.peak_index_ / self.sfreq)
+        search = time_mask(self.localizer_tmin, self.sfreq, Z.shape[2], self.search, "search")
+        self.peak_index_ = pick_peak(self.cv_curve_, search, width)
+        times = sample_times(self.localizer_tmin, self.sfreq, Z.shape[2])
+        self.peak_time_ = float(times[self.peak_index_])
 
         start, stop = self.null_window
         pre = (start, stop - self.half_window)
-        times = self.localizer_tmin + np.arange(Z.shape[2]) / self.sfreq
         if pre[1] < times[0] - 0.5 / self.sfreq:
             raise ValueError(
                 f"null_window={self.null_window} s minus half_window={self.half_window} s leaves no "
@@ -266,20 +244,6 @@ class LogRegL1NullDecoder(ClassifierMixin, BaseEstimator):
         total = proba.sum(axis=1, keepdims=True)
         return np.where(total > 0, proba / np.where(total > 0, total, 1.0), 1.0 / proba.shape[1])
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Most probable item of localizer-format epochs.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_localizer_times)
-            Localizer-format epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs,)
-        """
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
     def imagine_time_course(self, X: np.ndarray) -> np.ndarray:
         """Smoothed log-odds of each item's classifier at every imagine time.
 
@@ -300,45 +264,11 @@ class LogRegL1NullDecoder(ClassifierMixin, BaseEstimator):
         smoothed = moving_average(log_odds.transpose(0, 2, 1), window_width(self.smooth, self.sfreq))
         return smoothed.transpose(0, 2, 1)
 
-    def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
-        """Item probabilities of imagine epochs from z-scored log-odds averaged over ``scan``.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
-            Imagine epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
-        """
-        course = self.imagine_time_course(X)
-        scan = time_mask(self.imagine_tmin, self.sfreq, course.shape[1], self.scan, "scan")
-        return scanned_proba(course, scan)
-
-
-def make(context: DecoderContext) -> LogRegL1NullDecoder:
-    """Return a fresh lasso-with-null-data decoder for ``context``'s data.
-
-    Parameters
-    ----------
-    context : DecoderContext
-        Sampling rate, time axes and seed of the subject's data.
-
-    Returns
-    -------
-    LogRegL1NullDecoder
-    """
-    return LogRegL1NullDecoder(
-        **context.time_params(),
-        random_state=context.random_state,
-    )
-
 
 DECODER = DecoderSpec(
     name="logreg-l1-null",
     family="linear",
     description="One-vs-rest lasso logistic regression at the localizer peak, with pre-stimulus null data.",
-    factory=make,
+    factory=ContextFactory(LogRegL1NullDecoder),
     reference="Liu et al. 2019, Cell; Kurth-Nelson et al. 2016, Neuron",
 )

@@ -1,23 +1,14 @@
-"""One-vs-rest L1 logistic regression at the localizer peak (replay decoder).
+"""One-vs-rest L1 logistic regression at the localizer peak (replay decoder), scanned over imagery.
 
-The classifier of the human replay literature: one sparse (L1) logistic
-regression per item, trained on the localizer at the latency of best
-decoding, here chosen per subject by a shrinkage-LDA cross-validation on the
-localizer (a cheap proxy for the same curve), then applied to every imagine
-time point. scikit-learn 1.9 refuses ``penalty='l1'`` with liblinear for ten
-classes, hence the explicit ``OneVsRestClassifier``.
+The classifier of the human replay literature, at the latency chosen by the
+lda-peak inner CV. scikit-learn 1.9 refuses ``penalty='l1'`` with liblinear
+for ten classes, hence the explicit ``OneVsRestClassifier``.
 
 References
 ----------
-Liu, Y., Dolan, R. J., Kurth-Nelson, Z., & Behrens, T. E. J. (2019). Human
-replay spontaneously reorganizes experience. Cell, 178(3), 640-652.
-
-Kurth-Nelson, Z., Economides, M., Dolan, R. J., & Dayan, P. (2016). Fast
-sequences of non-spatial state representations in humans. Neuron, 91(1),
-194-204.
+Liu, Y., Dolan, R. J., Kurth-Nelson, Z., & Behrens, T. E. J. (2019). Cell, 178(3), 640-652.
+Kurth-Nelson, Z., et al. (2016). Neuron, 91(1), 194-204.
 """
-
-from __future__ import annotations
 
 from benchmark.contract import DecoderContext, DecoderSpec
 
@@ -29,17 +20,10 @@ def make(context: DecoderContext):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from decoders._peak import PeakWindowDecoder
+    from decoders._scan import peak_scan
 
-    classifier = make_pipeline(
-        StandardScaler(),
-        OneVsRestClassifier(LogisticRegression(l1_ratio=1.0, C=1.0, solver="liblinear")),
-    )
-    return PeakWindowDecoder(
-        classifier,
-        **context.time_params(),
-        random_state=context.random_state,
-    )
+    lasso = OneVsRestClassifier(LogisticRegression(l1_ratio=1.0, C=1.0, solver="liblinear"))
+    return peak_scan(make_pipeline(StandardScaler(), lasso), context)
 
 
 DECODER = DecoderSpec(

@@ -43,20 +43,16 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.special import softmax
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from benchmark.contract import DecoderContext, DecoderSpec
+from benchmark.contract import DecoderSpec
 from decoders._evidence import evidence_to_proba, zscore_over_batch
-from decoders._timeresolved import (
-    ChannelProjection,
-    check_labels,
-    make_inner_cv,
-    moving_average,
-    time_mask,
-    window_width,
-)
-from decoders._validation import check_epochs, check_localizer_epochs
+from decoders._model_selection import make_inner_cv, pick_peak
+from decoders._scan import ContextFactory, ImagineClassifierMixin
+from decoders._spatial import ChannelPCA
+from decoders._time import moving_average, sample_times, time_mask, window_width
+from decoders._validation import check_epochs, check_labels, check_localizer_epochs
 
 _MAX_R = 1.0 - 1e-7
 
@@ -159,17 +155,13 @@ def prototype_cv_curve(Z: np.ndarray, y_index: np.ndarray, n_classes: int, cv) -
     return np.mean(scores, axis=0)
 
 
-class PrototypeCorrelation(ClassifierMixin, BaseEstimator):
+class PrototypeCorrelation(ImagineClassifierMixin, BaseEstimator):
     """Correlate epochs with localizer class prototypes at every latency.
 
     Parameters
     ----------
-    sfreq : float
-        Sampling rate in Hz.
-    localizer_tmin : float
-        Time of the first localizer sample (s).
-    imagine_tmin : float
-        Time of the first imagine sample (s).
+    sfreq, localizer_tmin, imagine_tmin : float
+        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
     search : tuple of float
         Localizer interval (s) in which the prototype latency is searched.
     half_window : float
@@ -198,7 +190,7 @@ class PrototypeCorrelation(ClassifierMixin, BaseEstimator):
     ----------
     classes_ : ndarray of str, shape (n_classes,)
         Class labels.
-    projection_ : ChannelProjection
+    projection_ : ChannelPCA
         Fitted channel z-scoring and PCA.
     whitener_ : ndarray, shape (n_features, n_features) or None
         Noise-normalisation matrix (None if ``whiten`` is False).
@@ -269,23 +261,14 @@ class PrototypeCorrelation(ClassifierMixin, BaseEstimator):
     def fit(self, X: np.ndarray, y: np.ndarray) -> PrototypeCorrelation:
         """Choose the prototype latency by inner CV and build the prototypes.
 
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_times)
-            Localizer epochs; not modified.
-        y : array-like of str, shape (n_epochs,)
-            Item names.
-
-        Returns
-        -------
-        self : PrototypeCorrelation
+        ``X``: localizer epochs (n_epochs, n_channels, n_times), not modified; ``y``: item names.
         """
         X = check_epochs(X)
         y, classes = check_labels(X, y)
         y_index = np.searchsorted(classes, y)
         self.classes_ = classes
         self.n_times_ = X.shape[2]
-        self.projection_ = ChannelProjection(self.n_components, self.random_state).fit(X)
+        self.projection_ = ChannelPCA(self.n_components).fit(X)
         self.whitener_ = None
         Z = self._smoothed(X)
         if self.whiten:
@@ -293,11 +276,9 @@ class PrototypeCorrelation(ClassifierMixin, BaseEstimator):
             Z = np.matmul(self.whitener_, Z)
         cv = make_inner_cv(y, self.n_splits, self.random_state)
         self.cv_curve_ = prototype_cv_curve(Z, y_index, len(classes), cv)
-        candidates = np.flatnonzero(
-            time_mask(self.localizer_tmin, self.sfreq, Z.shape[2], self.search, "search")
-        )
-        self.peak_index_ = int(candidates[np.argmax(self.cv_curve_[candidates])])
-        self.peak_time_ = float(self.localizer_tmin + self.peak_index_ / self.sfreq)
+        search = time_mask(self.localizer_tmin, self.sfreq, Z.shape[2], self.search, "search")
+        self.peak_index_ = pick_peak(self.cv_curve_, search)
+        self.peak_time_ = float(sample_times(self.localizer_tmin, self.sfreq, Z.shape[2])[self.peak_index_])
         patterns = self._embed(Z, np.array([self.peak_index_]))[:, 0]  # (n, p * L)
         means = np.stack([patterns[y_index == k].mean(axis=0) for k in range(len(classes))])
         self.center_ = means.mean(axis=0)
@@ -325,20 +306,6 @@ class PrototypeCorrelation(ClassifierMixin, BaseEstimator):
         patterns = self._embed(self._smoothed(X), np.array([self.peak_index_]))[:, 0] - self.center_
         z = fisher_z(correlate(patterns, self.prototypes_))
         return softmax(z * np.sqrt(max(patterns.shape[1] - 3, 1)), axis=1)
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Most probable class of localizer-format epochs.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_localizer_times)
-            Localizer-format epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs,)
-        """
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
     def imagine_time_course(self, X: np.ndarray) -> np.ndarray:
         """Fisher-z correlation with each prototype at every imagine time.
@@ -381,28 +348,10 @@ class PrototypeCorrelation(ClassifierMixin, BaseEstimator):
         return evidence_to_proba(course[:, scan].mean(axis=1), int(scan.sum()))
 
 
-def make(context: DecoderContext) -> PrototypeCorrelation:
-    """Return a fresh prototype-correlation decoder for ``context``'s data.
-
-    Parameters
-    ----------
-    context : DecoderContext
-        Sampling rate, time axes and seed of the subject's data.
-
-    Returns
-    -------
-    PrototypeCorrelation
-    """
-    return PrototypeCorrelation(
-        **context.time_params(),
-        random_state=context.random_state,
-    )
-
-
 DECODER = DecoderSpec(
     name="prototype-correlation",
     family="template",
     description="Localizer class prototypes at the inner-CV peak, correlated with every imagine window.",
-    factory=make,
+    factory=ContextFactory(PrototypeCorrelation),
     reference="Haxby et al. 2001, Science; Dijkstra et al. 2018, eLife",
 )

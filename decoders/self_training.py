@@ -1,7 +1,7 @@
 """Transductive self-training on the subject's unlabeled imagine epochs.
 
 A shrinkage LDA trained at the localizer's decoding peak (the ``lda-peak``
-decoder, :class:`decoders._peak.PeakWindowDecoder`) labels the subject's
+decoder, :func:`decoders._scan.peak_scan`) labels the subject's
 imagine epochs under the design's balanced-class constraint: every item is
 imagined about equally often, so labels are assigned by the Hungarian
 algorithm with each item offered ``ceil(n / 10)`` slots, maximising the
@@ -35,30 +35,24 @@ eLife, 7, e33904.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from benchmark.contract import DecoderContext, DecoderSpec
-from decoders._evidence import scanned_proba, zscore_over_batch
-from decoders._timeresolved import (
-    balanced_assignment,
-    check_labels,
-    time_mask,
-)
-from decoders._validation import check_epochs, check_localizer_epochs
+from benchmark.contract import DecoderSpec
+from decoders._assignment import balanced_assignment
+from decoders._evidence import zscore_over_batch
+from decoders._scan import ContextFactory, ImagineClassifierMixin
+from decoders._time import moving_average, sample_times
+from decoders._validation import check_epochs, check_labels, check_localizer_epochs
 
 
-class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
+class SelfTrainingDecoder(ImagineClassifierMixin, BaseEstimator):
     """Peak-window LDA refitted on balanced pseudo-labels of the imagine epochs.
 
     Parameters
     ----------
-    sfreq : float
-        Sampling rate in Hz.
-    localizer_tmin : float
-        Time of the first localizer sample (s).
-    imagine_tmin : float
-        Time of the first imagine sample (s).
+    sfreq, localizer_tmin, imagine_tmin : float
+        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
     search : tuple of float
         Localizer interval (s) in which the decoding peak is searched.
     half_window : float
@@ -82,7 +76,7 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
     ----------
     classes_ : ndarray of str, shape (n_classes,)
         Class labels.
-    base_ : PeakWindowDecoder
+    base_ : ImagineScan
         The localizer-only peak decoder (projection, peak latency, first
         classifier).
     classifier_ : LinearDiscriminantAnalysis
@@ -127,7 +121,7 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
     # -------------------------------------------------------------- helpers
     def _features(self, X: np.ndarray) -> np.ndarray:
         """Projected, window-averaged features at every time: (n, p, t)."""
-        return self.base_._window_features(self.base_._project(X))
+        return moving_average(self.base_.transform_epochs(X), self.base_.length_)
 
     def _peak_features(self, X: np.ndarray) -> np.ndarray:
         """Window-averaged features at the localizer peak: (n, p).
@@ -136,12 +130,9 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
         moving average at the peak depends on no other sample, also at the
         epoch's edges), which is ~10x cheaper than projecting whole epochs.
         """
-        peak, half = self.base_.peak_index_, self.base_._width() // 2
+        peak, half = self.base_.peak_index_, self.base_.length_ // 2
         start, stop = max(0, peak - half), min(X.shape[2], peak + half + 1)
         return self._features(X[:, :, start:stop])[:, :, peak - start]
-
-    def _scan_mask(self, n_times: int) -> np.ndarray:
-        return time_mask(self.imagine_tmin, self.sfreq, n_times, self.scan, "scan")
 
     @staticmethod
     def _decision(classifier, F: np.ndarray) -> np.ndarray:
@@ -171,22 +162,26 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
         from sklearn.base import clone
         from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
-        from decoders._peak import PeakWindowDecoder
+        from decoders._scan import ImagineScan
+        from decoders._spatial import ChannelPCA
 
         if int(self.n_iter) < 0:
             raise ValueError(f"n_iter must be >= 0, got {self.n_iter}.")
         X = check_epochs(X)
         y, classes = check_labels(X, y)
         lda = LinearDiscriminantAnalysis(solver="lsqr", shrinkage=self.shrinkage)
-        self.base_ = PeakWindowDecoder(
+        self.base_ = ImagineScan(
             lda,
+            ChannelPCA(self.n_components),
             sfreq=self.sfreq,
             localizer_tmin=self.localizer_tmin,
             imagine_tmin=self.imagine_tmin,
+            windows=None,
             search=self.search,
             half_window=self.half_window,
-            n_components=self.n_components,
+            window_input="mean",
             scan=self.scan,
+            stride=None,
             n_splits=self.n_splits,
             random_state=self.random_state,
         ).fit(X, y)
@@ -199,11 +194,11 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
 
         X_imagine = check_epochs(X_imagine, X.shape[1], "X_imagine")
         loc = self._peak_features(X)  # (n, p)
-        scan = self._scan_mask(X_imagine.shape[2])
+        scan = self.scan_mask(X_imagine.shape[2])
         F = self._features(X_imagine)[:, :, scan]  # (n_img, p, S)
         # Align the imagine features' mean on the localizer's (domain shift).
         F = F - F.mean(axis=(0, 2))[None, :, None] + loc.mean(axis=0)[None, :, None]
-        scan_times = (self.imagine_tmin + np.arange(X_imagine.shape[2]) / self.sfreq)[scan]
+        scan_times = sample_times(self.imagine_tmin, self.sfreq, X_imagine.shape[2])[scan]
         rows = np.arange(len(F))
         labels = None
         classifier = self.classifier_
@@ -239,20 +234,6 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
         X = check_localizer_epochs(X, self.base_.n_channels_, self.base_.n_times_)
         return self.classifier_.predict_proba(self._peak_features(X))
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Most probable class of localizer-format epochs.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_localizer_times)
-            Localizer-format epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs,)
-        """
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
     def imagine_time_course(self, X: np.ndarray) -> np.ndarray:
         """Decision values of the self-trained classifier at every imagine time.
 
@@ -269,46 +250,12 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
         X = check_epochs(X, self.base_.n_channels_)
         return self._decision(self.classifier_, self._features(X))
 
-    def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
-        """Probabilities of imagine epochs from z-scored evidence averaged over ``scan``.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
-            Imagine epochs (those seen in fit or any others).
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
-        """
-        decision = self.imagine_time_course(X)
-        scan = self._scan_mask(decision.shape[1])
-        return scanned_proba(decision, scan)
-
-
-def make(context: DecoderContext) -> SelfTrainingDecoder:
-    """Return a fresh self-training decoder for ``context``'s data.
-
-    Parameters
-    ----------
-    context : DecoderContext
-        Sampling rate, time axes and seed of the subject's data.
-
-    Returns
-    -------
-    SelfTrainingDecoder
-    """
-    return SelfTrainingDecoder(
-        **context.time_params(),
-        random_state=context.random_state,
-    )
-
 
 DECODER = DecoderSpec(
     name="self-training",
     family="transductive",
     description="Peak LDA self-trained on balanced (Hungarian) pseudo-labels of the unlabeled imagery.",
-    factory=make,
+    factory=ContextFactory(SelfTrainingDecoder),
     uses=frozenset({"imagine"}),
     reference="Yarowsky 1995, ACL; Lee 2013, ICML WREPL; Kuhn 1955, Nav Res Logist Q",
 )

@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmark.contract import DecoderContext, DecoderSpec
-from decoders._timeresolved import GeneralizationEnsemble, time_mask
+from benchmark.contract import DecoderSpec
+from decoders._generalization import GeneralizationEnsemble
+from decoders._scan import ContextFactory
+from decoders._time import time_mask
 
 
 class SlidingLDAEnsemble(GeneralizationEnsemble):
@@ -39,12 +41,8 @@ class SlidingLDAEnsemble(GeneralizationEnsemble):
 
     Parameters
     ----------
-    sfreq : float
-        Sampling rate in Hz.
-    localizer_tmin : float
-        Time of the first localizer sample (s).
-    imagine_tmin : float
-        Time of the first imagine sample (s).
+    sfreq, localizer_tmin, imagine_tmin : float
+        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
     train_window : tuple of float
         Localizer interval (s, inclusive) whose every sample gets an LDA, all
         with the same weight.
@@ -110,16 +108,7 @@ class SlidingLDAEnsemble(GeneralizationEnsemble):
     def fit(self, X: np.ndarray, y: np.ndarray) -> SlidingLDAEnsemble:
         """Fit one LDA per localizer sample in ``train_window``.
 
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_times)
-            Localizer epochs; not modified.
-        y : array-like of str, shape (n_epochs,)
-            Item names.
-
-        Returns
-        -------
-        self : SlidingLDAEnsemble
+        ``X``: localizer epochs (n_epochs, n_channels, n_times), not modified; ``y``: item names.
         """
         Z, y, _ = self._fit_projection(X, y)
         mask = time_mask(self.localizer_tmin, self.sfreq, Z.shape[2], self.train_window, "train_window")
@@ -127,28 +116,10 @@ class SlidingLDAEnsemble(GeneralizationEnsemble):
         return self
 
 
-def make(context: DecoderContext) -> SlidingLDAEnsemble:
-    """Return a fresh sliding-LDA ensemble for ``context``'s data.
-
-    Parameters
-    ----------
-    context : DecoderContext
-        Sampling rate, time axes and seed of the subject's data.
-
-    Returns
-    -------
-    SlidingLDAEnsemble
-    """
-    return SlidingLDAEnsemble(
-        **context.time_params(),
-        random_state=context.random_state,
-    )
-
-
 DECODER = DecoderSpec(
     name="sliding-ensemble",
     family="time-resolved",
     description="One shrinkage LDA per localizer time 0.1-0.6 s, all generalised over imagery, averaged.",
-    factory=make,
+    factory=ContextFactory(SlidingLDAEnsemble),
     reference="King & Dehaene 2014, Trends Cogn Sci; Dijkstra et al. 2018, eLife",
 )

@@ -32,15 +32,11 @@ import logging
 
 import numpy as np
 
-from benchmark.contract import DecoderContext, DecoderSpec
-from decoders._timeresolved import (
-    GeneralizationEnsemble,
-    accuracy_weights,
-    make_inner_cv,
-    moving_average,
-    time_mask,
-    window_width,
-)
+from benchmark.contract import DecoderSpec
+from decoders._generalization import GeneralizationEnsemble
+from decoders._model_selection import accuracy_weights, make_inner_cv
+from decoders._scan import ContextFactory
+from decoders._time import moving_average, time_mask, window_width
 
 logger = logging.getLogger(__name__)
 
@@ -82,12 +78,8 @@ class WeightedTemporalGeneralization(GeneralizationEnsemble):
 
     Parameters
     ----------
-    sfreq : float
-        Sampling rate in Hz.
-    localizer_tmin : float
-        Time of the first localizer sample (s).
-    imagine_tmin : float
-        Time of the first imagine sample (s).
+    sfreq, localizer_tmin, imagine_tmin : float
+        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
     train_window : tuple of (float or None) or None
         Localizer interval (s) considered for training; None: every sample
         (the full matrix).
@@ -164,16 +156,7 @@ class WeightedTemporalGeneralization(GeneralizationEnsemble):
     def fit(self, X: np.ndarray, y: np.ndarray) -> WeightedTemporalGeneralization:
         """Weight training times by inner-CV accuracy and fit their LDAs.
 
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_times)
-            Localizer epochs; not modified.
-        y : array-like of str, shape (n_epochs,)
-            Item names.
-
-        Returns
-        -------
-        self : WeightedTemporalGeneralization
+        ``X``: localizer epochs (n_epochs, n_channels, n_times), not modified; ``y``: item names.
         """
         from decoders._lda import cross_val_accuracy_over_time
 
@@ -201,28 +184,10 @@ class WeightedTemporalGeneralization(GeneralizationEnsemble):
         return self
 
 
-def make(context: DecoderContext) -> WeightedTemporalGeneralization:
-    """Return a fresh accuracy-weighted temporal-generalisation decoder.
-
-    Parameters
-    ----------
-    context : DecoderContext
-        Sampling rate, time axes and seed of the subject's data.
-
-    Returns
-    -------
-    WeightedTemporalGeneralization
-    """
-    return WeightedTemporalGeneralization(
-        **context.time_params(),
-        random_state=context.random_state,
-    )
-
-
 DECODER = DecoderSpec(
     name="temporal-generalization",
     family="time-resolved",
     description="Localizer x imagine generalisation, training times weighted by inner-CV accuracy.",
-    factory=make,
+    factory=ContextFactory(WeightedTemporalGeneralization),
     reference="King & Dehaene 2014, Trends Cogn Sci; Dijkstra et al. 2018, eLife",
 )

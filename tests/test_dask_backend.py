@@ -17,6 +17,8 @@ import time
 import pandas as pd
 import pytest
 
+pytest.importorskip("distributed", reason="the dask backend needs the [dask] extra")
+
 from benchmark.config import RunConfig
 from benchmark.executor import Job, execute_dask
 from benchmark.experiment import run_benchmark

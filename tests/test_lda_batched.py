@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.base import clone
+from scipy.special import softmax
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from decoders._lda import (
-    TimeResolvedLDA,
     cross_val_accuracy_over_time,
     decision_function_batched,
     fit_lda_batched,
@@ -25,6 +24,23 @@ from decoders._lda import (
 
 N_EPOCHS, N_FEATURES, N_TIMES, N_CLASSES = 84, 10, 5, 4
 TIME_POINTS = (0, 2, 4)  # where results are compared with scikit-learn
+
+
+def _fit_per_time(X, y, scale=True, shrinkage="auto"):
+    """The batched LDA, optionally on data standardised per time point (StandardScaler at each time).
+
+    Returns ``(coef, decision)`` with ``decision(Z) -> (n_epochs, n_times, n_classes)``.
+    """
+    mean, std = X.mean(axis=0), X.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+
+    def prepare(Z):
+        return (Z - mean) / std if scale else Z
+
+    coef, intercept = fit_lda_batched(prepare(X), y, shrinkage=shrinkage)
+    return coef, lambda Z: decision_function_batched(prepare(Z), coef, intercept)
+
+
 RTOL = 1e-9
 
 
@@ -115,13 +131,13 @@ def test_constant_feature_is_handled_like_sklearn(scale):
     """
     X, y = _make_data(rank=6)
     X[:, 3] = 2.0
-    est = TimeResolvedLDA(scale=scale).fit(X, y)
-    decision = est.decision_function(X)
+    coef, decide = _fit_per_time(X, y, scale)
+    decision = decide(X)
     for t in TIME_POINTS:
         steps = [StandardScaler()] if scale else []
         pipe = make_pipeline(*steps, LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto"))
         pipe.fit(X[:, :, t], y)
-        _assert_close(est.coef_[t], pipe[-1].coef_, f"coef at time {t}")
+        _assert_close(coef[t], pipe[-1].coef_, f"coef at time {t}")
         _assert_close(decision[:, t], pipe.decision_function(X[:, :, t]), f"decision at time {t}")
 
 
@@ -174,72 +190,43 @@ def test_float32_input_is_computed_in_float64():
 
 
 # ----------------------------------------------------------------------------
-# TimeResolvedLDA against StandardScaler + LDA per time point
+# the batched LDA against StandardScaler + LDA per time point
 # ----------------------------------------------------------------------------
 @pytest.mark.parametrize("scale", [True, False])
 @pytest.mark.parametrize("rank", [None, 4], ids=["full-rank", "rank-deficient"])
-def test_estimator_matches_pipeline_per_time_point(scale, rank):
+def test_batched_lda_matches_pipeline_per_time_point(scale, rank):
     X, y = _make_data(rank=rank)
     X_test, _ = _make_data(rank=rank, seed=1, n_epochs=20)
-    est = TimeResolvedLDA(scale=scale).fit(X, y)
-    decision = est.decision_function(X_test)
-    proba = est.predict_proba(X_test)
-    pred = est.predict(X_test)
-    assert decision.shape == proba.shape == (20, N_TIMES, N_CLASSES)
-    assert pred.shape == (20, N_TIMES)
-    np.testing.assert_allclose(proba.sum(axis=-1), 1.0, rtol=0, atol=1e-12)
+    _, decide = _fit_per_time(X, y, scale)
+    decision = decide(X_test)
+    proba = softmax(decision, axis=-1)
+    assert decision.shape == (20, N_TIMES, N_CLASSES)
     for t in TIME_POINTS:
         steps = [StandardScaler()] if scale else []
         lda = make_pipeline(*steps, LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto"))
         lda.fit(X[:, :, t], y)
         _assert_close(decision[:, t], lda.decision_function(X_test[:, :, t]), f"decision at {t}")
         np.testing.assert_allclose(proba[:, t], lda.predict_proba(X_test[:, :, t]), rtol=1e-9, atol=1e-12)
-        np.testing.assert_array_equal(pred[:, t], lda.predict(X_test[:, :, t]))
-
-
-def test_estimator_attributes_score_and_clone():
-    X, y = _make_data()
-    est = TimeResolvedLDA(shrinkage=0.2)
-    assert clone(est).get_params() == {"shrinkage": 0.2, "scale": True}
-    est.fit(X, y)
-    np.testing.assert_array_equal(est.classes_, np.arange(N_CLASSES))
-    assert est.coef_.shape == (N_TIMES, N_CLASSES, N_FEATURES)
-    assert est.intercept_.shape == (N_TIMES, N_CLASSES)
-    assert est.mean_.shape == est.scale_.shape == (N_TIMES, N_FEATURES)
-    _assert_close(est.mean_, X.mean(axis=0).T, "mean_")
-    _assert_close(est.scale_, X.std(axis=0).T, "scale_")
-    expected = (est.predict(X) == y[:, None]).mean()
-    assert est.score(X, y) == pytest.approx(expected, abs=1e-12)
-    unscaled = TimeResolvedLDA(scale=False).fit(X, y)
-    assert not hasattr(unscaled, "mean_") and not hasattr(unscaled, "scale_")
+        np.testing.assert_array_equal(np.unique(y)[decision[:, t].argmax(1)], lda.predict(X_test[:, :, t]))
 
 
 def test_scaling_does_not_change_auto_shrinkage_probabilities():
     """'auto' standardises each class, so a global rescaling cancels out."""
     X, y = _make_data(rank=4, unit=1e-12)
-    scaled = TimeResolvedLDA(scale=True).fit(X, y)
-    unscaled = TimeResolvedLDA(scale=False).fit(X, y)
-    np.testing.assert_allclose(scaled.predict_proba(X), unscaled.predict_proba(X), rtol=0, atol=1e-10)
-    shift = scaled.decision_function(X) - unscaled.decision_function(X)
+    scaled = _fit_per_time(X, y, scale=True)[1](X)
+    unscaled = _fit_per_time(X, y, scale=False)[1](X)
+    np.testing.assert_allclose(softmax(scaled, axis=-1), softmax(unscaled, axis=-1), rtol=0, atol=1e-10)
+    shift = scaled - unscaled
     _assert_close(shift, np.repeat(shift[..., :1], N_CLASSES, axis=-1), "class-independent shift")
 
 
 def test_two_class_probabilities_match_sklearn():
     X, y = _make_data(n_classes=2)
-    proba = TimeResolvedLDA().fit(X, y).predict_proba(X)
+    proba = softmax(_fit_per_time(X, y)[1](X), axis=-1)
     for t in TIME_POINTS:
         pipe = make_pipeline(StandardScaler(), LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto"))
         ref = pipe.fit(X[:, :, t], y).predict_proba(X[:, :, t])
         np.testing.assert_allclose(proba[:, t], ref, rtol=1e-9, atol=1e-12)
-
-
-def test_estimator_refuses_other_shapes_after_fit():
-    X, y = _make_data()
-    est = TimeResolvedLDA().fit(X, y)
-    with pytest.raises(ValueError, match="as in fit"):
-        est.predict(X[:, :, :-1])
-    with pytest.raises(ValueError, match="as in fit"):
-        est.predict(X[:, :-1])
 
 
 # ----------------------------------------------------------------------------
@@ -319,9 +306,6 @@ def test_inputs_are_not_modified():
     decision_function_batched(X, coef, intercept)
     generalization_decision(X, coef, intercept)
     cross_val_accuracy_over_time(X, y, StratifiedKFold(3))
-    est = TimeResolvedLDA().fit(X, y)
-    est.predict_proba(X)
-    est.score(X, y)
     np.testing.assert_array_equal(X, X_before)
     np.testing.assert_array_equal(y, y_before)
     np.testing.assert_array_equal(coef, coef_before)
@@ -349,8 +333,6 @@ def test_bad_input_raises_clear_errors(change, message):
     X_bad, y_bad = change(X, y)
     with pytest.raises(ValueError, match=message):
         fit_lda_batched(X_bad, y_bad)
-    with pytest.raises(ValueError, match=message):
-        TimeResolvedLDA().fit(X_bad, y_bad)
     with pytest.raises(ValueError, match=message):
         cross_val_accuracy_over_time(X_bad, y_bad, StratifiedKFold(2))
 

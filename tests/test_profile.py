@@ -1,4 +1,4 @@
-"""The pure parts of ``benchmark.profile``: targets, ratios, report text, JSON renderer."""
+"""The pure parts of ``tools.profile``: targets, ratios, report text, JSON renderer."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from benchmark.cli import main
-from benchmark.profile import (
+from tools.profile import (
     AT_LEAST,
     AT_MOST,
     Check,
@@ -181,8 +181,8 @@ def test_render_cli_writes_bench_section_and_keeps_the_runs_section(tmp_path, ca
     ids=["default-10-subjects", "full-29-subjects", "explicit-limit"],
 )
 def test_full_run_choices_pick_dataset_and_limit(argv, n_subjects, limit, monkeypatch, tmp_path):
-    import benchmark.profile as profile
     import datasets.default as default
+    import tools.profile as profile
 
     seen = {}
 

@@ -19,7 +19,7 @@ def test_binomial_p_five_of_twenty_at_chance_tenth():
 
 @pytest.mark.parametrize("n, needed", [(20, 5), (30, 7), (40, 8), (50, 10)])
 def test_binomial_thresholds_match_the_notes(n, needed):
-    assert stats.n_trials_binomial_threshold(n) == needed
+    assert stats.binomial_p(needed, n, 0.1) <= 0.05 < stats.binomial_p(needed - 1, n, 0.1)
 
 
 def test_binomial_p_edge_cases():

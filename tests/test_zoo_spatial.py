@@ -1,6 +1,7 @@
 """Focused tests of the window / spatial / spectral building blocks of the decoder zoo.
 
-``decoders/_windows.py`` (sliding windows, PCA, filters, OAS, aggregation)
+``decoders/_time.py``, ``_spatial.py``, ``_spectral.py`` and ``_evidence.py``
+(sliding windows, PCA, filters, OAS, pooling)
 and the alignment and weighted LDA of ``decoders/aligned_cross_subject.py``.
 The decoders themselves are exercised by ``test_contract.py``.
 """
@@ -11,20 +12,17 @@ from sklearn.covariance import oas
 from sklearn.decomposition import PCA
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
-from decoders._windows import (
+from decoders._evidence import pooled_proba
+from decoders._spatial import (
     BatchCovariances,
-    ChannelBlock,
-    EpochsPCA,
-    FilterBank,
-    aggregate_evidence,
+    ChannelPCA,
     channel_scatter,
     inverse_sqrtm,
     mean_covariance,
     oas_covariance,
-    training_windows,
-    window_means,
-    window_starts,
 )
+from decoders._spectral import ChannelBlock, FilterBank
+from decoders._time import training_windows, window_means, window_starts
 from decoders.aligned_cross_subject import WeightedShrinkageLDA
 
 SFREQ = 100.0
@@ -71,7 +69,7 @@ def test_epochs_pca_matches_sklearn_on_standardised_samples():
     X = np.matmul(rng.normal(size=(10, 4)), rng.normal(size=(30, 4, 25)))
     X += 0.01 * rng.normal(size=(30, 10, 25))
     X *= np.logspace(-12, -10, 10)[:, None]  # mag/grad-like scales
-    pca = EpochsPCA(n_components=3).fit(X)
+    pca = ChannelPCA(n_components=3).fit(X)
     Z = pca.transform(X)
     flat = X.transpose(0, 2, 1).reshape(-1, 10)
     flat = (flat - flat.mean(0)) / flat.std(0)
@@ -105,15 +103,21 @@ def test_band_pass_keeps_its_band():
     np.testing.assert_allclose(alpha, np.sin(2 * np.pi * 10 * t)[100:-100], atol=0.05)
 
 
-def test_aggregate_evidence_removes_class_offsets():
+def test_pooled_proba_removes_class_offsets():
     rng = np.random.default_rng(4)
     decision = rng.normal(size=(20, 30, 10)) + np.arange(10) * 5.0  # huge class offsets
-    evidence = aggregate_evidence(decision, "mean")
-    # no class dominates after per-class z-scoring over the batch
-    np.testing.assert_allclose(evidence.mean(axis=0), 0.0, atol=1e-9)
-    assert aggregate_evidence(decision, "max").shape == (20, 10)
-    with pytest.raises(ValueError, match="aggregate must be one of"):
-        aggregate_evidence(decision, "median")
+    proba = pooled_proba(decision, "mean")
+    # no class dominates after per-class z-scoring over the batch (class 9 would win every epoch)
+    assert np.bincount(proba.argmax(axis=1), minlength=10).max() < 10
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    # 'mean' logits are the z-scores' mean times sqrt(n_positions)
+    z = (decision - decision.mean(axis=(0, 1))) / decision.std(axis=(0, 1))
+    np.testing.assert_allclose(
+        np.log(proba) - np.log(proba)[:, :1], (z.mean(1) - z.mean(1)[:, :1]) * np.sqrt(30)
+    )
+    assert pooled_proba(decision, "max").shape == (20, 10)
+    with pytest.raises(ValueError, match="pooling must be one of"):
+        pooled_proba(decision, "median")
 
 
 def test_alignment_makes_each_subjects_mean_covariance_identity():

@@ -7,13 +7,11 @@ the harness contract; these tests check what is specific to each of them.
 import numpy as np
 import pytest
 
-from decoders._timeresolved import (
-    ChannelProjection,
-    accuracy_weights,
-    balanced_assignment,
-    time_mask,
-    zscore_over_batch,
-)
+from decoders._assignment import balanced_assignment
+from decoders._evidence import zscore_over_batch
+from decoders._model_selection import accuracy_weights
+from decoders._spatial import ChannelPCA
+from decoders._time import time_mask
 from decoders.logreg_l1_null import NULL_LABEL, LogRegL1NullDecoder, draw_null_indices
 from decoders.prototype_correlation import PrototypeCorrelation, correlate
 from decoders.self_training import SelfTrainingDecoder
@@ -71,7 +69,7 @@ def test_balanced_assignment_recovers_clear_labels():
 
 def test_balanced_assignment_refuses_too_few_slots():
     with pytest.raises(ValueError, match="slots"):
-        balanced_assignment(np.zeros((12, 10)), n_per_class=1)
+        balanced_assignment(np.zeros((12, 10)), np.ones(10))
 
 
 def test_accuracy_weights_zero_at_and_below_chance():
@@ -105,12 +103,12 @@ def test_time_mask_inclusive_and_errors_name_the_parameter():
         time_mask(-0.2, SFREQ, 121, (2.0, 3.0), "scan")
 
 
-def test_channel_projection_matches_zscore_then_pca(data):
+def test_channel_pca_matches_zscore_then_pca(data):
     from sklearn.decomposition import PCA
 
     X = data[0]
     before = X.copy()
-    proj = ChannelProjection(n_components=5, random_state=0).fit(X)
+    proj = ChannelPCA(n_components=5).fit(X)
     Z = proj.transform(X)
     np.testing.assert_array_equal(X, before)
     flat = X.transpose(0, 2, 1).reshape(-1, N_CHANNELS)

@@ -32,9 +32,9 @@ ROUNDS = 2
 @pytest.fixture(scope="module")
 def subject(tmp_path_factory) -> SimpleNamespace:
     """The first train subject, loaded once through the array cache."""
-    from benchmark.profile import profile_dataset
     from benchmark.runner import make_context
     from datasets.adapter import ChallengeDataset
+    from tools.profile import profile_dataset
 
     dataset = ChallengeDataset(profile_dataset(quick=False), cache_dir=tmp_path_factory.mktemp("arrays"))
     name = dataset.subjects_in("train")[0]

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.benchmark
 @pytest.fixture(scope="module")
 def root() -> Path:
     """The simulated dataset shared with ``python -m benchmark profile``."""
-    from benchmark.profile import profile_dataset
+    from tools.profile import profile_dataset
 
     return profile_dataset(quick=False)
 

@@ -1,0 +1,486 @@
+"""``ImagineScan``: train a classifier on one localizer window, scan it over imagery.
+
+The meta-estimator behind most decoders, in the pattern of MNE's
+``SlidingEstimator``: it wraps a plain scikit-learn classifier (or a
+Pipeline) that classifies one window of epochs, and owns everything about
+time:
+
+1. the label-free ``preprocessor`` (e.g. :class:`decoders._spatial.ChannelPCA`),
+   fitted on the localizer's whole epochs and applied to whole imagine epochs;
+2. the localizer training window: fixed, chosen among candidate
+   ``windows`` by inner cross-validation of the classifier, or (``windows=None``)
+   centred on the latency where a time-resolved shrinkage LDA decodes the
+   localizer best inside ``search`` (inner CV too);
+3. the scan of imagery: the same classifier applied to windows of the same
+   length over ``scan``, every ``stride`` s;
+4. the evidence, taken from the classifier's ``method``, z-scored per class
+   over the imagine batch (no labels) and pooled over the scan into
+   probabilities (:data:`decoders._evidence.POOLINGS`).
+
+What the classifier sees is set by ``window_input``: ``'mean'`` hands it the
+time average of the window, ``(n_epochs, n_features)``, e.g. a shrinkage LDA;
+``'window'`` hands it the window itself, ``(n_epochs, n_features,
+n_window_times)``, e.g. a pyriemann pipeline that starts with covariances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.special import softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils._available_if import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from decoders._evidence import check_pooling, pooled_proba
+from decoders._model_selection import make_inner_cv, pick_peak, seed_estimator
+from decoders._time import (
+    moving_average,
+    sample_times,
+    time_mask,
+    training_windows,
+    window_starts,
+    window_width,
+)
+from decoders._validation import check_epochs, check_labels, check_localizer_epochs
+
+#: Where evidence comes from: classifier method -> sign (transform returns distances: smaller is better).
+METHODS: dict[str, float] = {"decision_function": 1.0, "predict_log_proba": 1.0, "transform": -1.0}
+WINDOW_INPUTS: tuple[str, ...] = ("mean", "window")
+
+
+def check_method(classifier, method: str, owner: str = "ImagineScan") -> None:
+    """Raise at fit if ``classifier`` cannot give evidence through ``method``.
+
+    Parameters
+    ----------
+    classifier : estimator
+        The (unfitted) classifier or Pipeline.
+    method : str
+        One of :data:`METHODS`.
+    owner : str
+        Who asks, named in the message.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is unknown or the classifier lacks it; the message
+        lists the methods the classifier has.
+    """
+    if method not in METHODS:
+        raise ValueError(f"{owner}: method must be one of {sorted(METHODS)}, got {method!r}.")
+    if not hasattr(classifier, method):
+        name = type(classifier).__name__
+        if hasattr(classifier, "steps"):
+            name = f"Pipeline ending in {type(classifier.steps[-1][1]).__name__}"
+        has = [m for m in METHODS if hasattr(classifier, m)]
+        raise ValueError(
+            f"{owner}: the classifier ({name}) has no {method}; pass method= one of {has} "
+            "('transform' for distances such as pyriemann's MDM, smaller is better)"
+            if has
+            else f"{owner}: the classifier ({name}) has none of {sorted(METHODS)}; wrap a classifier "
+            "that gives per-class evidence."
+        )
+
+
+def evidence(classifier, features: np.ndarray, method: str) -> np.ndarray:
+    """Per-class evidence of a fitted classifier, larger meaning more likely: (n, n_classes)."""
+    values = np.asarray(getattr(classifier, method)(features), dtype=float)
+    if values.ndim == 1:  # binary scikit-learn decision_function
+        values = np.c_[-values, values] / 2
+    return METHODS[method] * values
+
+
+class ImagineClassifierMixin(ClassifierMixin):
+    """What every imagine decoder shares: ``predict``, the scan mask, pooled imagine probabilities.
+
+    Subclasses define ``classes_``, ``predict_proba`` and, for the default
+    :meth:`predict_proba_imagine`, ``imagine_time_course`` and the
+    parameters ``sfreq``, ``imagine_tmin``, ``scan`` (and optionally
+    ``pooling``).
+    """
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Most probable class of localizer-format epochs, shape (n_epochs,)."""
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def scan_mask(self, n_times: int) -> np.ndarray:
+        """Imagine samples inside ``scan`` (the one interval rule), shape (n_times,)."""
+        return time_mask(self.imagine_tmin, self.sfreq, n_times, self.scan, "scan")
+
+    def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
+        """Imagine epochs -> (n_epochs, n_classes): the evidence course pooled over ``scan``.
+
+        Each class is z-scored over the batch's epochs and scanned times (no
+        labels) before pooling (:func:`decoders._evidence.pooled_proba`).
+        """
+        course = self.imagine_time_course(X)
+        return pooled_proba(course[:, self.scan_mask(course.shape[1])], getattr(self, "pooling", "mean"))
+
+
+class ImagineScan(ImagineClassifierMixin, BaseEstimator):
+    """A window classifier trained on the localizer and scanned over imagery.
+
+    Parameters
+    ----------
+    classifier : estimator
+        scikit-learn classifier (or Pipeline) on one window (see
+        ``window_input``); cloned at fit, every nested ``random_state`` set
+        to ``random_state``. Needs ``method``; ``predict_proba`` is used for
+        localizer epochs when it has one.
+    preprocessor : transformer or None
+        Fitted on whole localizer epochs without labels, applied to whole
+        epochs before windows are cut (channel PCA, filter banks). None: raw
+        epochs.
+    sfreq, localizer_tmin, imagine_tmin : float
+        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
+    windows : sequence of (float, float) or None
+        Candidate localizer training windows (s), all of one duration; with
+        several, the best is chosen by inner CV of ``classifier``. None: a
+        window of half-width ``half_window`` centred on the localizer's
+        decoding peak inside ``search`` (inner CV of a shrinkage LDA per
+        time point on the preprocessed epochs).
+    search : tuple of float
+        Localizer interval (s) of the peak search (``windows=None`` only).
+    half_window : float
+        Half-width (s) of the peak window (``windows=None`` only).
+    window_input : {'mean', 'window'}
+        ``'mean'``: the classifier sees the window's time average; imagine
+        windows are centred on every ``stride`` sample inside ``scan`` (the
+        epoch's edge samples repeat where a window overhangs, as a moving
+        average with scipy's ``'nearest'`` mode). ``'window'``: the
+        classifier sees the window's samples; imagine windows lie inside
+        ``scan``.
+    scan : tuple of float
+        Imagine interval (s) that is scanned.
+    stride : float or None
+        Step (s) between scanned imagine windows; None: every sample.
+    method : {'decision_function', 'predict_log_proba', 'transform'}
+        Where the evidence comes from; ``'transform'`` is for distances
+        (smaller is better, e.g. pyriemann's MDM). Checked at fit.
+    pooling : str
+        How evidence over the scan becomes one logit per class, a key of
+        :data:`decoders._evidence.POOLINGS` (``'mean'``, ``'max'``).
+    n_splits : int
+        Folds of the inner cross-validation (window or peak choice).
+    random_state : int or None
+        Seed of the inner CV and of every nested estimator.
+
+    Attributes
+    ----------
+    classes_ : ndarray of str, shape (n_classes,)
+        Class labels, sorted.
+    preprocessor_ : transformer or None
+        Fitted preprocessor.
+    classifier_ : estimator
+        Classifier fitted on the training window.
+    start_, length_ : int
+        First localizer sample and length (samples) of the training window
+        (``start_`` may be negative for a peak window at the epoch's edge in
+        ``'mean'`` input, whose average repeats the edge sample).
+    window_ : tuple of float
+        Training window (s).
+    window_scores_ : ndarray, shape (n_candidates,)
+        Inner-CV accuracy of each candidate window (NaN if not compared).
+    cv_curve_ : ndarray, shape (n_localizer_times,) or None
+        Inner-CV LDA accuracy per localizer time (peak search only).
+    peak_index_ : int or None
+        Centre sample of the peak window (peak search only).
+
+    See Also
+    --------
+    mne.decoding.SlidingEstimator : the same idea, one classifier per time.
+    """
+
+    def __init__(
+        self,
+        classifier=None,
+        preprocessor=None,
+        *,
+        sfreq: float = 100.0,
+        localizer_tmin: float = -0.2,
+        imagine_tmin: float = -0.2,
+        windows: Sequence[tuple[float, float]] | None = ((0.05, 0.6),),
+        search: tuple[float, float] = (0.05, 0.6),
+        half_window: float = 0.02,
+        window_input: str = "window",
+        scan: tuple[float, float] = (0.0, 5.0),
+        stride: float | None = 0.1,
+        method: str = "decision_function",
+        pooling: str = "mean",
+        n_splits: int = 3,
+        random_state: int | None = None,
+    ) -> None:
+        self.classifier = classifier
+        self.preprocessor = preprocessor
+        self.sfreq = sfreq
+        self.localizer_tmin = localizer_tmin
+        self.imagine_tmin = imagine_tmin
+        self.windows = windows
+        self.search = search
+        self.half_window = half_window
+        self.window_input = window_input
+        self.scan = scan
+        self.stride = stride
+        self.method = method
+        self.pooling = pooling
+        self.n_splits = n_splits
+        self.random_state = random_state
+
+    # ----------------------------------------------------------------- fit
+    def _check_params(self) -> None:
+        if self.classifier is None:
+            raise ValueError("ImagineScan needs a classifier, got None.")
+        check_method(self.classifier, self.method)
+        check_pooling(self.pooling)
+        if self.window_input not in WINDOW_INPUTS:
+            raise ValueError(f"window_input must be one of {WINDOW_INPUTS}, got {self.window_input!r}.")
+        if self.stride is not None and self.stride <= 0:
+            raise ValueError(f"stride must be positive (s) or None, got {self.stride}.")
+
+    def _window(self, Z: np.ndarray, start: int) -> np.ndarray:
+        """Return what the classifier sees of the window starting at ``start``."""
+        if self.window_input == "mean":
+            return moving_average(Z, self.length_)[:, :, start + self.length_ // 2]
+        return Z[:, :, start : start + self.length_]
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> ImagineScan:
+        """Fit the preprocessor, choose the training window, fit the classifier there.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_epochs, n_channels, n_times)
+            Localizer epochs; not modified.
+        y : array-like of str, shape (n_epochs,)
+            Item names.
+
+        Returns
+        -------
+        self : ImagineScan
+        """
+        from sklearn.model_selection import cross_val_score
+
+        self._check_params()
+        X = check_epochs(X)
+        y, self.classes_ = check_labels(X, y)
+        self.n_channels_, self.n_times_ = X.shape[1], X.shape[2]
+        self.preprocessor_ = None
+        Z = X
+        if self.preprocessor is not None:
+            self.preprocessor_ = seed_estimator(clone(self.preprocessor), self.random_state)
+            Z = self.preprocessor_.fit_transform(X)
+        times = sample_times(self.localizer_tmin, self.sfreq, self.n_times_)
+        self.cv_curve_ = self.peak_index_ = None
+        if self.windows is None:
+            from decoders._lda import cross_val_accuracy_over_time
+
+            self.length_ = window_width(self.half_window, self.sfreq)
+            cv = make_inner_cv(y, self.n_splits, self.random_state)
+            self.cv_curve_ = cross_val_accuracy_over_time(Z, y, cv).mean(axis=0)
+            search = time_mask(self.localizer_tmin, self.sfreq, self.n_times_, self.search, "search")
+            self.peak_index_ = pick_peak(self.cv_curve_, search, self.length_)
+            starts = np.array([self.peak_index_ - self.length_ // 2])
+            if self.window_input == "window":
+                starts = np.clip(starts, 0, self.n_times_ - self.length_)
+        else:
+            starts, self.length_ = training_windows(times, self.windows, self.sfreq)
+        self.window_scores_ = np.full(len(starts), np.nan)
+        best = 0
+        if len(starts) > 1:
+            cv = make_inner_cv(y, self.n_splits, self.random_state)
+            for k, start in enumerate(starts):
+                model = seed_estimator(clone(self.classifier), self.random_state)
+                self.window_scores_[k] = cross_val_score(model, self._window(Z, start), y, cv=cv).mean()
+            best = int(np.argmax(self.window_scores_))
+        self.start_ = int(starts[best])
+        first, last = max(self.start_, 0), min(self.start_ + self.length_, self.n_times_) - 1
+        self.window_ = (float(times[first]), float(times[last]))
+        self.classifier_ = seed_estimator(clone(self.classifier), self.random_state)
+        self.classifier_.fit(self._window(Z, self.start_), y)
+        return self
+
+    # --------------------------------------------------------------- predict
+    def transform_epochs(self, X: np.ndarray) -> np.ndarray:
+        """Preprocessed whole epochs (any length): (n, n_channels, t) -> (n, n_features, t)."""
+        check_is_fitted(self, "classifier_")
+        X = check_epochs(X, self.n_channels_)
+        return X if self.preprocessor_ is None else self.preprocessor_.transform(X)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Probabilities of localizer-format epochs on the training window.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_epochs, n_channels, n_localizer_times)
+            Localizer-format epochs.
+
+        Returns
+        -------
+        ndarray, shape (n_epochs, n_classes)
+            The classifier's ``predict_proba``, or the softmax of its
+            evidence when it has none.
+        """
+        check_is_fitted(self, "classifier_")
+        X = check_localizer_epochs(X, self.n_channels_, self.n_times_)
+        features = self._window(self.transform_epochs(X), self.start_)
+        if hasattr(self.classifier_, "predict_proba"):
+            return self.classifier_.predict_proba(features)
+        return softmax(evidence(self.classifier_, features, self.method), axis=1)
+
+    def _stride_samples(self) -> int:
+        return 1 if self.stride is None else max(1, int(round(self.stride * self.sfreq)))
+
+    def _course(self, Z: np.ndarray) -> np.ndarray:
+        """Evidence of the moving-average window centred on every sample: (n, t, K)."""
+        F = moving_average(Z, self.length_)
+        n, p, t = F.shape
+        flat = F.transpose(0, 2, 1).reshape(-1, p)
+        return evidence(self.classifier_, flat, self.method).reshape(n, t, -1)
+
+    def _windows_evidence(self, Z: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """Evidence of the windows starting at ``starts``, batched to bound memory: (n, W, K)."""
+        n, p = Z.shape[:2]
+        view = np.lib.stride_tricks.sliding_window_view(Z, self.length_, axis=2)  # (n, p, t', L)
+        per_chunk = max(1, int(2e7 // (n * p * self.length_)))
+        blocks = []
+        for first in range(0, len(starts), per_chunk):
+            chunk = starts[first : first + per_chunk]
+            windows = view[:, :, chunk].transpose(2, 0, 1, 3).reshape(-1, p, self.length_)
+            blocks.append(evidence(self.classifier_, windows, self.method).reshape(len(chunk), n, -1))
+        return np.concatenate(blocks).transpose(1, 0, 2)
+
+    def scan_evidence(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Evidence of every scanned imagine window, before normalisation and pooling.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
+            Imagine epochs.
+
+        Returns
+        -------
+        evidence : ndarray, shape (n_epochs, n_windows, n_classes)
+        centres : ndarray, shape (n_windows,)
+            Centre time (s) of each window.
+        """
+        Z = self.transform_epochs(X)
+        times = sample_times(self.imagine_tmin, self.sfreq, Z.shape[2])
+        if self.window_input == "mean":
+            centres = np.flatnonzero(self.scan_mask(Z.shape[2]))
+            centres = centres[:: self._stride_samples()]
+            return self._course(Z)[:, centres], times[centres]
+        starts = window_starts(times, self.scan, self.length_, self._stride_samples())
+        return self._windows_evidence(Z, starts), times[starts] + (self.length_ - 1) / (2 * self.sfreq)
+
+    def _has_course(self) -> bool:
+        return self.window_input == "mean"
+
+    @available_if(_has_course)
+    def imagine_time_course(self, X: np.ndarray) -> np.ndarray:
+        """Evidence of the window centred on every imagine sample (``window_input='mean'`` only).
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
+            Imagine epochs.
+
+        Returns
+        -------
+        ndarray, shape (n_epochs, n_imagine_times, n_classes)
+        """
+        return self._course(self.transform_epochs(X))
+
+    def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
+        """Probabilities of imagine epochs from evidence pooled over the scan.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
+            The subject's imagine epochs (the whole batch: statistics over
+            it normalise each class's evidence).
+
+        Returns
+        -------
+        ndarray, shape (n_epochs, n_classes)
+        """
+        return pooled_proba(self.scan_evidence(X)[0], self.pooling)
+
+
+def peak_scan(classifier, context, *, n_components: int | None = 60, **params) -> ImagineScan:
+    """Build the usual peak-window scan: channel PCA, window at the localizer peak, every sample.
+
+    Parameters
+    ----------
+    classifier : estimator
+        Classifier on window means ``(n_epochs, n_components)``.
+    context : DecoderContext
+        The subject's sampling rate, time axes and seed.
+    n_components : int or None
+        Dimensionality of the :class:`decoders._spatial.ChannelPCA` (None:
+        z-scored channels).
+    **params
+        Other :class:`ImagineScan` parameters (e.g. ``pooling='max'``).
+
+    Returns
+    -------
+    ImagineScan
+    """
+    from decoders._spatial import ChannelPCA
+
+    defaults = dict(windows=None, window_input="mean", stride=None, n_splits=5)
+    return ImagineScan(
+        classifier,
+        ChannelPCA(n_components),
+        **context.time_params(),
+        random_state=context.random_state,
+        **{**defaults, **params},
+    )
+
+
+def window_scan(classifier, context, preprocessor=None, **params) -> ImagineScan:
+    """Build the usual window scan: the classifier sees whole windows, every 0.1 s over 0-5 s.
+
+    Parameters
+    ----------
+    classifier : estimator
+        Classifier (typically a Pipeline) on windows ``(n_epochs, n_features, n_window_times)``.
+    context : DecoderContext
+        The subject's sampling rate, time axes and seed.
+    preprocessor : transformer or None
+        Whole-epoch preprocessing fitted on the localizer (e.g. a
+        :class:`decoders._spatial.ChannelPCA`).
+    **params
+        Other :class:`ImagineScan` parameters (e.g. ``windows``, ``method``).
+
+    Returns
+    -------
+    ImagineScan
+    """
+    return ImagineScan(
+        classifier, preprocessor, **context.time_params(), random_state=context.random_state, **params
+    )
+
+
+class ContextFactory:
+    """A decoder factory for estimators whose only context parameters are the time axes and the seed.
+
+    ``ContextFactory(Estimator)(context)`` returns
+    ``Estimator(**context.time_params(), random_state=context.random_state)``,
+    a fresh estimator at every call; picklable, unlike a lambda.
+
+    Parameters
+    ----------
+    estimator : type
+        The estimator class.
+    """
+
+    def __init__(self, estimator: type) -> None:
+        self.estimator = estimator
+
+    def __call__(self, context):
+        """Return a fresh, unfitted ``estimator`` for ``context``'s data."""
+        return self.estimator(**context.time_params(), random_state=context.random_state)
+
+    def __repr__(self) -> str:
+        return f"ContextFactory({self.estimator.__name__})"

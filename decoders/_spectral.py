@@ -1,0 +1,182 @@
+"""Spectral building blocks on 3-D epochs: band-pass filters and filter banks.
+
+Zero-phase Butterworth filters computed on whole epochs (before any window
+is cut out, so that windows carry no filter edge effects):
+:class:`BandPass`, :class:`FilterBank` (signals or Hilbert amplitude
+envelopes) and :class:`ChannelBlock`, which picks one band of a bank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from decoders._validation import StatelessTransformer, check_epochs
+
+
+class BandPass(StatelessTransformer):
+    """Zero-phase Butterworth band-pass along time (stateless).
+
+    Parameters
+    ----------
+    sfreq : float
+        Sampling rate (Hz).
+    l_freq, h_freq : float or None
+        Pass band edges (Hz); None for a low-pass or high-pass only; both
+        None for no filtering.
+    order : int
+        Butterworth order (applied forwards and backwards).
+    """
+
+    def __init__(
+        self, sfreq: float = 100.0, l_freq: float | None = 8.0, h_freq: float | None = 30.0, order: int = 4
+    ) -> None:
+        self.sfreq = sfreq
+        self.l_freq = l_freq
+        self.h_freq = h_freq
+        self.order = order
+
+    def _check(self, X: np.ndarray) -> None:
+        nyquist = self.sfreq / 2
+        for edge in (self.l_freq, self.h_freq):
+            if edge is not None and not 0 < edge < nyquist:
+                raise ValueError(f"band edges must be in (0, {nyquist}) Hz, got {self.l_freq}-{self.h_freq}.")
+        if self.l_freq is not None and self.h_freq is not None and self.l_freq >= self.h_freq:
+            raise ValueError(f"l_freq must be below h_freq, got {self.l_freq}-{self.h_freq} Hz.")
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Filter every channel of every epoch.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_epochs, n_channels, n_times)
+
+        Returns
+        -------
+        ndarray, shape (n_epochs, n_channels, n_times)
+            A filtered copy.
+        """
+        check_is_fitted(self, "n_features_in_")
+        X = check_epochs(X)
+        return _bandpass(X, self.sfreq, self.l_freq, self.h_freq, self.order)
+
+
+def _bandpass(X: np.ndarray, sfreq: float, l_freq, h_freq, order: int) -> np.ndarray:
+    """Zero-phase IIR filter with MNE (copy); identity when both edges are None."""
+    if l_freq is None and h_freq is None:
+        return X.copy()
+    import mne
+
+    return mne.filter.filter_data(
+        X, sfreq, l_freq, h_freq, method="iir",
+        iir_params=dict(order=order, ftype="butter", output="sos"), copy=True, verbose="error",
+    )  # fmt: skip
+
+
+class FilterBank(StatelessTransformer):
+    """Band-passed signals or amplitude envelopes in several bands (stateless).
+
+    Parameters
+    ----------
+    sfreq : float
+        Sampling rate (Hz).
+    bands : sequence of (float, float)
+        Frequency bands (Hz), e.g. alpha ``(8, 12)`` and beta ``(13, 30)``.
+    output : {'signal', 'envelope', 'log-envelope'}
+        The band-passed signal, its Hilbert amplitude envelope, or the log of
+        the envelope (variance-stabilising for amplitudes).
+    order : int
+        Butterworth order of each band-pass (zero-phase, forwards and
+        backwards).
+
+    Notes
+    -----
+    The output stacks the bands along the channel axis, band-major: channel
+    ``b * n_channels + c`` is band ``b`` of input channel ``c``.
+    """
+
+    def __init__(
+        self,
+        sfreq: float = 100.0,
+        bands: Sequence[tuple[float, float]] = ((8.0, 12.0), (13.0, 30.0)),
+        output: str = "signal",
+        order: int = 4,
+    ) -> None:
+        self.sfreq = sfreq
+        self.bands = bands
+        self.output = output
+        self.order = order
+
+    def _check(self, X: np.ndarray) -> None:
+        outputs = ("signal", "envelope", "log-envelope")
+        if self.output not in outputs:
+            raise ValueError(f"output must be one of {outputs}, got {self.output!r}.")
+        if len(self.bands) == 0:
+            raise ValueError("bands must hold at least one (l_freq, h_freq) pair, got none.")
+        for band in self.bands:
+            BandPass(self.sfreq, *band, order=self.order).fit(X)
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Filter (and take envelopes of) every band.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_epochs, n_channels, n_times)
+
+        Returns
+        -------
+        ndarray, shape (n_epochs, n_bands * n_channels, n_times)
+        """
+        from scipy.signal import hilbert
+
+        check_is_fitted(self, "n_features_in_")
+        X = check_epochs(X)
+        out = []
+        for l_freq, h_freq in self.bands:
+            band = _bandpass(X, self.sfreq, l_freq, h_freq, self.order)
+            if self.output != "signal":
+                band = np.abs(hilbert(band, axis=-1))
+                if self.output == "log-envelope":
+                    band = np.log(band + 1e-9 * max(float(band.max()), np.finfo(float).tiny))
+            out.append(band)
+        return np.concatenate(out, axis=1)
+
+
+class ChannelBlock(StatelessTransformer):
+    """Keep one of ``n_blocks`` equal consecutive channel blocks (e.g. one band of a FilterBank).
+
+    Parameters
+    ----------
+    block : int
+        Index of the block kept, in ``0 .. n_blocks - 1``.
+    n_blocks : int
+        Number of equal blocks the channel axis is split into.
+    """
+
+    def __init__(self, block: int = 0, n_blocks: int = 1) -> None:
+        self.block = block
+        self.n_blocks = n_blocks
+
+    def _check(self, X: np.ndarray) -> None:
+        n_channels = np.shape(X)[1]
+        if not 0 <= self.block < self.n_blocks or n_channels % self.n_blocks:
+            raise ValueError(
+                f"cannot take block {self.block} of {self.n_blocks} equal blocks from {n_channels} channels."
+            )
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Channels of the block.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_epochs, n_channels, n_times)
+
+        Returns
+        -------
+        ndarray, shape (n_epochs, n_channels // n_blocks, n_times)
+        """
+        check_is_fitted(self, "n_features_in_")
+        size = self.n_features_in_ // self.n_blocks
+        return np.asarray(X)[:, self.block * size : (self.block + 1) * size]

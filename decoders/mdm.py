@@ -1,0 +1,36 @@
+"""Minimum distance to the Riemannian mean of each class's window covariances, scanned over imagery.
+
+Channels are z-scored and reduced by PCA (fitted on the localizer); each
+window is described by its OAS-shrunk second moment (not centred: epochs are
+baseline-corrected); pyriemann's MDM keeps one Riemannian mean per class.
+Its distances are the evidence (``method='transform'``, smaller is better).
+
+References
+----------
+Barachant, A., Bonnet, S., Congedo, M., & Jutten, C. (2012). Multiclass
+brain-computer interface classification by Riemannian geometry. IEEE Trans
+Biomed Eng, 59(4), 920-928.
+"""
+
+from benchmark.contract import DecoderContext, DecoderSpec
+
+
+def make(context: DecoderContext):
+    """Return a fresh PCA(30) + window second moment + MDM decoder."""
+    from pyriemann.classification import MDM
+    from sklearn.pipeline import make_pipeline
+
+    from decoders._scan import window_scan
+    from decoders._spatial import BatchCovariances, ChannelPCA, oas_second_moment
+
+    classifier = make_pipeline(BatchCovariances(oas_second_moment), MDM(metric="riemann"))
+    return window_scan(classifier, context, ChannelPCA(30), method="transform")
+
+
+DECODER = DecoderSpec(
+    name="mdm",
+    family="riemannian",
+    description="PCA + window second moments (OAS) + minimum distance to Riemannian class means.",
+    factory=make,
+    reference="Barachant et al. 2012, IEEE TBME",
+)
