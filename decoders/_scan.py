@@ -33,7 +33,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from decoders._evidence import check_pooling, pooled_proba
+from decoders._evidence import DEFAULT_POOLING, check_pooling, pooled_proba
 from decoders._model_selection import make_inner_cv, pick_peak, seed_estimator
 from decoders._time import (
     moving_average,
@@ -116,7 +116,8 @@ class ImagineClassifierMixin(ClassifierMixin):
         labels) before pooling (:func:`decoders._evidence.pooled_proba`).
         """
         course = self.imagine_time_course(X)
-        return pooled_proba(course[:, self.scan_mask(course.shape[1])], getattr(self, "pooling", "mean"))
+        pooling = getattr(self, "pooling", DEFAULT_POOLING)
+        return pooled_proba(course[:, self.scan_mask(course.shape[1])], pooling, 1.0 / self.sfreq)
 
 
 class ImagineScan(ImagineClassifierMixin, BaseEstimator):
@@ -161,7 +162,9 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
         (smaller is better, e.g. pyriemann's MDM). Checked at fit.
     pooling : str
         How evidence over the scan becomes one logit per class, a key of
-        :data:`decoders._evidence.POOLINGS` (``'mean'``, ``'max'``).
+        :data:`decoders._evidence.POOLINGS` (``'adaptive'``, the default:
+        a soft maximum under a label-free time prior, for sustained, brief
+        or repeated imagery alike; ``'mean'``; ``'max'``).
     n_splits : int
         Folds of the inner cross-validation (window or peak choice).
     random_state : int or None
@@ -208,7 +211,7 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
         scan: tuple[float, float] = (0.0, 5.0),
         stride: float | None = 0.1,
         method: str = "decision_function",
-        pooling: str = "mean",
+        pooling: str = DEFAULT_POOLING,
         n_splits: int = 3,
         random_state: int | None = None,
     ) -> None:
@@ -404,10 +407,12 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
         -------
         ndarray, shape (n_epochs, n_classes)
         """
-        return pooled_proba(self.scan_evidence(X)[0], self.pooling)
+        values, centres = self.scan_evidence(X)
+        step = float(np.median(np.diff(centres))) if len(centres) > 1 else 1.0 / self.sfreq
+        return pooled_proba(values, self.pooling, step)
 
 
-def peak_scan(classifier, context, *, n_components: int | None = 60, **params) -> ImagineScan:
+def peak_scan(classifier, context, *, n_components: int | str | None = "rank", **params) -> ImagineScan:
     """Build the usual peak-window scan: channel PCA, window at the localizer peak, every sample.
 
     Parameters
@@ -416,7 +421,7 @@ def peak_scan(classifier, context, *, n_components: int | None = 60, **params) -
         Classifier on window means ``(n_epochs, n_components)``.
     context : DecoderContext
         The subject's sampling rate, time axes and seed.
-    n_components : int or None
+    n_components : int, 'rank' or None
         Dimensionality of the :class:`decoders._spatial.ChannelPCA` (None:
         z-scored channels).
     **params

@@ -4,7 +4,8 @@
   time) sample of the localizer; tSSS leaves 306 MEG channels with rank
   ~70, and covariance methods need full-rank inputs. Its ``n_components``
   is the one dimensionality parameter of every decoder that reduces
-  channels.
+  channels; ``'rank'`` takes it from the data (every component above
+  :data:`RANK_TOL` of the largest: ~70 on tSSS data, 306 on raw MEG).
 - :func:`channel_scatter`, :func:`mean_covariance`: channel second moments.
 - :func:`inverse_sqrtm`: shrunk inverse square root (Euclidean alignment).
 - :func:`oas_covariance`, :func:`oas_second_moment`, :class:`BatchCovariances`:
@@ -27,6 +28,12 @@ from decoders._validation import StatelessTransformer, check_epochs
 logger = logging.getLogger(__name__)
 
 
+#: Relative eigenvalue below which a standardised channel component counts as null
+#: (``ChannelPCA(n_components='rank')``): far above float32 rounding (~1e-13), far
+#: below any physiological component of MEG data.
+RANK_TOL = 1e-4
+
+
 class ChannelPCA(TransformerMixin, BaseEstimator):
     """Standardise channels, then PCA over all (epoch, time) samples.
 
@@ -36,9 +43,13 @@ class ChannelPCA(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_components : int or None
-        Components kept (capped by the number of channels); None keeps only
-        the standardisation.
+    n_components : int, 'rank' or None
+        Components kept (capped by the number of channels); ``'rank'``: as
+        many as the data's numerical rank (eigenvalues of the standardised
+        channel covariance above :data:`RANK_TOL` times the largest), so
+        that tSSS-reduced data lose nothing but their null space and
+        full-rank data keep every channel; None keeps only the
+        standardisation.
     time_step : int
         Use every ``time_step``-th sample to estimate the covariance (the
         data are band-limited, so neighbouring samples add little).
@@ -52,11 +63,13 @@ class ChannelPCA(TransformerMixin, BaseEstimator):
         sign of each makes its largest-magnitude coefficient positive.
     explained_variance_ : ndarray, shape (n_components,) or None
         Variance along each axis.
+    n_components_ : int or None
+        Components kept.
     n_channels_ : int
         Channels seen at fit.
     """
 
-    def __init__(self, n_components: int | None = 60, time_step: int = 1) -> None:
+    def __init__(self, n_components: int | str | None = 60, time_step: int = 1) -> None:
         self.n_components = n_components
         self.time_step = time_step
 
@@ -73,8 +86,10 @@ class ChannelPCA(TransformerMixin, BaseEstimator):
         -------
         self : ChannelPCA
         """
-        if self.n_components is not None and self.n_components < 1:
-            raise ValueError(f"n_components must be >= 1 or None, got {self.n_components}.")
+        bad_text = isinstance(self.n_components, str) and self.n_components != "rank"
+        bad_int = isinstance(self.n_components, int) and self.n_components < 1
+        if bad_text or bad_int:
+            raise ValueError(f"n_components must be an int >= 1, 'rank' or None, got {self.n_components!r}.")
         if self.time_step < 1:
             raise ValueError(f"time_step must be >= 1, got {self.time_step}.")
         X = check_epochs(X)[:, :, :: self.time_step]
@@ -85,11 +100,15 @@ class ChannelPCA(TransformerMixin, BaseEstimator):
         cov = second - np.outer(self.mean_, self.mean_)
         std = np.sqrt(np.clip(np.diag(cov), 0, None))
         self.scale_ = np.where(std > 0, std, 1.0)
-        self.components_ = self.explained_variance_ = None
+        self.components_ = self.explained_variance_ = self.n_components_ = None
         if self.n_components is not None:
             corr = cov / np.outer(self.scale_, self.scale_)
             vals, vecs = np.linalg.eigh((corr + corr.T) / 2)
-            keep = np.argsort(vals)[::-1][: min(self.n_components, self.n_channels_)]
+            if self.n_components == "rank":
+                self.n_components_ = max(1, int(np.count_nonzero(vals > RANK_TOL * vals.max())))
+            else:
+                self.n_components_ = min(self.n_components, self.n_channels_)
+            keep = np.argsort(vals)[::-1][: self.n_components_]
             vecs = vecs[:, keep].T
             signs = np.sign(vecs[np.arange(len(vecs)), np.abs(vecs).argmax(axis=1)])
             self.components_ = vecs * signs[:, None]

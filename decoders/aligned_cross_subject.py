@@ -42,7 +42,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderSpec
-from decoders._evidence import check_pooling, pooled_proba
+from decoders._evidence import DEFAULT_POOLING, check_pooling, pooled_proba
 from decoders._model_selection import make_inner_cv
 from decoders._scan import ContextFactory, ImagineClassifierMixin
 from decoders._spatial import inverse_sqrtm, mean_covariance
@@ -217,7 +217,7 @@ class AlignedCrossSubjectDecoder(ImagineClassifierMixin, BaseEstimator):
         recenter_imagine: bool = True,
         scan: tuple[float, float] = (0.0, 5.0),
         stride: float = 0.05,
-        pooling: str = "mean",
+        pooling: str = DEFAULT_POOLING,
         n_splits: int = 3,
         random_state: int | None = None,
     ) -> None:
@@ -398,7 +398,7 @@ class AlignedCrossSubjectDecoder(ImagineClassifierMixin, BaseEstimator):
         -------
         ndarray, shape (n_epochs, n_classes)
         """
-        return pooled_proba(self.scan_evidence(X)[0], self.pooling)
+        return pooled_proba(self.scan_evidence(X)[0], self.pooling, self.stride)
 
 
 DECODER = DecoderSpec(

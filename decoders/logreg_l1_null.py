@@ -95,7 +95,7 @@ class LogRegL1NullDecoder(ImagineClassifierMixin, BaseEstimator):
         Null examples per labelled localizer epoch.
     C : float
         Inverse L1 regularisation strength of each logistic regression.
-    n_components : int or None
+    n_components : int, 'rank' or None
         PCA components kept after channel z-scoring (None: no PCA).
     smooth : float
         Half-width (s) of the moving average applied to the imagine log-odds
@@ -143,7 +143,7 @@ class LogRegL1NullDecoder(ImagineClassifierMixin, BaseEstimator):
         null_window: tuple[float, float] = (-0.2, 0.0),
         null_ratio: float = 1.0,
         C: float = 1.0,
-        n_components: int | None = 60,
+        n_components: int | str | None = "rank",
         smooth: float = 0.05,
         scan: tuple[float, float] = (0.0, 5.0),
         n_splits: int = 5,

@@ -47,7 +47,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderSpec
-from decoders._evidence import evidence_to_proba, zscore_over_batch
+from decoders._evidence import zscore_over_batch
 from decoders._model_selection import make_inner_cv, pick_peak
 from decoders._scan import ContextFactory, ImagineClassifierMixin
 from decoders._spatial import ChannelPCA
@@ -167,7 +167,7 @@ class PrototypeCorrelation(ImagineClassifierMixin, BaseEstimator):
     half_window : float
         Half-width (s) of the window averaged around the peak for the
         prototypes, and of the moving average applied to imagine data.
-    n_components : int or None
+    n_components : int, 'rank' or None
         PCA components kept after channel z-scoring (None: z-scored channels).
     whiten : bool
         Multivariate noise normalisation of the features (inverse square root
@@ -216,7 +216,7 @@ class PrototypeCorrelation(ImagineClassifierMixin, BaseEstimator):
         imagine_tmin: float = -0.2,
         search: tuple[float, float] = (0.05, 0.6),
         half_window: float = 0.05,
-        n_components: int | None = 60,
+        n_components: int | str | None = "rank",
         whiten: bool = True,
         n_lags: int = 1,
         lag_step: float = 0.05,
@@ -330,22 +330,6 @@ class PrototypeCorrelation(ImagineClassifierMixin, BaseEstimator):
         z = fisher_z(correlate(patterns, self.prototypes_))
         scan = time_mask(self.imagine_tmin, self.sfreq, Z.shape[2], self.scan, "scan")
         return zscore_over_batch(z, (0, 1), reference=z[:, scan])
-
-    def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
-        """Probabilities of imagine epochs from evidence averaged over ``scan``.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
-            Imagine epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
-        """
-        course = self.imagine_time_course(X)
-        scan = time_mask(self.imagine_tmin, self.sfreq, course.shape[1], self.scan, "scan")
-        return evidence_to_proba(course[:, scan].mean(axis=1), int(scan.sum()))
 
 
 DECODER = DecoderSpec(

@@ -58,7 +58,7 @@ class SelfTrainingDecoder(ImagineClassifierMixin, BaseEstimator):
     half_window : float
         Half-width (s) of the averaging window around the peak (and of the
         moving average applied to imagine data).
-    n_components : int or None
+    n_components : int, 'rank' or None
         PCA components kept after channel z-scoring (None: no PCA).
     scan : tuple of float
         Imagine interval (s) over which evidence is averaged and pseudo-label
@@ -99,7 +99,7 @@ class SelfTrainingDecoder(ImagineClassifierMixin, BaseEstimator):
         imagine_tmin: float = -0.2,
         search: tuple[float, float] = (0.05, 0.6),
         half_window: float = 0.02,
-        n_components: int | None = 60,
+        n_components: int | str | None = "rank",
         scan: tuple[float, float] = (0.0, 5.0),
         n_iter: int = 3,
         n_splits: int = 5,

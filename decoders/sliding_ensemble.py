@@ -48,7 +48,7 @@ class SlidingLDAEnsemble(GeneralizationEnsemble):
         with the same weight.
     scan : tuple of float
         Imagine interval (s) over which evidence is averaged.
-    n_components : int or None
+    n_components : int, 'rank' or None
         PCA components kept after channel z-scoring (None: no PCA).
     half_window : float
         Half-width (s) of the moving average applied to localizer and
@@ -90,7 +90,7 @@ class SlidingLDAEnsemble(GeneralizationEnsemble):
         imagine_tmin: float = -0.2,
         train_window: tuple[float, float] = (0.1, 0.6),
         scan: tuple[float, float] = (0.0, 5.0),
-        n_components: int | None = 60,
+        n_components: int | str | None = "rank",
         half_window: float = 0.02,
         shrinkage: float | str = "auto",
         random_state: int | None = None,

@@ -85,7 +85,7 @@ class WeightedTemporalGeneralization(GeneralizationEnsemble):
         (the full matrix).
     scan : tuple of float
         Imagine interval (s) over which evidence is averaged.
-    n_components : int or None
+    n_components : int, 'rank' or None
         PCA components kept after channel z-scoring (None: no PCA).
     half_window : float
         Half-width (s) of the moving average applied to the data before the
@@ -134,7 +134,7 @@ class WeightedTemporalGeneralization(GeneralizationEnsemble):
         imagine_tmin: float = -0.2,
         train_window: tuple[float | None, float | None] | None = None,
         scan: tuple[float, float] = (0.0, 5.0),
-        n_components: int | None = 60,
+        n_components: int | str | None = "rank",
         half_window: float = 0.02,
         margin_se: float = 1.0,
         n_splits: int = 5,
