@@ -253,7 +253,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     if args.markdown:
         print(markdown_table(registry), end="")
         return 1 if registry.broken else 0
-    rows = [(s.name, s.family, "yes" if s.eligible else "no", s.description) for s in registry.specs.values()]
+    rows = [(s.name, s.family, "yes" if s.ranked else "no", s.description) for s in registry.specs.values()]
     print(tabulate(rows, headers=["name", "family", "ranked", "description"], tablefmt="github"))
     for origin, message in registry.broken.items():
         print(f"BROKEN {origin}: {message}", file=sys.stderr)
@@ -554,7 +554,7 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     if stored is None or not stored.is_file():  # a stored file of a since-removed decoder stays usable
         _check_decoders([args.decoder])
     spec = registry.specs.get(args.decoder)
-    if spec is not None and not spec.eligible:
+    if spec is not None and not spec.ranked:
         if not args.force_unranked:
             print(
                 f"error: {args.decoder} is not ranked ({spec.description.rstrip('.')}); its predictions "

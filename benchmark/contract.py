@@ -112,9 +112,11 @@ class DecoderSpec:
         unfitted estimator at every call.
     uses : frozenset of str
         Extra inputs the decoder needs, among :data:`OFFERED`.
-    eligible : bool
+    ranked : bool
         False for decoders that must not be ranked (e.g. an oracle that knows
-        the simulation's ground truth).
+        the simulation's ground truth): they are reported beside the
+        leaderboard, never on it, and never submitted without
+        ``--force-unranked``. Result rows carry it as ``eligible``.
     reference : str
         The method's reference, for the README's decoder table.
     """
@@ -124,6 +126,11 @@ class DecoderSpec:
     description: str
     factory: Callable[[DecoderContext], object]
     uses: frozenset[str] = field(default_factory=frozenset)
-    eligible: bool = True
+    ranked: bool = True
     reference: str = ""
     module: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        """Refuse a non-boolean ``ranked`` (``"no"`` would be truthy and rank an oracle)."""
+        if not isinstance(self.ranked, bool):
+            raise TypeError(f"DecoderSpec {self.name!r}: ranked must be True or False, got {self.ranked!r}.")

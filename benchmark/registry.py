@@ -114,10 +114,10 @@ def validate_spec(spec: object, origin: str) -> DecoderSpec:
             f"{origin}: decoder {spec.name!r} asks for {sorted(unknown_uses)}, which the harness "
             f"does not offer; it offers {sorted(OFFERED)} (imagine labels are never offered)."
         )
-    if "truth" in spec.uses and spec.eligible:
+    if "truth" in spec.uses and spec.ranked:
         raise DecoderRegistrationError(
             f"{origin}: decoder {spec.name!r} uses the simulation's ground truth and must be declared "
-            "eligible=False (it cannot be ranked)."
+            "ranked=False (it cannot be ranked)."
         )
     if not callable(spec.factory):
         raise DecoderRegistrationError(f"{origin}: factory of {spec.name!r} is not callable.")
@@ -245,7 +245,7 @@ def markdown_table(registry: Registry) -> str:
         cells = (
             f"`{spec.name}`",
             spec.family,
-            "yes" if spec.eligible else "no",
+            "yes" if spec.ranked else "no",
             spec.description,
             spec.reference,
         )

@@ -228,7 +228,7 @@ def leaderboard(
 ) -> pd.DataFrame:
     """Rank decoders by mean imagine accuracy over train subjects.
 
-    Decoders with ``eligible=False`` are listed without a rank. Group
+    Decoders with ``ranked=False`` are listed without a rank. Group
     statistics use each metric's own chance level
     (:data:`benchmark.stats.CHANCE_LEVELS`); ``tied_with_best`` marks the
     decoders whose imagine accuracy is not significantly below the best one's

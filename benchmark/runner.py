@@ -174,7 +174,7 @@ def run_task(dataset: ChallengeDataset, task: Task, config: RunConfig) -> dict:
     row: dict = {
         "pipeline": spec.name,
         "family": spec.family,
-        "eligible": spec.eligible,
+        "eligible": spec.ranked,
         "subject": subject,
         "split": dataset.ref(subject).split,
         "status": "ok",
@@ -331,7 +331,7 @@ def run_tasks(
         label = {
             "pipeline": task.spec.name,
             "family": task.spec.family,
-            "eligible": task.spec.eligible,
+            "eligible": task.spec.ranked,
             "subject": task.subject,
             "split": dataset.ref(task.subject).split,
         }

@@ -118,6 +118,6 @@ DECODER = DecoderSpec(
     description="Simulation only, not ranked: matched filter on the true imagery patterns and onsets.",
     factory=make,
     uses=frozenset({"truth"}),
-    eligible=False,
+    ranked=False,
     reference="Kay 1998, Fundamentals of Statistical Signal Processing II",
 )

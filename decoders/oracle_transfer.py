@@ -268,6 +268,6 @@ DECODER = DecoderSpec(
     "over each trial's true imagery interval (the transfer ceiling).",
     factory=make,
     uses=frozenset({"truth"}),
-    eligible=False,
+    ranked=False,
     reference="Kay 1998, Fundamentals of Statistical Signal Processing II; Ledoit & Wolf 2004",
 )

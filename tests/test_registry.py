@@ -5,6 +5,7 @@ import textwrap
 
 import pytest
 
+from benchmark.contract import DecoderSpec
 from benchmark.errors import BenchmarkError, DecoderRegistrationError, UnknownDecoderError
 from benchmark.registry import discover
 
@@ -112,3 +113,9 @@ def test_unknown_decoder_lists_valid_names(make_package):
         registry.get("nope")
     assert isinstance(info.value, KeyError) and isinstance(info.value, BenchmarkError)
     assert "'nope'" in str(info.value)
+
+
+def test_ranked_must_be_a_boolean():
+    with pytest.raises(TypeError, match="'odd'.*ranked must be True or False, got 'no'"):
+        DecoderSpec(name="odd", family="baseline", description="x", factory=lambda c: None, ranked="no")
+    assert DecoderSpec(name="odd", family="baseline", description="x", factory=lambda c: None).ranked is True
