@@ -1,4 +1,4 @@
-"""MOABB pipeline YAML files run as decoders (two of MOABB's own files, in tests/moabb_pipelines/).
+"""MOABB pipeline YAML files run as decoders (two of MOABB's own files, in decoders/).
 
 The contract checks of ``test_contract.py`` run on them too (its decoder list
 includes this folder); here: discovery, naming, citations, errors that name
@@ -16,29 +16,34 @@ from benchmark.cli import main
 from benchmark.errors import DecoderRegistrationError
 from benchmark.registry import discover
 
-FOLDER = Path(__file__).parent / "moabb_pipelines"
+FOLDER = Path(__file__).parents[1] / "decoders"
 NAMES = ["moabb-csp-lda", "moabb-xdawncovariances-mdm"]
 
 
 def test_folder_registers_two_decoders_with_citations():
-    registry = discover(pipelines=[FOLDER])
+    registry = discover()
     specs = {name: registry.get(name) for name in NAMES}
     assert specs["moabb-csp-lda"].family == "spectral"
     assert specs["moabb-xdawncovariances-mdm"].family == "riemannian"
     assert "https://doi.org/10.1007/BF01129656" in specs["moabb-csp-lda"].reference
-    assert specs["moabb-csp-lda"].module.endswith("csp_lda.yml")
+    assert specs["moabb-csp-lda"].module.endswith("moabb_csp_lda.yml")
     assert "CSP + LDA" in specs["moabb-csp-lda"].description
-    assert not set(NAMES) & set(discover().names)  # only where asked for
 
 
 def test_mdm_pipeline_takes_distances_as_evidence():
-    spec = discover(pipelines=[FOLDER / "xdawn_mdm.yml"]).get("moabb-xdawncovariances-mdm")
+    registry = discover()
     from tests.test_contract import context
 
-    assert spec.factory(context()).method == "transform"
-    assert discover(pipelines=[FOLDER / "csp_lda.yml"]).get("moabb-csp-lda").factory(context()).method == (
-        "decision_function"
-    )
+    assert registry.get("moabb-xdawncovariances-mdm").factory(context()).method == "transform"
+    assert registry.get("moabb-csp-lda").factory(context()).method == "decision_function"
+
+
+def test_pipelines_given_on_the_command_line_register_beside_the_folder(tmp_path):
+    text = (FOLDER / "moabb_csp_lda.yml").read_text().replace("name: CSP + LDA", "name: My CSP")
+    (tmp_path / "mine.yml").write_text(text)
+    assert "moabb-my-csp" not in discover().names  # only where asked for
+    registry = discover(pipelines=[tmp_path])
+    assert "moabb-my-csp" in registry.names and set(NAMES) <= set(registry.names)
 
 
 def test_broken_file_is_named(tmp_path):
@@ -53,8 +58,7 @@ def test_broken_file_is_named(tmp_path):
 
 
 def test_duplicate_pipeline_name_is_refused(tmp_path):
-    shutil.copy(FOLDER / "csp_lda.yml", tmp_path / "a.yml")
-    shutil.copy(FOLDER / "csp_lda.yml", tmp_path / "b.yml")
+    shutil.copy(FOLDER / "moabb_csp_lda.yml", tmp_path / "a.yml")
     with pytest.raises(DecoderRegistrationError, match="already declared"):
         discover(pipelines=[tmp_path])
 
@@ -63,7 +67,7 @@ def test_duplicate_pipeline_name_is_refused(tmp_path):
 def test_run_puts_pipelines_on_the_leaderboard(foreign_root, tmp_path):
     out = tmp_path / "reports"
     argv = ["run", "--data", str(foreign_root), "--out", str(out), "--no-progress", "--n-jobs", "1"]
-    argv += ["--decoder", *NAMES, "--moabb-pipelines", str(FOLDER), "--localizer-folds", "0"]
+    argv += ["--decoder", *NAMES, "--localizer-folds", "0"]
     assert main(argv) == 0
     board = pd.read_csv(out / "leaderboard.csv")
     assert sorted(board["decoder"]) == NAMES
