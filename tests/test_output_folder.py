@@ -210,8 +210,12 @@ def test_broken_decoder_file_under_all_is_a_failed_row(tmp_path, foreign_root, m
     assert "broken.py could not be registered" in summary.failures[0]["error"]
     board = pd.read_csv(tmp_path / "out" / "leaderboard.csv").set_index("decoder")
     assert board.loc["broken.py", "status"] == "error 2" and board.loc["chance", "status"] == "ok 2"
-    results = pd.read_csv(tmp_path / "out" / "results.csv")
-    assert results[results["pipeline"] == "broken.py"]["error"].str.contains("cannot import|invalid").all()
+    # results.csv is MOABB-ready (ranked decoders, finite scores only); every task is in results_all.csv
+    results = pd.read_csv(tmp_path / "out" / "results_all.csv")
+    broken = results[results["pipeline"] == "broken.py"]
+    assert sorted(broken["subject"]) == ["sub-02", "sub-40"]
+    assert broken["error"].str.contains("cannot import|invalid").all()
+    assert "broken.py" not in set(pd.read_csv(tmp_path / "out" / "results.csv")["pipeline"])
     journal = [json.loads(line) for line in (tmp_path / "out" / "tasks.jsonl").read_text().splitlines()]
     assert sum(r["pipeline"] == "broken.py" for r in journal) == 2  # `benchmark report` rebuilds them
     # named explicitly, the other decoders do not fail because of a file nobody asked for
