@@ -70,14 +70,54 @@ def test_candidate_windows_are_compared_by_inner_cv(subject):
 
 def test_pooling_options(subject):
     X, y, X_img, y_img = subject
-    mean = ImagineScan(lda(), window_input="mean", windows=((0.15, 0.25),), **TIMES).fit(X, y)
-    top = ImagineScan(lda(), window_input="mean", windows=((0.15, 0.25),), pooling="max", **TIMES).fit(X, y)
-    p_mean, p_max = mean.predict_proba_imagine(X_img), top.predict_proba_imagine(X_img)
-    for proba in (p_mean, p_max):
-        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
-    assert not np.allclose(p_mean, p_max)
-    with pytest.raises(ValueError, match=r"pooling must be one of \['max', 'mean'\]"):
+    probas = []
+    for pooling in ("adaptive", "mean", "max"):
+        scan = ImagineScan(lda(), window_input="mean", windows=((0.15, 0.25),), pooling=pooling, **TIMES)
+        probas.append(scan.fit(X, y).predict_proba_imagine(X_img))
+        np.testing.assert_allclose(probas[-1].sum(axis=1), 1.0)
+    assert ImagineScan(lda()).pooling == "adaptive"  # the default of every scanning decoder
+    for a, b in ((0, 1), (0, 2), (1, 2)):
+        assert not np.allclose(probas[a], probas[b])
+    with pytest.raises(ValueError, match=r"pooling must be one of \['adaptive', 'max', 'mean'\]"):
         ImagineScan(lda(), pooling="median", **TIMES).fit(X, y)
+
+
+def _burst_courses(rng, n=200, n_times=501, snr=0.0):
+    """Evidence courses with one 0.4 s burst of the true class at a random time per epoch (100 Hz)."""
+    labels = rng.integers(0, 10, n)
+    course = rng.normal(size=(n, n_times, 10))
+    onsets = rng.integers(0, n_times - 40, n)
+    for i in range(n):
+        course[i, onsets[i] : onsets[i] + 40, labels[i]] += snr
+    return course, labels
+
+
+def test_adaptive_pooling_decodes_strong_bursts_and_stays_at_chance_without_them():
+    from scipy import stats
+
+    from decoders._evidence import pooled_proba
+
+    rng = np.random.default_rng(0)
+    course, labels = _burst_courses(rng, snr=1.5)
+    acc = {p: np.mean(pooled_proba(course, p, 0.01).argmax(axis=1) == labels) for p in ("adaptive", "mean")}
+    assert acc["adaptive"] > acc["mean"], acc  # strong 0.4 s bursts at random times
+    null, labels = _burst_courses(rng, n=2000, snr=0.0)
+    hits = int(np.sum(pooled_proba(null, "adaptive", 0.01).argmax(axis=1) == labels))
+    assert stats.binomtest(hits, len(labels), 0.1).pvalue > 0.001, hits
+
+
+def test_channel_pca_rank_takes_the_dimensionality_from_the_data():
+    from decoders._spatial import ChannelPCA
+
+    rng = np.random.default_rng(1)
+    mixing = rng.normal(size=(30, 12))  # 30 channels of rank 12, like tSSS data
+    X = np.einsum("cr,nrt->nct", mixing, rng.normal(size=(40, 12, 50)))
+    assert ChannelPCA("rank").fit(X).n_components_ == 12
+    full = rng.normal(size=(40, 30, 50))
+    assert ChannelPCA("rank").fit(full).n_components_ == 30
+    assert ChannelPCA(5).fit(full).n_components_ == 5
+    with pytest.raises(ValueError, match="'rank' or None, got 'auto'"):
+        ChannelPCA("auto").fit(full)
 
 
 def test_time_course_only_for_mean_input(subject):
