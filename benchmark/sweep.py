@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -384,7 +385,8 @@ def decoder_hyperparameters(root: Path, decoders: Sequence[str] | None, seed: in
     -------
     dict of str to str
         Decoder name -> ``repr`` of its unfitted estimator with every
-        parameter shown (scikit-learn's ``print_changed_only=False``).
+        parameter shown (scikit-learn's ``print_changed_only=False``),
+        without memory addresses (:func:`stable_repr`).
     """
     from sklearn import config_context
 
@@ -403,8 +405,18 @@ def decoder_hyperparameters(root: Path, decoders: Sequence[str] | None, seed: in
                 if hasattr(estimator, "get_params")
                 else repr(estimator)
             )
-        out[spec.name] = " ".join(text.split())
+        out[spec.name] = stable_repr(" ".join(text.split()))
     return out
+
+
+def stable_repr(text: str) -> str:
+    """Drop the memory addresses of functions and objects from a ``repr``.
+
+    ``<function oas_covariance at 0x7f63107896c0>`` becomes
+    ``<function oas_covariance>``, so that the report of two identical runs
+    is identical.
+    """
+    return re.sub(r" at 0x[0-9a-fA-F]+>", ">", text)
 
 
 def robustness_table(results: pd.DataFrame, chance: float = CHANCE) -> pd.DataFrame:

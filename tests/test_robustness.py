@@ -85,6 +85,7 @@ def test_report_prints_hyperparameters_once_and_the_targets(quick):
         assert text.count(f"- `{name}`: `") == 1, name
     assert "identical in every regime" in text
     assert "OfficialExampleDecoder(C=10.0" in text
+    assert " at 0x" not in text  # stable across runs (stable_repr)
     assert "## At alpha 0: one-sided binomial p" in text and "## Issue 12 targets, as measured" in text
     png = (out / "robustness.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
@@ -157,3 +158,12 @@ def test_unknown_regime_fails_before_running(tmp_path, capsys):
     assert not any(tmp_path.iterdir())
     assert main(["robustness", "--regime", "nope", "--out", str(tmp_path)]) == 2
     assert "unknown regime" in capsys.readouterr().err
+
+
+def test_stable_repr_drops_memory_addresses():
+    """Two runs print the same hyperparameters: no ``at 0x...`` addresses."""
+    from benchmark.sweep import stable_repr
+
+    text = "BatchCovariances(estimator=<function oas_covariance at 0x7f63107896c0>), k=<object at 0xABC>"
+    assert stable_repr(text) == "BatchCovariances(estimator=<function oas_covariance>), k=<object>"
+    assert stable_repr("LDA(shrinkage='auto')") == "LDA(shrinkage='auto')"
