@@ -13,7 +13,9 @@ seed) and returns a fresh, unfitted scikit-learn estimator on 3-D epochs
     labels), ``others`` (``"others"``: a lazy sequence of ``(X, y)``
     localizer pairs of the other subjects) and ``truth`` (``"truth"``: the
     simulator's ground truth of the subject, for non-ranked oracles only;
-    such decoders are skipped on real data).
+    such decoders are skipped on real data) and ``memo`` (``"memo"``: a
+    :class:`TaskMemo` shared by every fit of one task, for label-free work
+    that each localizer-CV fold would otherwise repeat).
 ``predict_proba(X)``
     Localizer-format epochs -> ``(n_epochs, n_classes)`` in ``classes_``
     order. Used for the shared localizer cross-validation.
@@ -30,9 +32,11 @@ No imagine label ever reaches a decoder: the harness takes the arrays from
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
@@ -50,7 +54,10 @@ FAMILIES: tuple[str, ...] = (
 )
 
 #: What the harness can hand a decoder besides its localizer epochs and labels.
-OFFERED: frozenset[str] = frozenset({"imagine", "others", "truth"})
+OFFERED: frozenset[str] = frozenset({"imagine", "others", "truth", "memo"})
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -134,3 +141,77 @@ class DecoderSpec:
         """Refuse a non-boolean ``ranked`` (``"no"`` would be truthy and rank an oracle)."""
         if not isinstance(self.ranked, bool):
             raise TypeError(f"DecoderSpec {self.name!r}: ranked must be True or False, got {self.ranked!r}.")
+
+
+class TaskMemo:
+    """Label-free results shared by every fit of one task.
+
+    A task is one decoder on one subject: the localizer-CV folds and the final
+    fit, each a fresh estimator from the factory. The harness creates one memo
+    per task and hands it to every one of those fits (``fit(..., memo=memo)``)
+    when the decoder declares ``uses={"memo"}``; outside the harness ``memo`` is
+    None and the decoder computes everything itself.
+
+    What may go in: work whose result is the same in every fit of the task,
+    because it reads only inputs every fold receives whole: ``others``,
+    ``X_imagine`` and the decoder's own parameters (put every one it depends on
+    in the key). What must not: anything computed from the fold's ``X`` or
+    ``y``, which would carry the held-out fold into the localizer
+    cross-validation. The contract tests check it for every decoder that
+    declares ``"memo"``: its outputs with a memo shared across folds equal its
+    outputs with a fresh memo per fit.
+
+    Examples
+    --------
+    >>> memo = TaskMemo()
+    >>> memo.get(("others", 10), lambda: 2 + 2)
+    4
+    >>> memo.get(("others", 10), lambda: 1 / 0)  # computed once: not called again
+    4
+    """
+
+    def __init__(self) -> None:
+        self._values: dict = {}
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """Return the value stored under ``key``, computing and storing it the first time.
+
+        Parameters
+        ----------
+        key : hashable
+            Everything the value depends on besides the task (for example the
+            decoder's name and the parameters the computation reads).
+        compute : callable
+            ``compute()`` returns the value; called only when ``key`` is new.
+
+        Returns
+        -------
+        object
+            The stored value. NumPy arrays in it (alone or in a tuple) are made
+            read-only, so that a fit cannot change what the next fit receives.
+
+        Raises
+        ------
+        TypeError
+            If ``key`` is not hashable.
+        """
+        try:
+            hash(key)
+        except TypeError:
+            raise TypeError(f"TaskMemo key must be hashable (a tuple of plain values): {key!r}.") from None
+        if key in self._values:
+            self.hits += 1
+            return self._values[key]
+        self.misses += 1
+        value = compute()
+        for item in value if isinstance(value, tuple) else (value,):
+            if hasattr(item, "flags") and hasattr(item.flags, "writeable"):
+                item.flags.writeable = False
+        self._values[key] = value
+        logger.debug("task memo: stored %r", key)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._values)

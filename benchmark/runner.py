@@ -25,7 +25,7 @@ import numpy as np
 
 from benchmark import scoring
 from benchmark.config import RunConfig
-from benchmark.contract import DecoderContext, DecoderSpec
+from benchmark.contract import DecoderContext, DecoderSpec, TaskMemo
 from benchmark.errors import DatasetError, DecoderOutputError
 from benchmark.executor import Job, dask_client, execute, execute_dask
 from benchmark.memory import PeakMemory
@@ -115,7 +115,8 @@ def fit_params(spec: DecoderSpec, data: SubjectData, dataset: ChallengeDataset) 
     Parameters
     ----------
     spec : DecoderSpec
-        The decoder; ``uses`` may hold ``"imagine"``, ``"others"``, ``"truth"``.
+        The decoder; ``uses`` may hold ``"imagine"``, ``"others"``, ``"truth"``,
+        ``"memo"``.
     data : SubjectData
         The subject being decoded.
     dataset : ChallengeDataset
@@ -125,7 +126,9 @@ def fit_params(spec: DecoderSpec, data: SubjectData, dataset: ChallengeDataset) 
     -------
     dict
         ``X_imagine`` (the subject's unlabeled imagine epochs), ``others`` (a
-        lazy :class:`OtherLocalizers`) and ``truth`` as requested.
+        lazy :class:`OtherLocalizers`), ``truth`` and ``memo`` (a new
+        :class:`~benchmark.contract.TaskMemo`: call once per task and pass
+        the same dict to every fit of it) as requested.
 
     Raises
     ------
@@ -147,6 +150,8 @@ def fit_params(spec: DecoderSpec, data: SubjectData, dataset: ChallengeDataset) 
                 "does not have (it exists only for simulated datasets)."
             )
         params["truth"] = truth
+    if "memo" in spec.uses:
+        params["memo"] = TaskMemo()
     return params
 
 

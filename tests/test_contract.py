@@ -12,7 +12,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from benchmark.contract import DecoderContext
+from benchmark.contract import DecoderContext, TaskMemo
 from benchmark.registry import discover
 from benchmark.runner import ordered_proba
 from datasets.layout import CLASS_NAMES
@@ -66,6 +66,8 @@ def fit_params(spec, X_img, others_seed=7, seed=0, signal=2.0):
     if "others" in spec.uses:
         X_o, y_o, _, _ = make_subject(others_seed)
         params["others"] = [(X_o, y_o)]
+    if "memo" in spec.uses:
+        params["memo"] = TaskMemo()
     return params
 
 
@@ -137,6 +139,45 @@ def test_no_state_shared_between_subjects(spec):
     before = est1.predict_proba_imagine(Xi1)
     spec.factory(context()).fit(X2, y2, **fit_params(spec, Xi2, seed=2))
     np.testing.assert_allclose(est1.predict_proba_imagine(Xi1), before)
+
+
+MEMO_SPECS = [s for s in SPECS if "memo" in s.uses]
+
+
+@pytest.mark.parametrize("spec", MEMO_SPECS, ids=[s.name for s in MEMO_SPECS])
+def test_task_memo_carries_nothing_from_one_fold_to_the_next(spec, subject):
+    """A memo shared by the fits of a task changes no output (no fold leaks into another).
+
+    Two localizer-CV-like folds fit with one shared memo must give exactly the
+    outputs of the same fits with a fresh memo each: whatever the memo holds is
+    the same for every fold.
+    """
+    X, y, X_img, _ = subject
+    base = fit_params(spec, X_img)
+    shared = TaskMemo()
+    rng = np.random.default_rng(0)
+    for fold in range(2):
+        train = np.sort(rng.permutation(len(y))[: int(0.8 * len(y))])
+        outputs = []
+        for memo in (shared, TaskMemo()):
+            est = spec.factory(context()).fit(X[train], y[train], **{**base, "memo": memo})
+            outputs.append((est.predict_proba(X), est.predict_proba_imagine(X_img)))
+        for with_shared, with_fresh in zip(*outputs, strict=True):
+            np.testing.assert_array_equal(with_shared, with_fresh, err_msg=f"{spec.module}: fold {fold}")
+    assert len(shared) > 0 and shared.hits > 0, f"{spec.module}: declares 'memo' but never reuses it"
+
+
+def test_task_memo_computes_once_and_freezes_arrays():
+    memo = TaskMemo()
+    calls = []
+    first = memo.get(("k", 1), lambda: calls.append(1) or (np.zeros(3), 2))
+    again = memo.get(("k", 1), lambda: calls.append(1) or (np.ones(3), 2))
+    assert again is first and calls == [1] and (memo.hits, memo.misses) == (1, 1)
+    with pytest.raises(ValueError, match="read-only"):
+        first[0][0] = 1.0
+    assert memo.get(("k", 2), lambda: 5) == 5 and len(memo) == 2
+    with pytest.raises(TypeError, match="must be hashable"):
+        memo.get(["not", "hashable"], lambda: 0)
 
 
 #: Decoders known to fail the "easy data" check below, each with its reason

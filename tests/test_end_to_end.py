@@ -124,3 +124,35 @@ def test_failing_decoder_recorded_and_others_kept(foreign_root, tmp_path, monkey
     assert len(lines) == 2
     board = pd.read_csv(tmp_path / "out" / "leaderboard.csv")
     assert board.set_index("decoder").loc["boom", "status"] == "error 1"
+
+
+def test_one_task_memo_reaches_every_fit_of_a_task(foreign_root, tmp_path):
+    """The localizer-CV folds and the final fit of one task share one memo; another task gets its own."""
+    import numpy as np
+
+    from benchmark.contract import DecoderSpec, TaskMemo
+    from benchmark.runner import _run_task_body
+    from datasets.adapter import ChallengeDataset
+    from decoders.chance import ChanceDecoder
+
+    seen: list[TaskMemo] = []
+
+    class Recorder(ChanceDecoder):
+        def fit(self, X, y, memo=None):
+            seen.append(memo)
+            memo.get("work", lambda: np.arange(3))
+            return super().fit(X, y)
+
+    spec = DecoderSpec(
+        name="recorder", family="baseline", description="Records its memo.",
+        factory=lambda context: Recorder(random_state=context.random_state), uses=frozenset({"memo"}),
+    )  # fmt: skip
+    dataset = ChallengeDataset(foreign_root)
+    config = RunConfig(data=foreign_root, out=tmp_path, localizer_folds=3, progress=False)
+    for subject in dataset.subjects[:2]:
+        _run_task_body(dataset, spec, subject, config)
+    first, second = seen[:4], seen[4:]
+    assert len(seen) == 8 and all(isinstance(m, TaskMemo) for m in seen)
+    assert all(m is first[0] for m in first) and all(m is second[0] for m in second)
+    assert first[0] is not second[0]
+    assert (first[0].misses, first[0].hits) == (1, 3)
