@@ -103,6 +103,23 @@ def test_band_pass_keeps_its_band():
     np.testing.assert_allclose(alpha, np.sin(2 * np.pi * 10 * t)[100:-100], atol=0.05)
 
 
+@pytest.mark.parametrize("band", [(8.0, 12.0), (None, 4.0), (4.0, None), (13.0, 30.0)])
+@pytest.mark.parametrize("n_times", [121, 521, 40])
+def test_band_pass_equals_mne_filter_data(band, n_times):
+    """The scipy sosfiltfilt path gives MNE's ``filter_data(method='iir')`` output (issue 14)."""
+    import mne
+
+    from decoders._spectral import BandPass
+
+    X = np.random.default_rng(n_times).normal(size=(6, 5, n_times))
+    expected = mne.filter.filter_data(
+        X, SFREQ, *band, method="iir", iir_params=dict(order=4, ftype="butter", output="sos"), verbose="error"
+    )
+    got = BandPass(SFREQ, *band).fit(X).transform(X)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+    assert BandPass(SFREQ, *band).fit(X).transform(X.astype(np.float32)).dtype == np.float64
+
+
 def test_pooled_proba_removes_class_offsets():
     rng = np.random.default_rng(4)
     decision = rng.normal(size=(20, 30, 10)) + np.arange(10) * 5.0  # huge class offsets
