@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -262,6 +263,10 @@ def test_busy_miss_is_reported_not_verified_and_does_not_fail_the_exit_code():
     report = format_report([busy, miss])
     assert report.rstrip().endswith("missed 1b; NOT VERIFIED (machine busy: re-run) 1a.")
     assert format_report([busy]).rstrip().endswith("checks: NOT VERIFIED (machine busy: re-run) 1a.")
+    smoke = replace(busy, enforced=False)  # --quick: said, but neither counted nor listed
+    assert smoke.status == "busy" and "[1a] machine busy: re-run" in format_check(smoke)
+    assert "NOT VERIFIED" not in format_check(smoke)
+    assert format_report([smoke]).rstrip().endswith("every enforced target met.")
 
 
 def test_measure_checks_records_the_load_before_and_after_the_measurement():

@@ -346,9 +346,7 @@ def _fmt_value(value: float, unit: str) -> str:
 def format_check(check: Check) -> str:
     """Return the lines printed for one check."""
     sign = ">=" if check.kind == AT_LEAST else "<="
-    status = check.status
-    if status == BUSY:
-        status = "machine busy: re-run"
+    status = "machine busy: re-run" if check.verdict == BUSY else check.status
     lines = [
         f"[{check.target}] {status}  {check.title}",
         f"     measured {_fmt_value(check.value, check.unit)} (target {sign} "
