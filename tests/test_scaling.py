@@ -16,6 +16,7 @@ from tools.scaling import (
     ScalingOptions,
     ScalingResult,
     TrialPoint,
+    busy_runs,
     decoder_fits,
     extrapolate,
     fit_power_law,
@@ -157,6 +158,19 @@ def test_render_states_tables_growth_and_the_100_subject_cost():
     assert "| dask | 2 | 26 | 0 | 60.0 s | 101.0 | 1.20 |" in text
     assert "| local | 1 | 26 | 0 | 100.0 s | 98.0 | 1.00 |" in text
     assert "dask with 2 workers: 1.20x" in text and "NOT met" in text
+
+
+def test_render_flags_runs_on_a_busy_machine():
+    result = _result()
+    assert "Machine busy" not in render_scaling(result)  # loads unknown (NaN): nothing flagged
+    result.n_cores = 2
+    result.runs = [replace(r, load_before=1.0, load_after=1.9) for r in result.runs]
+    result.runs[1] = replace(result.runs[1], load_after=2.5)
+    assert busy_runs(result) == (1, 4 + 3 + 4)
+    text = render_scaling(result)
+    assert "**Machine busy: re-run.**" in text and "1 of 11 runs" in text
+    result.n_cores = 4
+    assert busy_runs(result)[0] == 0 and "Machine busy" not in render_scaling(result)
 
 
 def test_render_says_why_the_backends_are_missing_and_copes_with_one_point():

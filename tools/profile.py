@@ -33,10 +33,16 @@ against its target (set for a 2-core machine):
 
 Every timing is reported as wall-clock and CPU seconds (this process plus its
 waited-for children). Wall time decides the targets; CPU time is printed
-beside it because a shared machine inflates wall times (the load average is
-printed at the start and the end). ``--quick`` runs the same code on small
-arrays as a smoke test: there only the size-independent checks (accuracy
-agreement, memory, failed tasks) decide the exit code.
+beside it because a shared machine inflates wall times. Every target states
+the load average just before and after its measurement (:func:`measure_checks`);
+a timed target missed while the 1-minute load average exceeded the core count
+says "machine busy: re-run" (:func:`verdict`): not verified, and not a failure
+of the exit code. The ratio targets (1a, 1b, 2a) time their sides interleaved,
+A B A B ..., best of ``--repeat`` (:func:`measure_interleaved`), so background
+load hits every side alike. ``--quick`` runs the same code on small arrays as a
+smoke test: there only the size-independent checks (accuracy agreement, memory,
+failed tasks) decide the exit code. ``--scaling`` measures the cost curve
+(:mod:`tools.scaling`).
 
 :func:`render_benchmark_json` turns pytest-benchmark's JSON (``tox -e bench``
 writes ``reports/runtime.json``) into ``reports/runtime.md``.

@@ -229,6 +229,9 @@ class ScalingResult:
         Machine, versions, commit, date: printed above the tables.
     extrapolate_to : int
         Subjects of the extrapolated dataset.
+    n_cores : int or None
+        Cores available when measured; runs whose 1-min load average
+        exceeded it are flagged in the report (:func:`busy_runs`).
     """
 
     runs: list[RunPoint] = field(default_factory=list)
@@ -239,6 +242,20 @@ class ScalingResult:
     decoders: tuple[str, ...] | None = None
     header: list[str] = field(default_factory=list)
     extrapolate_to: int = EXTRAPOLATE_TO
+    n_cores: int | None = None
+
+
+def busy_runs(result: ScalingResult) -> tuple[int, int]:
+    """Count the runs whose 1-min load average before or after exceeded ``result.n_cores``; and all runs.
+
+    The same rule as ``profile``'s "machine busy: re-run" verdict
+    (:func:`tools.profile.machine_busy`).
+    """
+    from tools.profile import machine_busy
+
+    points = [*result.runs, *result.trials, *result.backends]
+    busy = sum(machine_busy((p.load_before,), (p.load_after,), result.n_cores) for p in points)
+    return busy, len(points)
 
 
 def task_times(rows: Sequence[Mapping], how: str = "sum") -> dict[str, float]:
@@ -364,6 +381,14 @@ def render_scaling(result: ScalingResult) -> str:
         *[f"- {line}" for line in result.header],
         "",
     ]
+    busy, total = busy_runs(result)
+    if busy:
+        lines += [
+            f"**Machine busy: re-run.** The 1-min load average exceeded the {result.n_cores} cores "
+            f'before or after {busy} of {total} runs (column "load"): other jobs shared the machine, '
+            "so these times are not verified. Re-run on an idle machine before trusting them.",
+            "",
+        ]
     runs = sorted(result.runs, key=lambda r: r.n_subjects)
     if runs:
         whole = try_fit([r.n_subjects for r in runs], [r.wall for r in runs])
@@ -631,11 +656,11 @@ def measure_scaling(options: ScalingOptions, work: Path, *, timeout: float = 180
         ``--timeout`` of every run's tasks.
     """
     from benchmark import provenance
-    from tools.profile import machine_lines, run_cli, warm_data_cache
+    from tools.profile import available_cores, machine_lines, run_cli, warm_data_cache
 
     make = options.dataset or simulated_dataset
     result = ScalingResult(n_jobs=options.n_jobs, decoders=options.decoders,
-                           extrapolate_to=options.extrapolate_to)  # fmt: skip
+                           extrapolate_to=options.extrapolate_to, n_cores=available_cores())  # fmt: skip
     result.header = [
         *machine_lines(),
         f"commit {provenance.git_revision()}, measured {_dt.datetime.now(_dt.UTC):%Y-%m-%d %H:%M} UTC",
