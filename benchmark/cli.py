@@ -252,6 +252,10 @@ def _build_parser(defaults: bool = True) -> argparse.ArgumentParser:
         help="folder of scaling.md, scaling.png, scaling.json (default reports)",
     )  # fmt: skip
     prof.add_argument(
+        "--scaling-render", type=Path, metavar="JSON",
+        help="only render scaling.md and scaling.png again from a scaling.json into --scaling-out",
+    )  # fmt: skip
+    prof.add_argument(
         "--run-limit", type=float,
         help="target 3 in seconds (default 600; 1800 with --full-run full)",
     )  # fmt: skip
@@ -697,6 +701,12 @@ def _cmd_profile(args: argparse.Namespace) -> int:
             run_limit = run_limit or (FULL_SET_RUN_LIMIT_S if full else None)
         else:
             full_run = Path(args.full_run)
+    if args.scaling_render is not None:
+        from tools.scaling import rerender
+
+        written = rerender(args.scaling_render, args.scaling_out)
+        print(", ".join(str(p) for p in written) + f" written from {args.scaling_render}")
+        return 0
     if args.repeat < 1:
         raise ValueError(f"--repeat must be >= 1, got {args.repeat}.")
     scaling = None

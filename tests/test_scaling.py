@@ -20,6 +20,7 @@ from tools.scaling import (
     decoder_fits,
     extrapolate,
     fit_power_law,
+    load_scaling,
     plot_scaling,
     render_scaling,
     split_subjects,
@@ -236,3 +237,27 @@ def test_scaling_end_to_end_on_tiny_datasets(tmp_path, monkeypatch):
     assert "| 3 (2 + 1) | 3 | 0 |" in text and "| chance |" in text
     assert "Not measured (`--scaling-no-backends`)" in text
     assert len(paths) == 3
+
+
+def test_scaling_json_renders_again_without_measuring(tmp_path, capsys):
+    from benchmark.cli import main
+
+    result = _result()
+    result.n_cores = 2
+    write_scaling(result, tmp_path / "first")
+    loaded = load_scaling(tmp_path / "first" / "scaling.json")
+    assert render_scaling(loaded) == render_scaling(result)  # NaN loads: compare what is rendered
+    result.runs = [replace(r, load_before=1.0, load_after=3.0) for r in result.runs]
+    result.trials = [replace(t, load_before=0.5, load_after=0.5) for t in result.trials]
+    result.backends = [replace(b, load_before=0.5, load_after=0.5) for b in result.backends]
+    write_scaling(result, tmp_path / "first")
+    assert load_scaling(tmp_path / "first" / "scaling.json") == result
+    argv = ["profile", "--scaling-render", str(tmp_path / "first" / "scaling.json"),
+            "--scaling-out", str(tmp_path / "again")]  # fmt: skip
+    assert main(argv) == 0
+    assert "scaling.md" in capsys.readouterr().out
+    assert (tmp_path / "again" / "scaling.md").read_text() == render_scaling(result)
+    assert (tmp_path / "again" / "scaling.png").stat().st_size > 0
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(ValueError, match="'runs' list"):
+        load_scaling(tmp_path / "bad.json")

@@ -576,6 +576,34 @@ def write_scaling(result: ScalingResult, out: Path) -> list[Path]:
     return [md, png, raw]
 
 
+def load_scaling(path: Path) -> ScalingResult:
+    """Read a ``scaling.json`` written by :func:`write_scaling` back into a :class:`ScalingResult`."""
+    raw = json.loads(Path(path).read_text())
+    if not isinstance(raw, dict) or not isinstance(raw.get("runs"), list):
+        raise ValueError(f"{path}: expected the scaling.json of `profile --scaling` (a 'runs' list).")
+    decoders = raw.get("decoders")
+    return ScalingResult(
+        runs=[RunPoint(**r) for r in raw["runs"]],
+        trials=[TrialPoint(**t) for t in raw.get("trials", [])],
+        backends=[BackendPoint(**b) for b in raw.get("backends", [])],
+        backend_note=raw.get("backend_note", ""),
+        n_jobs=raw.get("n_jobs", -1),
+        decoders=tuple(decoders) if decoders else None,
+        header=list(raw.get("header", [])),
+        extrapolate_to=raw.get("extrapolate_to", EXTRAPOLATE_TO),
+        n_cores=raw.get("n_cores"),
+    )
+
+
+def rerender(path: Path, out: Path) -> list[Path]:
+    """Render ``scaling.md`` and ``scaling.png`` again from a ``scaling.json`` (no measuring)."""
+    result = load_scaling(path)
+    out.mkdir(parents=True, exist_ok=True)
+    md = out / "scaling.md"
+    md.write_text(render_scaling(result))
+    return [md, plot_scaling(result, out / "scaling.png")]
+
+
 # ----------------------------------------------------------------------------
 # measuring
 # ----------------------------------------------------------------------------
