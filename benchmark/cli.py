@@ -219,7 +219,42 @@ def _build_parser(defaults: bool = True) -> argparse.ArgumentParser:
         help="also time `run --all` (target 3) on DATA: a dataset root, 'default' (the simulated "
         "default, 10 subjects; the default) or 'full' (the simulated full-size set, 29 subjects)",
     )  # fmt: skip
-    prof.add_argument("--n-jobs", type=int, default=-1, help="--n-jobs of --full-run (default -1 as in run)")
+    prof.add_argument(
+        "--n-jobs", type=int, default=-1,
+        help="--n-jobs of --full-run and of the --scaling subject curve (default -1 as in run)",
+    )  # fmt: skip
+    prof.add_argument(
+        "--repeat", type=int, default=2, metavar="N",
+        help="ratio targets 1a/1b: time both sides interleaved (A B A B ...), best of N (2a: at least 5)",
+    )  # fmt: skip
+    prof.add_argument(
+        "--scaling", action="store_true",
+        help="also measure the cost curve: reports/scaling.md and scaling.png (see --scaling-*)",
+    )  # fmt: skip
+    prof.add_argument(
+        "--scaling-subjects", type=int, nargs="+", metavar="N", default=[5, 10, 15, 29],
+        help="subject counts of the whole-run curve (default 5 10 15 29; at most 29)",
+    )  # fmt: skip
+    prof.add_argument(
+        "--scaling-trials", type=int, nargs="*", metavar="N", default=[12, 24, 48],
+        help="localizer epochs per class of the per-decoder trial curve, on 2 subjects (default 12 24 48; "
+        "none: skip it)",
+    )  # fmt: skip
+    prof.add_argument(
+        "--scaling-decoders", nargs="+", metavar="NAME", help="decoders of the --scaling runs (default all)"
+    )
+    prof.add_argument(
+        "--scaling-no-backends", action="store_true",
+        help="skip the dask LocalCluster (1 and 2 workers) vs local backend comparison",
+    )  # fmt: skip
+    prof.add_argument(
+        "--scaling-out", type=Path, default=Path("reports"), metavar="DIR",
+        help="folder of scaling.md, scaling.png, scaling.json (default reports)",
+    )  # fmt: skip
+    prof.add_argument(
+        "--scaling-render", type=Path, metavar="JSON",
+        help="only render scaling.md and scaling.png again from a scaling.json into --scaling-out",
+    )  # fmt: skip
     prof.add_argument(
         "--run-limit", type=float,
         help="target 3 in seconds (default 600; 1800 with --full-run full)",
@@ -666,6 +701,26 @@ def _cmd_profile(args: argparse.Namespace) -> int:
             run_limit = run_limit or (FULL_SET_RUN_LIMIT_S if full else None)
         else:
             full_run = Path(args.full_run)
+    if args.scaling_render is not None:
+        from tools.scaling import rerender
+
+        written = rerender(args.scaling_render, args.scaling_out)
+        print(", ".join(str(p) for p in written) + f" written from {args.scaling_render}")
+        return 0
+    if args.repeat < 1:
+        raise ValueError(f"--repeat must be >= 1, got {args.repeat}.")
+    scaling = None
+    if args.scaling:
+        from tools.scaling import ScalingOptions
+
+        scaling = ScalingOptions(
+            subjects=tuple(args.scaling_subjects),
+            trials_per_class=tuple(args.scaling_trials),
+            decoders=tuple(args.scaling_decoders) if args.scaling_decoders else None,
+            n_jobs=args.n_jobs,
+            backends=not args.scaling_no_backends,
+            out=args.scaling_out,
+        )
     options = ProfileOptions(
         quick=args.quick,
         targets=tuple(args.targets),
@@ -678,6 +733,8 @@ def _cmd_profile(args: argparse.Namespace) -> int:
         run_limit=run_limit or RUN_LIMIT_S,
         timeout=args.timeout,
         keep=args.keep,
+        repeat=args.repeat,
+        scaling=scaling,
     )
     checks, text = run_profile(options)
     print(text, end="")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,14 +15,21 @@ from tools.profile import (
     AT_MOST,
     Check,
     Timing,
+    available_cores,
     exit_code,
     format_check,
     format_report,
+    interleaved_order,
+    machine_busy,
     measure,
+    measure_checks,
+    measure_interleaved,
     official_time_points,
     render_benchmark_json,
     speedup,
     speedup_check,
+    verdict,
+    with_load,
     write_runtime_bench,
 )
 
@@ -203,3 +211,163 @@ def test_full_run_choices_pick_dataset_and_limit(argv, n_subjects, limit, monkey
     options = seen["options"]
     assert options.full_run == tmp_path / "data" and options.run_limit == limit
     assert options.full_run_n_jobs == -1  # as `run`'s default: one process per core
+
+
+# ----------------------------------------------------------------------------
+# issue 14 item 5: load average, "machine busy: re-run", interleaved timing
+# ----------------------------------------------------------------------------
+IDLE, LOADED = (0.5, 0.7, 0.9), (3.5, 2.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "before", "after", "cores", "expected"),
+    [
+        (12.0, AT_LEAST, IDLE, IDLE, 2, "PASS"),
+        (12.0, AT_LEAST, LOADED, LOADED, 2, "PASS"),  # a pass on a busy machine still counts
+        (8.0, AT_LEAST, IDLE, IDLE, 2, "MISS"),
+        (8.0, AT_LEAST, LOADED, IDLE, 2, "BUSY"),  # busy before
+        (8.0, AT_LEAST, IDLE, LOADED, 2, "BUSY"),  # busy after
+        (8.0, AT_LEAST, LOADED, LOADED, 4, "MISS"),  # 3.5 does not exceed 4 cores
+        (8.0, AT_LEAST, (2.0, 9.0, 9.0), (2.0, 9.0, 9.0), 2, "MISS"),  # 1-min load == cores: not above
+        (700.0, AT_MOST, LOADED, IDLE, 2, "BUSY"),
+        (500.0, AT_MOST, LOADED, IDLE, 2, "PASS"),
+        (math.nan, AT_LEAST, LOADED, LOADED, 2, "BUSY"),
+        (8.0, AT_LEAST, None, None, 2, "MISS"),  # load unknown: a plain miss
+        (8.0, AT_LEAST, LOADED, LOADED, None, "MISS"),  # cores unknown: a plain miss
+    ],
+)
+def test_verdict_from_value_target_load_and_cores(value, kind, before, after, cores, expected):
+    threshold = 10.0 if kind == AT_LEAST else 600.0
+    assert verdict(value, threshold, kind, before, after, cores) == expected
+
+
+def test_verdict_never_blames_the_load_for_an_untimed_miss():
+    assert verdict(3.0, 1.0, AT_MOST, LOADED, LOADED, 2, timed=False) == "MISS"
+    assert machine_busy(LOADED, None, 2) and not machine_busy(IDLE, IDLE, 2)
+    assert not machine_busy(LOADED, LOADED, 0)
+
+
+def test_busy_miss_is_reported_not_verified_and_does_not_fail_the_exit_code():
+    busy = Check("1a", "batched vs sliding", 8.0, 10.0, load_before=LOADED, load_after=IDLE, n_cores=2)
+    miss = Check("1b", "batched vs official", 80.0, 100.0, load_before=IDLE, load_after=IDLE, n_cores=2)
+    memory = Check("2b", "memory", 3000.0, 2048.0, AT_MOST, "MB", timed=False,
+                   load_before=LOADED, load_after=LOADED, n_cores=2)  # fmt: skip
+    assert (busy.status, miss.status, memory.status) == ("BUSY", "MISS", "MISS")
+    assert exit_code([busy]) == 0
+    assert exit_code([busy, miss]) == 1
+    text = format_check(busy)
+    assert text.startswith("[1a] machine busy: re-run  batched vs sliding")
+    assert "FAIL" not in text and "MISS" not in text
+    assert "load average before 3.5 / 2.0 / 1.0, after 0.5 / 0.7 / 0.9 (1/5/15 min; 2 cores)" in text
+    assert "NOT VERIFIED" in text
+    report = format_report([busy, miss])
+    assert report.rstrip().endswith("missed 1b; NOT VERIFIED (machine busy: re-run) 1a.")
+    assert format_report([busy]).rstrip().endswith("checks: NOT VERIFIED (machine busy: re-run) 1a.")
+    smoke = replace(busy, enforced=False)  # --quick: said, but neither counted nor listed
+    assert smoke.status == "busy" and "[1a] machine busy: re-run" in format_check(smoke)
+    assert "NOT VERIFIED" not in format_check(smoke)
+    assert format_report([smoke]).rstrip().endswith("every enforced target met.")
+
+
+def test_measure_checks_records_the_load_before_and_after_the_measurement():
+    loads = iter([IDLE, LOADED])
+    seen = []
+
+    def run():
+        seen.append("measured")
+        return [Check("1a", "t", 8.0, 10.0), Check("1c", "t", 0.0, 1.0, AT_MOST, "pp", timed=False)]
+
+    checks = measure_checks(run, loadavg=lambda: next(loads), n_cores=2)
+    assert seen == ["measured"]
+    assert [c.load_before for c in checks] == [IDLE, IDLE]
+    assert [c.load_after for c in checks] == [LOADED, LOADED]
+    assert [c.status for c in checks] == ["BUSY", "PASS"]
+    assert with_load(checks, None, None, 8)[0].status == "MISS"
+    assert available_cores() >= 1
+
+
+def test_interleaved_order_alternates_the_sides():
+    assert interleaved_order(2, 3) == [0, 1, 0, 1, 0, 1]
+    assert interleaved_order(3, 2) == [0, 1, 2, 0, 1, 2]
+    assert interleaved_order(1, 2) == [0, 0]
+    with pytest.raises(ValueError, match=">= 1"):
+        interleaved_order(2, 0)
+
+
+class FakeClock:
+    """A clock that each fake call advances by its own scripted duration."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_measure_interleaved_runs_abab_and_keeps_the_best_of_each_side():
+    wall, cpu = FakeClock(), FakeClock()
+    calls = []
+    durations = {"A": iter([5.0, 3.0, 4.0]), "B": iter([1.0, 2.0, 0.5])}
+
+    def side(name):
+        def fn():
+            calls.append(name)
+            step = next(durations[name])
+            wall.now += step
+            cpu.now += step / 2  # CPU half of the wall time in this fake
+            return f"{name}{len(calls)}"
+
+        return fn
+
+    (a_t, a_res), (b_t, b_res) = measure_interleaved(
+        [("slow A", side("A")), ("fast B", side("B"))], 3, clock=wall, cpu_clock=cpu
+    )
+    assert calls == ["A", "B", "A", "B", "A", "B"]
+    assert (a_t.label, a_t.wall, a_t.cpu, a_t.runs) == ("slow A", 3.0, 1.5, 3)
+    assert (b_t.label, b_t.wall, b_t.cpu, b_t.runs) == ("fast B", 0.5, 0.25, 3)
+    assert (a_res, b_res) == ("A5", "B6")  # the last result of each side
+    check = speedup_check("1a", "B vs A", a_t, b_t, 10.0)
+    assert check.value == pytest.approx(6.0)
+
+
+def test_measure_uses_the_same_scheduler_with_one_side():
+    clock = FakeClock()
+    steps = iter([2.0, 1.0])
+
+    def fn():
+        clock.now += next(steps)
+
+    timing, _ = measure("one", fn, repeat=2, note="n", clock=clock, cpu_clock=clock)
+    assert (timing.wall, timing.runs, timing.note) == (1.0, 2, "n")
+    with pytest.raises(ValueError, match="at least one"):
+        measure_interleaved([], 2)
+
+
+def test_cli_passes_repeat_and_scaling_options(monkeypatch, tmp_path):
+    import tools.profile as profile
+
+    seen = []
+
+    def fake_run(options):
+        seen.append(options)
+        return [], ""
+
+    monkeypatch.setattr(profile, "run_profile", fake_run)
+    argv = ["profile", "--targets", "--repeat", "4", "--scaling", "--scaling-subjects", "2", "3",
+            "--scaling-trials", "--scaling-decoders", "chance", "--scaling-no-backends",
+            "--scaling-out", str(tmp_path), "--n-jobs", "1"]  # fmt: skip
+    assert main(argv) == 0
+    options = seen[-1]
+    assert options.repeat == 4 and options.targets == ()
+    scaling = options.scaling
+    assert scaling.subjects == (2, 3) and scaling.trials_per_class == ()
+    assert scaling.decoders == ("chance",) and not scaling.backends
+    assert scaling.out == tmp_path and scaling.n_jobs == 1
+    assert main(["profile", "--targets"]) == 0
+    assert seen[-1].scaling is None and seen[-1].repeat == 2
+
+
+def test_cli_refuses_bad_scaling_counts(capsys):
+    assert main(["profile", "--targets", "--scaling", "--scaling-subjects", "30"]) == 2
+    assert "1..29" in capsys.readouterr().err
+    assert main(["profile", "--targets", "--repeat", "0"]) == 2

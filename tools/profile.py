@@ -33,10 +33,16 @@ against its target (set for a 2-core machine):
 
 Every timing is reported as wall-clock and CPU seconds (this process plus its
 waited-for children). Wall time decides the targets; CPU time is printed
-beside it because a shared machine inflates wall times (the load average is
-printed at the start and the end). ``--quick`` runs the same code on small
-arrays as a smoke test: there only the size-independent checks (accuracy
-agreement, memory, failed tasks) decide the exit code.
+beside it because a shared machine inflates wall times. Every target states
+the load average just before and after its measurement (:func:`measure_checks`);
+a timed target missed while the 1-minute load average exceeded the core count
+says "machine busy: re-run" (:func:`verdict`): not verified, and not a failure
+of the exit code. The ratio targets (1a, 1b, 2a) time their sides interleaved,
+A B A B ..., best of ``--repeat`` (:func:`measure_interleaved`), so background
+load hits every side alike. ``--quick`` runs the same code on small arrays as a
+smoke test: there only the size-independent checks (accuracy agreement, memory,
+failed tasks) decide the exit code. ``--scaling`` measures the cost curve
+(:mod:`tools.scaling`).
 
 :func:`render_benchmark_json` turns pytest-benchmark's JSON (``tox -e bench``
 writes ``reports/runtime.json``) into ``reports/runtime.md``.
@@ -56,7 +62,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +84,9 @@ FULL_SET_RUN_LIMIT_S = 1800.0  # the full-size set (29 subjects)
 PARALLEL_SPEEDUP = 1.7
 
 N_FOLDS = 5
+INTERLEAVED_NOTE = (
+    "timed interleaved ({sides}, in turn; best of {n} each), so background load hits every side"
+)
 # --quick: target 4's runs use these decoders (every decoder on every subject takes minutes)
 QUICK_DECODERS = ("chance", "lda-peak")
 
@@ -140,6 +149,15 @@ class Check:
     enforced : bool
         Whether a miss makes the exit code non-zero (``--quick`` does not
         enforce size-dependent targets).
+    load_before, load_after : tuple of float or None
+        Load average (1, 5, 15 min, :func:`os.getloadavg`) just before and
+        just after the measurement; None when not recorded.
+    n_cores : int or None
+        Cores this process may use (:func:`available_cores`) when measured.
+    timed : bool
+        Whether the value is a time or a ratio of times, i.e. whether
+        background load can explain a miss (not so for accuracy, memory or
+        failed tasks: their misses are always ``MISS``).
     """
 
     target: str
@@ -151,6 +169,10 @@ class Check:
     timings: tuple[Timing, ...] = ()
     details: tuple[str, ...] = ()
     enforced: bool = True
+    load_before: tuple[float, ...] | None = None
+    load_after: tuple[float, ...] | None = None
+    n_cores: int | None = None
+    timed: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in (AT_LEAST, AT_MOST):
@@ -159,15 +181,117 @@ class Check:
     @property
     def passed(self) -> bool:
         """Whether the value meets the target (NaN never does)."""
-        if not math.isfinite(self.value):
-            return False
-        return self.value >= self.threshold if self.kind == AT_LEAST else self.value <= self.threshold
+        return meets_target(self.value, self.threshold, self.kind)
+
+    @property
+    def verdict(self) -> str:
+        """``PASS``, ``MISS`` or ``BUSY`` (missed while the machine was busy): see :func:`verdict`."""
+        return verdict(
+            self.value, self.threshold, self.kind, self.load_before, self.load_after, self.n_cores,
+            timed=self.timed,
+        )  # fmt: skip
 
     @property
     def status(self) -> str:
-        """``PASS``, ``MISS``, or ``pass``/``miss`` (lower case) when not enforced."""
-        word = "PASS" if self.passed else "MISS"
-        return word if self.enforced else word.lower()
+        """The verdict, in lower case when the check is not enforced (``--quick``)."""
+        return self.verdict if self.enforced else self.verdict.lower()
+
+
+PASS, MISS, BUSY = "PASS", "MISS", "BUSY"
+
+
+def meets_target(value: float, threshold: float, kind: str) -> bool:
+    """Whether ``value`` is at least (``kind="at_least"``) or at most ``threshold``; NaN never is."""
+    if kind not in (AT_LEAST, AT_MOST):
+        raise ValueError(f"kind must be {AT_LEAST!r} or {AT_MOST!r}, got {kind!r}.")
+    if not math.isfinite(value):
+        return False
+    return value >= threshold if kind == AT_LEAST else value <= threshold
+
+
+def machine_busy(
+    load_before: Sequence[float] | None, load_after: Sequence[float] | None, n_cores: int | None
+) -> bool:
+    """Whether the 1-minute load average before or after a measurement exceeded ``n_cores``.
+
+    Unknown loads or core count (None) are never busy: the verdict then stays
+    a plain miss.
+    """
+    if n_cores is None or n_cores < 1:
+        return False
+    loads = [load[0] for load in (load_before, load_after) if load]
+    return any(load > n_cores for load in loads)
+
+
+def verdict(
+    value: float,
+    threshold: float,
+    kind: str,
+    load_before: Sequence[float] | None = None,
+    load_after: Sequence[float] | None = None,
+    n_cores: int | None = None,
+    *,
+    timed: bool = True,
+) -> str:
+    """Verdict of one target: ``PASS``, ``MISS``, or ``BUSY`` for a miss on a busy machine.
+
+    Parameters
+    ----------
+    value, threshold : float
+        The measured value and the target.
+    kind : {"at_least", "at_most"}
+        Direction of the target.
+    load_before, load_after : sequence of float or None
+        :func:`os.getloadavg` just before and after the measurement.
+    n_cores : int or None
+        Cores available to the measurement.
+    timed : bool
+        Whether the value is a time or a ratio of times; other misses
+        (accuracy, memory) are never blamed on the load.
+
+    Returns
+    -------
+    str
+        ``PASS`` when the target is met, whatever the load (a pass on a busy
+        machine would only be larger on an idle one); ``BUSY`` when it is
+        missed while the 1-minute load average before or after exceeded the
+        core count (not verified: re-run on an idle machine); else ``MISS``.
+    """
+    if meets_target(value, threshold, kind):
+        return PASS
+    return BUSY if timed and machine_busy(load_before, load_after, n_cores) else MISS
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS reports it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def with_load(
+    checks: Sequence[Check],
+    load_before: Sequence[float] | None,
+    load_after: Sequence[float] | None,
+    n_cores: int | None,
+) -> list[Check]:
+    """Return ``checks`` with the load averages around their measurement and the core count."""
+    before = tuple(load_before) if load_before is not None else None
+    after = tuple(load_after) if load_after is not None else None
+    return [replace(c, load_before=before, load_after=after, n_cores=n_cores) for c in checks]
+
+
+def measure_checks(
+    run: Callable[[], Sequence[Check]],
+    *,
+    loadavg: Callable[[], Sequence[float]] = os.getloadavg,
+    n_cores: int | None = None,
+) -> list[Check]:
+    """Call ``run`` (one target's measurement) and record the load average before and after it."""
+    before = tuple(loadavg())
+    checks = run()
+    after = tuple(loadavg())
+    return with_load(checks, before, after, available_cores() if n_cores is None else n_cores)
 
 
 def speedup(baseline: float, candidate: float) -> float:
@@ -205,8 +329,12 @@ def speedup_check(
 
 
 def exit_code(checks: Sequence[Check]) -> int:
-    """1 when an enforced check missed its target, else 0."""
-    return int(any(c.enforced and not c.passed for c in checks))
+    """1 when an enforced check missed its target on a machine that was not busy, else 0.
+
+    A miss while the machine was busy (``BUSY``) is reported as not verified
+    and does not fail the exit code.
+    """
+    return int(any(c.enforced and c.verdict == MISS for c in checks))
 
 
 def _fmt_value(value: float, unit: str) -> str:
@@ -224,11 +352,22 @@ def _fmt_value(value: float, unit: str) -> str:
 def format_check(check: Check) -> str:
     """Return the lines printed for one check."""
     sign = ">=" if check.kind == AT_LEAST else "<="
+    status = "machine busy: re-run" if check.verdict == BUSY else check.status
     lines = [
-        f"[{check.target}] {check.status}  {check.title}",
+        f"[{check.target}] {status}  {check.title}",
         f"     measured {_fmt_value(check.value, check.unit)} (target {sign} "
         f"{_fmt_value(check.threshold, check.unit)})" + ("" if check.enforced else " [not enforced]"),
     ]
+    if check.load_before is not None or check.load_after is not None:
+        lines.append(
+            f"     load average before {_fmt_load(check.load_before)}, after {_fmt_load(check.load_after)} "
+            f"(1/5/15 min; {check.n_cores if check.n_cores is not None else '?'} cores)"
+        )
+    if check.status == BUSY:
+        lines.append(
+            "     NOT VERIFIED: the target was missed while the 1-min load average exceeded the core count; "
+            "not counted as a failure"
+        )
     width = max((len(t.label) for t in check.timings), default=0)
     for t in check.timings:
         runs = "1 run" if t.runs == 1 else f"best of {t.runs}"
@@ -240,12 +379,12 @@ def format_check(check: Check) -> str:
 
 def format_report(checks: Sequence[Check], header: Sequence[str] = (), footer: Sequence[str] = ()) -> str:
     """Return the whole profile output: header lines, every check, a summary line."""
-    missed = [c.target for c in checks if c.enforced and not c.passed]
-    summary = (
-        f"{len(checks)} checks: "
-        + (f"missed {', '.join(missed)}" if missed else "every enforced target met")
-        + "."
-    )
+    missed = [c.target for c in checks if c.enforced and c.verdict == MISS]
+    busy = [c.target for c in checks if c.enforced and c.verdict == BUSY]
+    parts_ = [f"missed {', '.join(missed)}"] if missed else []
+    if busy:
+        parts_.append(f"NOT VERIFIED (machine busy: re-run) {', '.join(busy)}")
+    summary = f"{len(checks)} checks: " + ("; ".join(parts_) or "every enforced target met") + "."
     parts = ["\n".join(header)] if header else []
     parts += [format_check(c) for c in checks]
     parts += ["\n".join([*footer, summary])]
@@ -321,6 +460,10 @@ def render_benchmark_json(data: dict, source: str = "runtime.json") -> str:
     return "\n".join(lines) + "\n"
 
 
+def _fmt_load(load: Sequence[float] | None) -> str:
+    return "?" if not load else " / ".join(f"{x:.1f}" for x in load)
+
+
 def _num(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, int | float) and math.isfinite(value) else "-"
 
@@ -354,19 +497,74 @@ def cpu_seconds() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
-def measure(label: str, fn: Callable[[], Any], *, repeat: int = 1, note: str = "") -> tuple[Timing, Any]:
+def measure(
+    label: str,
+    fn: Callable[[], Any],
+    *,
+    repeat: int = 1,
+    note: str = "",
+    clock: Callable[[], float] = time.perf_counter,
+    cpu_clock: Callable[[], float] = cpu_seconds,
+) -> tuple[Timing, Any]:
     """Call ``fn`` ``repeat`` times; return the fastest run's :class:`Timing` and the last result."""
-    best: tuple[float, float] | None = None
-    result = None
-    for _ in range(repeat):
-        cpu0, wall0 = cpu_seconds(), time.perf_counter()
-        result = fn()
-        wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
-        if best is None or wall < best[0]:
-            best = (wall, cpu)
-    if best is None:
+    if repeat < 1:
         raise ValueError(f"repeat must be >= 1, got {repeat}.")
-    return Timing(label, best[0], best[1], repeat, note), result
+    ((timing, result),) = measure_interleaved([(label, fn)], repeat, clock=clock, cpu_clock=cpu_clock)
+    return (replace(timing, note=note) if note else timing), result
+
+
+def interleaved_order(n_sides: int, repeat: int) -> list[int]:
+    """Order in which :func:`measure_interleaved` calls its sides: ``0, 1, .., 0, 1, ..`` (A B A B).
+
+    Every side runs once per round, so a burst of background load lasting a
+    round hits every side, not only the one that happened to run then.
+    """
+    if n_sides < 1 or repeat < 1:
+        raise ValueError(f"n_sides and repeat must be >= 1, got {n_sides} and {repeat}.")
+    return [side for _ in range(repeat) for side in range(n_sides)]
+
+
+def measure_interleaved(
+    calls: Sequence[tuple[str, Callable[[], Any]]],
+    repeat: int,
+    *,
+    clock: Callable[[], float] = time.perf_counter,
+    cpu_clock: Callable[[], float] = cpu_seconds,
+) -> list[tuple[Timing, Any]]:
+    """Time several callables interleaved (A B A B ...), best of ``repeat`` for each.
+
+    Parameters
+    ----------
+    calls : sequence of (str, callable)
+        Label and zero-argument callable of each side (e.g. baseline, candidate).
+    repeat : int
+        Rounds; each side runs once per round, in :func:`interleaved_order`.
+    clock, cpu_clock : callable
+        Wall-clock and CPU-time clocks in seconds (injectable for tests).
+
+    Returns
+    -------
+    list of (Timing, object)
+        Per side, in the order of ``calls``: the fastest run's timing (wall
+        and the same run's CPU time, ``runs=repeat``) and the last result.
+    """
+    if not calls:
+        raise ValueError("calls must hold at least one (label, callable).")
+    best: list[tuple[float, float] | None] = [None] * len(calls)
+    results: list[Any] = [None] * len(calls)
+    for side in interleaved_order(len(calls), repeat):
+        fn = calls[side][1]
+        cpu0, wall0 = cpu_clock(), clock()
+        results[side] = fn()
+        wall, cpu = clock() - wall0, cpu_clock() - cpu0
+        current = best[side]
+        if current is None or wall < current[0]:
+            best[side] = (wall, cpu)
+    out = []
+    for (label, _), b, result in zip(calls, best, results, strict=True):
+        wall, cpu = b if b is not None else (math.nan, math.nan)
+        out.append((Timing(label, wall, cpu, repeat), result))
+    return out
 
 
 def machine_lines() -> list[str]:
@@ -446,7 +644,9 @@ def check_time_resolved(
         Time points on which the official pipeline is timed (evenly spaced);
         its time is extrapolated linearly to all time points.
     repeat : int
-        Runs of the batched LDA (the fastest counts); the references run once.
+        Rounds of the interleaved timing: batched LDA, SlidingEstimator and
+        the official pipeline (on its subset of time points) each run once
+        per round, in turn (A B C A B C ...); the fastest run of each counts.
     enforced : bool
         Whether the speed targets decide the exit code.
     """
@@ -463,26 +663,38 @@ def check_time_resolved(
     splits = list(StratifiedKFold(N_FOLDS, shuffle=True, random_state=0).split(np.zeros(n_epochs), y))
     shape = f"{n_epochs} x {n_channels} x {n_times}"
     idx = official_time_points(n_times, n_official_times)
-    with threadpool_limits(limits=1):
-        batched_t, batched = measure(
-            "batched LDA: decoders._lda.cross_val_accuracy_over_time",
-            lambda: cross_val_accuracy_over_time(X, y, splits, shrinkage="auto", scale=True),
-            repeat=repeat,
-        )
-        sliding_t, sliding = measure(
-            "SlidingEstimator(StandardScaler + LDA(lsqr, auto))",
-            lambda: cross_val_multiscore(_sliding_lda(), X, y, cv=splits, n_jobs=1, verbose=False),
-        )
+    n_convergence = 0
+
+    def official() -> Any:
+        nonlocal n_convergence
         with warnings.catch_warnings(record=True) as caught:
             # liblinear may stop at max_iter on some folds; count, do not hide
             warnings.simplefilter("always", ConvergenceWarning)
-            subset_t, _ = measure(
-                "official pipeline on the subset",
-                lambda: cross_val_multiscore(
-                    _sliding_official(), X[:, :, idx], y, cv=splits, n_jobs=1, verbose=False
-                ),
+            scores = cross_val_multiscore(
+                _sliding_official(), X[:, :, idx], y, cv=splits, n_jobs=1, verbose=False
             )
-    n_convergence = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
+        n_convergence += sum(issubclass(w.category, ConvergenceWarning) for w in caught)
+        for w in caught:  # anything else is shown, not swallowed
+            if not issubclass(w.category, ConvergenceWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return scores
+
+    with threadpool_limits(limits=1):
+        (batched_t, batched), (sliding_t, sliding), (subset_t, _) = measure_interleaved(
+            [
+                (
+                    "batched LDA: decoders._lda.cross_val_accuracy_over_time",
+                    lambda: cross_val_accuracy_over_time(X, y, splits, shrinkage="auto", scale=True),
+                ),
+                (
+                    "SlidingEstimator(StandardScaler + LDA(lsqr, auto))",
+                    lambda: cross_val_multiscore(_sliding_lda(), X, y, cv=splits, n_jobs=1, verbose=False),
+                ),
+                ("official pipeline on the subset", official),
+            ],
+            repeat,
+        )
+    n_convergence //= repeat  # per run: every run fits the same folds
     official_t = subset_t.scaled(
         n_times / idx.size,
         "SlidingEstimator(RobustScaler + OvR L1 logreg, liblinear)",
@@ -491,6 +703,7 @@ def check_time_resolved(
     )
     diff_pp = np.abs(batched.mean(axis=0) - sliding.mean(axis=0)) * 100
     setup = f"{N_FOLDS}-fold CV (same folds), one BLAS thread, {shape}"
+    interleaved = INTERLEAVED_NOTE.format(n=repeat, sides="batched LDA, SlidingEstimator, official subset")
     return [
         speedup_check(
             "1a",
@@ -499,6 +712,7 @@ def check_time_resolved(
             batched_t,
             LDA_VS_SLIDING,
             enforced=enforced,
+            details=(interleaved,),
         ),
         speedup_check(
             "1b",
@@ -509,7 +723,8 @@ def check_time_resolved(
             enforced=enforced,
             details=(
                 f"official pipeline timed on {idx.size} of {n_times} time points, extrapolated linearly "
-                f"per time point; {n_convergence} ConvergenceWarning(s) from liblinear",
+                f"per time point; {n_convergence} ConvergenceWarning(s) from liblinear per run",
+                interleaved,
             ),
         ),
         Check(
@@ -520,6 +735,7 @@ def check_time_resolved(
             ACCURACY_TOLERANCE_PP,
             AT_MOST,
             "pp",
+            timed=False,
             details=(
                 f"max |difference| {diff_pp.max():.3f} pp at sample {int(diff_pp.argmax())}, mean "
                 f"{diff_pp.mean():.3f} pp over {n_times} time points; peak accuracy batched "
@@ -546,8 +762,9 @@ def check_loading(
 
     ``cache_dir`` must be empty: the first load reads the FIF files, validates
     them and fills it (reported, not checked). Then the second load and
-    ``mne.read_epochs`` (``preload=True``, localizer + imagine) alternate
-    ``repeat`` times; the fastest of each counts.
+    ``mne.read_epochs`` (``preload=True``, localizer + imagine) are timed
+    interleaved (A B A B ..., :func:`measure_interleaved`) ``repeat`` times
+    each; the fastest of each counts.
     """
     import mne
 
@@ -565,17 +782,14 @@ def check_loading(
     def read_mne() -> float:
         return sum(float(mne.read_epochs(f, preload=True, verbose="error").get_data().sum()) for f in files)
 
-    warm: list[Timing] = []
-    ref_runs: list[Timing] = []
-    for _ in range(repeat):  # alternate, so both see the same load on the machine
-        warm.append(
-            measure("second load (cache) + read every sample", lambda: _touch(dataset.load(subject)))[0]
-        )
-        ref_runs.append(measure("mne.read_epochs(preload=True) x 2 files", read_mne)[0])
-    warm_t = min(warm, key=lambda t: t.wall)
-    mne_t = min(ref_runs, key=lambda t: t.wall)
-    warm_t = Timing(warm_t.label, warm_t.wall, warm_t.cpu, repeat)
-    mne_t = Timing(mne_t.label, mne_t.wall, mne_t.cpu, repeat, "warm page cache")
+    (warm_t, _), (mne_t, _) = measure_interleaved(
+        [
+            ("second load (cache) + read every sample", lambda: _touch(dataset.load(subject))),
+            ("mne.read_epochs(preload=True) x 2 files", read_mne),
+        ],
+        repeat,
+    )
+    mne_t = replace(mne_t, note="warm page cache")
     size_mb = sum(f.stat().st_size for f in files) / MIB
     shape = dataset.load(subject).localizer.X.shape
     return [
@@ -589,6 +803,7 @@ def check_loading(
             details=(
                 f"files: {size_mb:.0f} MB (localizer {tuple(shape)} + imagine); first load "
                 f"{first_t.wall:.2f} s wall / {first_t.cpu:.2f} s CPU (not a target)",
+                INTERLEAVED_NOTE.format(n=repeat, sides="cache load, mne.read_epochs"),
             ),
         )
     ]
@@ -599,7 +814,28 @@ def check_loading(
 # ----------------------------------------------------------------------------
 @dataclass
 class RunMeasurement:
-    """One ``python -m benchmark run`` in a child process."""
+    """One ``python -m benchmark run`` in a child process.
+
+    Attributes
+    ----------
+    timing : Timing
+        Wall time, and the CPU time of that run's process tree only.
+    returncode : int
+        Exit code of the run.
+    out : Path
+        Its output folder.
+    rows : list of dict
+        Its ``tasks.jsonl`` rows.
+    max_rss_mb : float
+        Peak RSS of the largest single process of the run (the run process or
+        one of its task/worker processes; ``wait4`` rusage).
+    peak_tree_mb : float
+        Peak of the memory of the whole process tree, sampled every
+        ``RUN_SAMPLE_S`` seconds (sum of PSS where Linux reports it, else of
+        RSS); what the run needs of the machine's RAM.
+    stderr : str
+        The end of its standard error.
+    """
 
     timing: Timing
     returncode: int
@@ -607,12 +843,80 @@ class RunMeasurement:
     rows: list[dict] = field(default_factory=list)
     max_rss_mb: float = math.nan
     stderr: str = ""
+    peak_tree_mb: float = math.nan
+
+
+RUN_SAMPLE_S = 0.5
 
 
 def _children_max_rss_mb() -> float:
     """Peak RSS of the largest waited-for descendant so far (Linux: ru_maxrss in KiB)."""
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return rss / 1024 if sys.platform != "darwin" else rss / MIB
+
+
+def _tree_memory_mb(pid: int) -> float:
+    """Memory of a process and its descendants now: sum of PSS (Linux) or RSS, in MB."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return math.nan
+    total = 0.0
+    for proc in procs:
+        try:
+            try:
+                total += proc.memory_full_info().pss
+            except (AttributeError, psutil.AccessDenied):
+                total += proc.memory_info().rss
+        except psutil.Error:  # ended between listing and reading
+            continue
+    return total / MIB
+
+
+def run_process(cmd: Sequence[str], env: dict[str, str], label: str) -> tuple[Timing, int, str, float, float]:
+    """Run ``cmd``; return its timing, exit code, stderr, largest-process and whole-tree peak memory (MB).
+
+    The CPU time and the largest process's peak RSS come from ``os.wait4``
+    (this child and its waited-for descendants only); the tree's memory is
+    sampled every :data:`RUN_SAMPLE_S` seconds in a thread.
+    """
+    import threading
+
+    peak = [math.nan]
+    with tempfile.TemporaryFile("w+") as err:
+        wall0 = time.perf_counter()
+        proc = subprocess.Popen(list(cmd), stdout=subprocess.DEVNULL, stderr=err, text=True, env=env)
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.is_set():
+                now = _tree_memory_mb(proc.pid)
+                if math.isfinite(now) and not now <= peak[0]:
+                    peak[0] = now
+                stop.wait(RUN_SAMPLE_S)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            if hasattr(os, "wait4"):
+                _, status, usage = os.wait4(proc.pid, 0)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                cpu = usage.ru_utime + usage.ru_stime
+                max_rss = usage.ru_maxrss / (MIB if sys.platform == "darwin" else 1024)
+            else:  # pragma: no cover - not Unix
+                cpu0 = cpu_seconds()
+                proc.wait()
+                cpu, max_rss = cpu_seconds() - cpu0, _children_max_rss_mb()
+        finally:
+            stop.set()
+            sampler.join()
+        wall = time.perf_counter() - wall0
+        err.seek(0)
+        stderr = err.read()[-2000:]
+    return Timing(label, wall, cpu), int(proc.returncode), stderr, max_rss, peak[0]
 
 
 def run_cli(
@@ -625,27 +929,27 @@ def run_cli(
     timeout: float = 1800.0,
     env: dict[str, str] | None = None,
     label: str | None = None,
+    extra_args: Sequence[str] = (),
 ) -> RunMeasurement:
     """Time ``python -m benchmark run`` exactly as a user calls it (``--force``, no progress bar).
 
-    ``env`` adds environment variables to the child's (e.g. BLAS thread counts).
+    ``env`` adds environment variables to the child's (e.g. BLAS thread counts);
+    ``extra_args`` are appended to the command (e.g. ``["--backend", "dask"]``).
     """
     cmd = [sys.executable, "-m", "benchmark", "run", "--data", str(data), "--out", str(out)]
     cmd += ["--decoder", *decoders] if decoders else ["--all"]
     if subjects:
         cmd += ["--subjects", *subjects]
-    cmd += ["--n-jobs", str(n_jobs), "--no-progress", "--force", "--timeout", str(timeout)]
+    cmd += ["--n-jobs", str(n_jobs), "--no-progress", "--force", "--timeout", str(timeout), *extra_args]
     label = label or f"run --n-jobs {n_jobs}"
     child_env = {**os.environ, **(env or {})}
-    timing, proc = measure(
-        label, lambda: subprocess.run(cmd, capture_output=True, text=True, check=False, env=child_env)
-    )
+    timing, returncode, stderr, max_rss, tree = run_process(cmd, child_env, label)
     rows = []
     tasks = out / "tasks.jsonl"
     if tasks.is_file():
         rows = [json.loads(line) for line in tasks.read_text().splitlines() if line.strip()]
-    logger.info("%s: %.1f s, exit code %d", " ".join(cmd[1:]), timing.wall, proc.returncode)
-    return RunMeasurement(timing, proc.returncode, out, rows, _children_max_rss_mb(), proc.stderr[-2000:])
+    logger.info("%s: %.1f s, exit code %d", " ".join(cmd[1:]), timing.wall, returncode)
+    return RunMeasurement(timing, returncode, out, rows, max_rss, stderr, tree)
 
 
 def warm_data_cache(data: Path) -> None:
@@ -715,6 +1019,7 @@ def check_parallel_and_memory(
             TASK_MEMORY_MB,
             AT_MOST,
             "MB",
+            timed=False,
             details=(f"largest: {worst}; per decoder (MB): {table}",),
         )
     )
@@ -726,9 +1031,12 @@ def check_parallel_and_memory(
             TASK_MEMORY_MB,
             AT_MOST,
             "MB",
+            timed=False,
             details=(
-                "getrusage(RUSAGE_CHILDREN).ru_maxrss: the largest of the run processes and their forked "
-                "task processes; a forked task counts the pages it shares with its parent",
+                "ru_maxrss from wait4 of each run: the largest of the run processes and their forked "
+                "task processes; a forked task counts the pages it shares with its parent; whole process "
+                f"tree, sampled: {serial.peak_tree_mb:.0f} MB (--n-jobs 1), {parallel.peak_tree_mb:.0f} MB "
+                "(--n-jobs 2)",
             ),
         )
     )
@@ -741,6 +1049,7 @@ def check_parallel_and_memory(
             0.0,
             AT_MOST,
             "failures",
+            timed=False,
             details=tuple(failures[:10]),
         )
     )
@@ -802,6 +1111,12 @@ class ProfileOptions:
     keep : Path or None
         Folder where the profiled runs' reports are kept (None: a temporary
         folder, deleted at the end).
+    repeat : int
+        Interleaved rounds of the ratio targets 1a/1b (best of ``repeat``);
+        2a uses at least 5 (it takes a second).
+    scaling : ScalingOptions or None
+        Measure the cost curve (``--scaling``, :mod:`tools.scaling`); None
+        skips it.
     """
 
     quick: bool = False
@@ -815,6 +1130,8 @@ class ProfileOptions:
     run_limit: float = RUN_LIMIT_S
     timeout: float = 1800.0
     keep: Path | None = None
+    repeat: int = 2
+    scaling: Any = None
 
 
 def profile_dataset(quick: bool) -> Path:
@@ -841,6 +1158,9 @@ def run_profile(options: ProfileOptions) -> tuple[list[Check], str]:
         "imagine-bench performance profile (issue #6; targets set for a 2-core machine)",
         *machine_lines(),
         "wall time decides each target; CPU time = this process + its waited-for children.",
+        "each target states the load average just before and after it; a timed target missed while the "
+        "1-min load average exceeded the core count says 'machine busy: re-run' (not verified, not a "
+        "failure of the exit code).",
     ]
     if options.quick:
         header.append("--quick: small arrays (smoke test); speed targets are printed but not enforced.")
@@ -859,27 +1179,45 @@ def run_profile(options: ProfileOptions) -> tuple[list[Check], str]:
         if options.quick:
             X, n_times = X[:, :, ::10], 2
         logger.info("target 1 on %s: %s", subject, X.shape)
-        checks += check_time_resolved(X, y, n_official_times=n_times, repeat=3, enforced=enforced)
+        checks += measure_checks(
+            lambda: check_time_resolved(
+                X, y, n_official_times=n_times, repeat=options.repeat, enforced=enforced
+            )
+        )
+    footer = []
     with tempfile.TemporaryDirectory(prefix="imagine-profile-") as tmp:
         work = Path(tmp) if options.keep is None else options.keep
         work.mkdir(parents=True, exist_ok=True)
         if "2" in options.targets:
             subject = ChallengeDataset(data).subjects[0]
-            checks += check_loading(data, subject, work / "array-cache", enforced=enforced)
+            checks += measure_checks(
+                lambda: check_loading(
+                    data, subject, work / "array-cache", repeat=max(options.repeat, 5), enforced=enforced
+                )
+            )
         if "4" in options.targets:
             decoders = options.decoders
             if decoders is None and options.quick:
                 decoders = QUICK_DECODERS
-            checks += check_parallel_and_memory(
-                data, work, decoders=decoders, subjects=options.subjects,
-                timeout=options.timeout, enforced=enforced,
+            checks += measure_checks(
+                lambda: check_parallel_and_memory(
+                    data, work, decoders=decoders, subjects=options.subjects,
+                    timeout=options.timeout, enforced=enforced,
+                )
             )  # fmt: skip
         if options.full_run is not None:
-            checks += check_full_run(
-                options.full_run, work, n_jobs=options.full_run_n_jobs, limit=options.run_limit,
-                timeout=options.timeout,
+            checks += measure_checks(
+                lambda: check_full_run(
+                    options.full_run, work, n_jobs=options.full_run_n_jobs, limit=options.run_limit,
+                    timeout=options.timeout,
+                )
             )  # fmt: skip
-    footer = [f"load average at end (1/5/15 min): {_loadavg()}"]
+        if options.scaling is not None:
+            from tools.scaling import run_scaling
+
+            written = run_scaling(options.scaling, work / "scaling", timeout=options.timeout)
+            footer.append("cost curve (--scaling) written: " + ", ".join(str(p) for p in written))
+    footer.append(f"load average at end (1/5/15 min): {_loadavg()}")
     if options.full_run is None:
         footer.append("target 3 (whole run) not measured: add --full-run.")
     return checks, format_report(checks, header, footer)
