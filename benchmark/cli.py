@@ -458,21 +458,46 @@ def _is_cached_default(data: Path) -> bool:
 
 
 def _warn_if_other_dataset(recorded: Path, written: Path) -> None:
-    """Warn when a replayed run.json's dataset fingerprint differs from the new run's."""
+    """Warn when a replayed run.json's dataset fingerprint differs from the new run's.
+
+    The fingerprint reads file sizes, mtimes and blocks, so the same default
+    simulation regenerated on another machine gets a new one. When both runs
+    used the default simulated dataset of the same simulation key (the
+    ``simulated-<key>`` folder: simulator version and every parameter), the
+    data are the same by construction and only a note is printed.
+    """
     import json
 
     try:
-        old = json.loads(recorded.read_text()).get("fingerprint")
-        new = json.loads(written.read_text()).get("fingerprint")
+        old_info = json.loads(recorded.read_text())
+        new_info = json.loads(written.read_text())
     except (OSError, ValueError):
         return
-    if old and new and old != new:
+    old, new = old_info.get("fingerprint"), new_info.get("fingerprint")
+    if not (old and new and old != new):
+        return
+    old_key, new_key = (simulation_key(info.get("dataset_root")) for info in (old_info, new_info))
+    if old_key and old_key == new_key:
         print(
-            f"warning: dataset fingerprint {new} differs from {old} recorded in {recorded}: either other "
-            "data, or the same simulation regenerated (FIF files record when they were written, and the "
-            "fingerprint reads their headers); compare the scores with the recorded run's.",
+            f"note: the default simulated dataset {old_key} was regenerated here (fingerprint {new}, "
+            f"recorded {old}): same simulator version and parameters, so the same data.",
             file=sys.stderr,
         )
+        return
+    print(
+        f"warning: dataset fingerprint {new} differs from {old} recorded in {recorded}: either other "
+        "data, or the same files rewritten (the fingerprint reads sizes, modification times and "
+        "blocks); compare the scores with the recorded run's.",
+        file=sys.stderr,
+    )
+
+
+def simulation_key(dataset_root: str | None) -> str | None:
+    """Return the ``simulated-<key>`` folder name of a default simulated dataset's root, else None."""
+    if not dataset_root:
+        return None
+    path = Path(str(dataset_root))
+    return path.parent.name if _is_cached_default(path) else None
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:

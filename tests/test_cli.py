@@ -190,3 +190,34 @@ def test_console_script_help_runs():
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 0 and done.stdout.startswith("usage: python -m benchmark run")
     assert "--config FILE" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("old_root", "new_root", "expected"),
+    [
+        (
+            "~/.cache/imagine-bench/simulated-0797ce37bf/data",
+            "/tmp/h/simulated-0797ce37bf/data",
+            "note: the default",
+        ),
+        (
+            "~/.cache/imagine-bench/simulated-0797ce37bf/data",
+            "/tmp/h/simulated-aaaaaaaaaa/data",
+            "warning: dataset",
+        ),
+        ("/data/imagine", "/data/imagine", "warning: dataset"),
+    ],
+)
+def test_replayed_run_json_warns_only_for_other_data(tmp_path, capsys, old_root, new_root, expected):
+    """A regenerated default simulation (same key) is noted, not warned about; other data is warned about."""
+    from benchmark.cli import _warn_if_other_dataset
+
+    recorded, written = tmp_path / "old.json", tmp_path / "new.json"
+    recorded.write_text(json.dumps({"fingerprint": "aaaa", "dataset_root": old_root}))
+    written.write_text(json.dumps({"fingerprint": "bbbb", "dataset_root": new_root}))
+    _warn_if_other_dataset(recorded, written)
+    err = capsys.readouterr().err
+    assert err.startswith(expected) and ("warning" in err) == expected.startswith("warning")
+    written.write_text(json.dumps({"fingerprint": "aaaa", "dataset_root": new_root}))
+    _warn_if_other_dataset(recorded, written)
+    assert capsys.readouterr().err == ""  # same fingerprint: silent
