@@ -137,3 +137,32 @@ def test_official_example_variants_and_errors():
         _official(train_time=2.0).fit(X, y)
     with pytest.raises(ValueError, match="no imagine sample"):
         _official(scan=(6.0, 7.0)).fit(X, y).predict_proba_imagine(X_img)
+
+
+def _timing_context():
+    from benchmark.contract import DecoderContext
+
+    return DecoderContext(SFREQ, LOC_TIMES, IMG_TIMES, ("mag",) * N_CH, CLASS_NAMES, 0)
+
+
+def _accuracy(estimator, X_img, y_img) -> float:
+    return float(np.mean(estimator.predict_proba_imagine(X_img).argmax(1) == y_img))
+
+
+def test_timing_oracle_is_lda_peak_with_the_true_interval():
+    """Brief bursts at random times: knowing the interval beats lda-peak's label-free pooling,
+    shifting it off the burst loses the signal, and non-visual imagery stays at chance."""
+    from decoders.lda_peak import make as lda_peak
+    from decoders.oracle_timing import make as timing_oracle
+
+    X, y, X_img, y_img, truth = _subject(3, n_img=10, snr=0.15)
+    oracle = timing_oracle(_timing_context()).fit(X, y, truth=truth)
+    np.testing.assert_array_equal(oracle.predict_proba(X), oracle.scan_.predict_proba(X))
+    timed = _accuracy(oracle, X_img, y_img)
+    untimed = _accuracy(lda_peak(_timing_context()).fit(X, y), X_img, y_img)
+    shifted = dict(truth, imagine_intervals=truth["imagine_intervals"] + 0.8)
+    wrong = _accuracy(timing_oracle(_timing_context()).fit(X, y, truth=shifted), X_img, y_img)
+    assert timed > untimed + 0.2 and timed > 0.6 and wrong < 0.3, (timed, untimed, wrong)
+    X, y, X_img, y_img, truth = _subject(3, img_patterns="other", n_img=10, snr=0.15)
+    other = _accuracy(timing_oracle(_timing_context()).fit(X, y, truth=truth), X_img, y_img)
+    assert other < 0.25, other

@@ -1,0 +1,125 @@
+"""Timing oracle: lda-peak's localizer classifier, pooled over each trial's true imagery interval.
+
+Available only on simulated data and never ranked. It is ``lda-peak``
+unchanged (channel PCA, peak window chosen by inner CV on the localizer,
+shrinkage LDA, the same evidence course over imagery, z-scored per class
+over the imagine batch) except for one thing it could not know on real
+data: it averages the evidence over each trial's *true* imagery samples
+(from the simulator's ground truth) instead of pooling over 0-5 s without
+labels. Read beside ``lda-peak`` and ``oracle-transfer`` it splits the
+robustness matrix's gap in two:
+
+* ``lda-peak`` -> ``oracle-timing``: what not knowing *when* imagery
+  happens costs (the pooling's share);
+* ``oracle-timing`` -> ``oracle-transfer``: what the localizer-trained
+  classifier loses against the true visual patterns, even at the right
+  time (the classifier's and the dimensionality reduction's share).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils.validation import check_is_fitted
+
+from benchmark.contract import DecoderContext, DecoderSpec
+from decoders._evidence import zscore_over_batch
+from decoders.oracle_transfer import TransferOracleDecoder
+
+
+class TimingOracleDecoder(ClassifierMixin, BaseEstimator):
+    """A scan decoder's evidence averaged over the true imagery interval of each trial.
+
+    Parameters
+    ----------
+    scan : ImagineScan
+        The unfitted scan decoder whose evidence course is pooled (its own
+        pooling is not used).
+    sfreq : float
+        Sampling rate (Hz).
+    localizer_tmin : float
+        Time (s) of the first localizer sample.
+    imagine_tmin : float
+        Time (s) of the first imagine sample.
+    """
+
+    def __init__(
+        self, scan=None, sfreq: float = 100.0, localizer_tmin: float = -0.2, imagine_tmin: float = -0.2
+    ):
+        self.scan = scan
+        self.sfreq = sfreq
+        self.localizer_tmin = localizer_tmin
+        self.imagine_tmin = imagine_tmin
+
+    def fit(self, X: np.ndarray, y: np.ndarray, *, truth: dict[str, np.ndarray]) -> TimingOracleDecoder:
+        """Fit the scan decoder on the localizer; keep the true imagery intervals.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_epochs, n_channels, n_times)
+            Localizer epochs.
+        y : array-like of str, shape (n_epochs,)
+            Localizer item names.
+        truth : dict
+            The subject's simulator ground truth (see
+            :meth:`decoders.oracle_transfer.TransferOracleDecoder.fit`).
+
+        Returns
+        -------
+        self : TimingOracleDecoder
+        """
+        if self.scan is None:
+            raise ValueError("oracle-timing: give the scan decoder whose evidence to pool (scan=...).")
+        self.scan_ = clone(self.scan).fit(X, y)
+        # the true intervals, read and checked as oracle-transfer reads them
+        self.intervals_ = TransferOracleDecoder(
+            sfreq=self.sfreq, localizer_tmin=self.localizer_tmin, imagine_tmin=self.imagine_tmin
+        ).fit(X, y, truth=truth)
+        self.classes_ = self.scan_.classes_
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Localizer epochs -> the scan decoder's probabilities (timing is known there)."""
+        check_is_fitted(self)
+        return self.scan_.predict_proba(X)
+
+    def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
+        """Imagine epochs (the subject's own, in file order) -> probabilities.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
+
+        Returns
+        -------
+        ndarray, shape (n_epochs, n_classes)
+        """
+        check_is_fitted(self)
+        values, centres = self.scan_.scan_evidence(X)
+        mask = self.intervals_.imagery_mask(len(X), X.shape[2])
+        samples = np.clip(np.rint((centres - self.imagine_tmin) * self.sfreq).astype(int), 0, X.shape[2] - 1)
+        inside = mask[:, samples].astype(np.float64)  # (n_epochs, n_positions)
+        z = zscore_over_batch(values, (0, 1))
+        counts = inside.sum(axis=1)
+        logits = np.einsum("nwk,nw->nk", z, inside) / np.sqrt(np.maximum(counts, 1.0))[:, None]
+        return softmax(logits, axis=1)
+
+
+def make(context: DecoderContext) -> TimingOracleDecoder:
+    """Return ``lda-peak``'s decoder wrapped in the timing oracle."""
+    from decoders.lda_peak import make as lda_peak
+
+    return TimingOracleDecoder(scan=lda_peak(context), **context.time_params())
+
+
+DECODER = DecoderSpec(
+    name="oracle-timing",
+    family="oracle",
+    description="Simulation only, not ranked: lda-peak with its evidence averaged over each trial's true "
+    "imagery interval (what knowing when imagery happens would give it).",
+    factory=make,
+    uses=frozenset({"truth"}),
+    ranked=False,
+    reference="Diagnostic of this benchmark (see docs/robustness.md)",
+)
