@@ -81,15 +81,6 @@ class GeneralizationEnsemble(ImagineClassifierMixin, BaseEstimator):
         Each training time's LDA is applied at its own latency; the
         log-probabilities are averaged over training times with the fitted
         weights (a weighted geometric mean of the probabilities).
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_localizer_times)
-            Localizer-format epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
         """
         from decoders._lda import decision_function_batched
 

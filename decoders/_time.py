@@ -15,9 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
-from decoders._validation import StatelessTransformer, check_epochs
+from decoders._validation import StatelessTransformer
 
 
 def sample_times(tmin: float, sfreq: float, n_times: int) -> np.ndarray:
@@ -259,16 +258,5 @@ def window_means(X: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
 class WindowMean(StatelessTransformer):
     """Average over time: (n_epochs, n_channels, n_times) -> (n_epochs, n_channels)."""
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        """Time average of each channel.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_times)
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_channels)
-        """
-        check_is_fitted(self, "n_features_in_")
-        return check_epochs(X).mean(axis=2)
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        return X.mean(axis=2)

@@ -226,15 +226,7 @@ class LogRegL1NullDecoder(ImagineClassifierMixin, BaseEstimator):
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Item probabilities of localizer-format epochs at the peak (null class dropped).
 
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_localizer_times)
-            Localizer-format epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
-            Each item's one-vs-rest sigmoid, normalised over the items.
+        Each item's one-vs-rest sigmoid, normalised over the items.
         """
         from scipy.special import expit
 
@@ -245,17 +237,7 @@ class LogRegL1NullDecoder(ImagineClassifierMixin, BaseEstimator):
         return np.where(total > 0, proba / np.where(total > 0, total, 1.0), 1.0 / proba.shape[1])
 
     def imagine_time_course(self, X: np.ndarray) -> np.ndarray:
-        """Smoothed log-odds of each item's classifier at every imagine time.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
-            Imagine epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_imagine_times, n_classes)
-        """
+        """Smoothed log-odds of each item's classifier at every imagine time."""
         check_is_fitted(self, "pipeline_")
         X = check_epochs(X, self.projection_.n_channels_)
         F = self._features(X)

@@ -291,15 +291,6 @@ class PrototypeCorrelation(ImagineClassifierMixin, BaseEstimator):
 
         Logits are Fisher-transformed correlations times ``sqrt(n - 3)``
         (``n`` the pattern length), their null standard deviation's inverse.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_localizer_times)
-            Localizer-format epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
         """
         check_is_fitted(self, "prototypes_")
         X = check_localizer_epochs(X, self.projection_.n_channels_, self.n_times_)
@@ -312,15 +303,6 @@ class PrototypeCorrelation(ImagineClassifierMixin, BaseEstimator):
 
         The batch's mean pattern at each time is removed first, and values
         are z-scored per class over the batch's epochs and ``scan`` times.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
-            Imagine epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_imagine_times, n_classes)
         """
         check_is_fitted(self, "prototypes_")
         X = check_epochs(X, self.projection_.n_channels_)

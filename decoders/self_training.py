@@ -219,33 +219,13 @@ class SelfTrainingDecoder(ImagineClassifierMixin, BaseEstimator):
 
     # -------------------------------------------------------------- predict
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Probabilities of localizer-format epochs at the localizer peak.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_localizer_times)
-            Localizer-format epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
-        """
+        """Probabilities of localizer-format epochs at the localizer peak."""
         check_is_fitted(self, "classifier_")
         X = check_localizer_epochs(X, self.base_.n_channels_, self.base_.n_times_)
         return self.classifier_.predict_proba(self._peak_features(X))
 
     def imagine_time_course(self, X: np.ndarray) -> np.ndarray:
-        """Decision values of the self-trained classifier at every imagine time.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
-            Imagine epochs (those seen in fit or any others).
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_imagine_times, n_classes)
-        """
+        """Decision values of the self-trained classifier at every imagine time."""
         check_is_fitted(self, "classifier_")
         X = check_epochs(X, self.base_.n_channels_)
         return self._decision(self.classifier_, self._features(X))
