@@ -110,6 +110,23 @@ class ImagineClassifierMixin(ClassifierMixin):
       the batch normalise each class's evidence) -> ``(n_epochs, n_classes)``;
     - ``imagine_time_course(X)``: imagine epochs -> evidence
       ``(n_epochs, n_imagine_times, n_classes)``.
+
+    Common parameters of the decoders that use it (each documents the rest):
+
+    sfreq, localizer_tmin, imagine_tmin : float
+        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
+    search : tuple of float
+        Localizer interval (s) in which the decoding peak is searched.
+    n_components : int, 'rank' or None
+        Components of the :class:`decoders._spatial.ChannelPCA` fitted on the
+        localizer (None: z-scored channels, no PCA).
+    scan : tuple of float
+        Imagine interval (s) over which evidence is pooled.
+    n_splits : int
+        Folds of the inner cross-validation
+        (:func:`decoders._model_selection.make_inner_cv`).
+    shrinkage : 'auto' or float
+        LDA covariance shrinkage: Ledoit-Wolf ('auto') or fixed in [0, 1].
     """
 
     def predict(self, X: np.ndarray) -> np.ndarray:

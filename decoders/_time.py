@@ -49,25 +49,10 @@ def time_mask(
 
     Parameters
     ----------
-    tmin : float
-        Time of the first sample (s).
-    sfreq : float
-        Sampling rate (Hz).
-    n_times : int
-        Number of samples.
-    interval : tuple of (float or None) or None
-        ``(start, stop)`` in seconds; None (or a None bound) means no limit.
-    what : str
-        Name of the parameter, for the error message.
-
-    Returns
-    -------
-    ndarray of bool, shape (n_times,)
-
-    Raises
-    ------
-    ValueError
-        If the interval holds no sample.
+    tmin, sfreq, n_times
+        The time axis, as in :func:`sample_times`.
+    interval, what
+        As in :func:`interval_mask`, which gives the mask (and raises if it is empty).
     """
     return interval_mask(sample_times(tmin, sfreq, n_times), interval, what, tol=0.5 / sfreq)
 

@@ -71,14 +71,10 @@ def check_localizer_epochs(
 
     Parameters
     ----------
-    X : array-like, shape (n_epochs, n_channels, n_times)
-        Epochs.
-    n_channels : int or None
-        Channel count seen at fit time (None: not checked).
+    X, n_channels, keep_float32
+        As in :func:`check_epochs`.
     n_times : int
         Samples per localizer epoch seen at fit time.
-    keep_float32 : bool
-        As in :func:`check_epochs`.
 
     Returns
     -------

@@ -81,10 +81,8 @@ class LogRegL1NullDecoder(ImagineClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    sfreq, localizer_tmin, imagine_tmin : float
-        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
-    search : tuple of float
-        Localizer interval (s) in which the decoding peak is searched.
+    sfreq, localizer_tmin, imagine_tmin, search, n_components, scan, n_splits
+        See *Common parameters* of :class:`decoders._scan.ImagineClassifierMixin`.
     half_window : float
         Half-width (s) of the averaging window around the peak (and of the
         moving average applied to null and imagine data).
@@ -95,15 +93,9 @@ class LogRegL1NullDecoder(ImagineClassifierMixin, BaseEstimator):
         Null examples per labelled localizer epoch.
     C : float
         Inverse L1 regularisation strength of each logistic regression.
-    n_components : int, 'rank' or None
-        PCA components kept after channel z-scoring (None: no PCA).
     smooth : float
         Half-width (s) of the moving average applied to the imagine log-odds
         time courses.
-    scan : tuple of float
-        Imagine interval (s) over which evidence is averaged.
-    n_splits : int
-        Folds of the inner cross-validation that picks the peak.
     random_state : int or None
         Seed of the inner cross-validation, the null-data draw, the PCA and
         liblinear.

@@ -160,15 +160,11 @@ class PrototypeCorrelation(ImagineClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    sfreq, localizer_tmin, imagine_tmin : float
-        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
-    search : tuple of float
-        Localizer interval (s) in which the prototype latency is searched.
+    sfreq, localizer_tmin, imagine_tmin, search, n_components, scan, n_splits
+        See *Common parameters* of :class:`decoders._scan.ImagineClassifierMixin`.
     half_window : float
         Half-width (s) of the window averaged around the peak for the
         prototypes, and of the moving average applied to imagine data.
-    n_components : int, 'rank' or None
-        PCA components kept after channel z-scoring (None: z-scored channels).
     whiten : bool
         Multivariate noise normalisation of the features (inverse square root
         of the pooled within-class covariance of the localizer) before the
@@ -179,10 +175,6 @@ class PrototypeCorrelation(ImagineClassifierMixin, BaseEstimator):
         embedding, the prototype is one topography).
     lag_step : float
         Delay (s) between consecutive embedded copies.
-    scan : tuple of float
-        Imagine interval (s) over which evidence is averaged.
-    n_splits : int
-        Folds of the inner cross-validation that picks the latency.
     random_state : int or None
         Seed of the inner cross-validation and the PCA.
 

@@ -51,24 +51,16 @@ class SelfTrainingDecoder(ImagineClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    sfreq, localizer_tmin, imagine_tmin : float
-        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
-    search : tuple of float
-        Localizer interval (s) in which the decoding peak is searched.
+    sfreq, localizer_tmin, imagine_tmin, search, n_components, n_splits, shrinkage
+        See *Common parameters* of :class:`decoders._scan.ImagineClassifierMixin`.
     half_window : float
         Half-width (s) of the averaging window around the peak (and of the
         moving average applied to imagine data).
-    n_components : int, 'rank' or None
-        PCA components kept after channel z-scoring (None: no PCA).
     scan : tuple of float
         Imagine interval (s) over which evidence is averaged and pseudo-label
         windows are searched.
     n_iter : int
         Maximum number of label-refit rounds (0: plain peak LDA).
-    n_splits : int
-        Folds of the inner cross-validation that picks the peak.
-    shrinkage : 'auto' or float
-        LDA covariance shrinkage: Ledoit-Wolf ('auto') or fixed in [0, 1].
     random_state : int or None
         Seed of the inner cross-validation and the PCA.
 

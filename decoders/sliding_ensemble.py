@@ -41,20 +41,14 @@ class SlidingLDAEnsemble(GeneralizationEnsemble):
 
     Parameters
     ----------
-    sfreq, localizer_tmin, imagine_tmin : float
-        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
+    sfreq, localizer_tmin, imagine_tmin, scan, n_components, shrinkage
+        See *Common parameters* of :class:`decoders._scan.ImagineClassifierMixin`.
     train_window : tuple of float
         Localizer interval (s, inclusive) whose every sample gets an LDA, all
         with the same weight.
-    scan : tuple of float
-        Imagine interval (s) over which evidence is averaged.
-    n_components : int, 'rank' or None
-        PCA components kept after channel z-scoring (None: no PCA).
     half_window : float
         Half-width (s) of the moving average applied to localizer and
         imagine data before the LDA (0: single samples).
-    shrinkage : 'auto' or float
-        LDA covariance shrinkage: Ledoit-Wolf ('auto') or fixed in [0, 1].
     random_state : int or None
         Seed (PCA).
 

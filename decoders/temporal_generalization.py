@@ -78,25 +78,17 @@ class WeightedTemporalGeneralization(GeneralizationEnsemble):
 
     Parameters
     ----------
-    sfreq, localizer_tmin, imagine_tmin : float
-        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
+    sfreq, localizer_tmin, imagine_tmin, scan, n_components, n_splits, shrinkage
+        See *Common parameters* of :class:`decoders._scan.ImagineClassifierMixin`.
     train_window : tuple of (float or None) or None
         Localizer interval (s) considered for training; None: every sample
         (the full matrix).
-    scan : tuple of float
-        Imagine interval (s) over which evidence is averaged.
-    n_components : int, 'rank' or None
-        PCA components kept after channel z-scoring (None: no PCA).
     half_window : float
         Half-width (s) of the moving average applied to the data before the
         LDA and to the accuracy curve before weighting.
     margin_se : float
         Training times need an inner-CV accuracy above chance by this many
         binomial standard errors to get any weight.
-    n_splits : int
-        Folds of the inner cross-validation.
-    shrinkage : 'auto' or float
-        LDA covariance shrinkage: Ledoit-Wolf ('auto') or fixed in [0, 1].
     random_state : int or None
         Seed of the inner cross-validation and the PCA.
 
