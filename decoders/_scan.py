@@ -117,6 +117,9 @@ class ImagineClassifierMixin(ClassifierMixin):
         The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
     search : tuple of float
         Localizer interval (s) in which the decoding peak is searched.
+    half_window : float
+        Half-width (s) of the window averaged around the peak, and of the
+        moving average applied to imagine (and null) data.
     n_components : int, 'rank' or None
         Components of the :class:`decoders._spatial.ChannelPCA` fitted on the
         localizer (None: z-scored channels, no PCA).

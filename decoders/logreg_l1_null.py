@@ -81,11 +81,8 @@ class LogRegL1NullDecoder(ImagineClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    sfreq, localizer_tmin, imagine_tmin, search, n_components, scan, n_splits
+    sfreq, localizer_tmin, imagine_tmin, search, half_window, n_components, scan, n_splits
         See *Common parameters* of :class:`decoders._scan.ImagineClassifierMixin`.
-    half_window : float
-        Half-width (s) of the averaging window around the peak (and of the
-        moving average applied to null and imagine data).
     null_window : tuple of float
         Localizer interval (s) from which null data are drawn; samples whose
         averaging window would reach past its end are excluded.

@@ -160,11 +160,8 @@ class PrototypeCorrelation(ImagineClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    sfreq, localizer_tmin, imagine_tmin, search, n_components, scan, n_splits
+    sfreq, localizer_tmin, imagine_tmin, search, half_window, n_components, scan, n_splits
         See *Common parameters* of :class:`decoders._scan.ImagineClassifierMixin`.
-    half_window : float
-        Half-width (s) of the window averaged around the peak for the
-        prototypes, and of the moving average applied to imagine data.
     whiten : bool
         Multivariate noise normalisation of the features (inverse square root
         of the pooled within-class covariance of the localizer) before the

@@ -51,11 +51,8 @@ class SelfTrainingDecoder(ImagineClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    sfreq, localizer_tmin, imagine_tmin, search, n_components, n_splits, shrinkage
+    sfreq, localizer_tmin, imagine_tmin, search, half_window, n_components, n_splits, shrinkage
         See *Common parameters* of :class:`decoders._scan.ImagineClassifierMixin`.
-    half_window : float
-        Half-width (s) of the averaging window around the peak (and of the
-        moving average applied to imagine data).
     scan : tuple of float
         Imagine interval (s) over which evidence is averaged and pseudo-label
         windows are searched.
