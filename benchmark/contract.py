@@ -30,6 +30,7 @@ No imagine label ever reaches a decoder: the harness takes the arrays from
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,7 +108,8 @@ class DecoderSpec:
         One of :data:`FAMILIES`.
     description : str
         One line for ``python -m benchmark list`` and the README; empty: the
-        first line of ``factory``'s docstring.
+        first line of ``factory``'s docstring when it is a function (a
+        callable object must pass ``description``).
     factory : callable
         ``factory(context: DecoderContext) -> estimator``; returns a fresh,
         unfitted estimator at every call. Required.
@@ -138,7 +140,7 @@ class DecoderSpec:
         """
         if not callable(self.factory):
             raise TypeError(f"DecoderSpec {self.name!r}: factory must be callable, got {self.factory!r}.")
-        if not self.description:
+        if not self.description and inspect.isfunction(self.factory):  # not a callable object's class doc
             doc = (self.factory.__doc__ or "").strip()
             object.__setattr__(self, "description", doc.splitlines()[0] if doc else "")
         if not isinstance(self.ranked, bool):
