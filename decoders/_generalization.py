@@ -5,6 +5,13 @@ computation, :func:`decoders._lda.fit_lda_batched`), applied at every
 imagine time, ensembled with per-training-time weights: the estimator of
 ``sliding-ensemble`` (uniform weights on a fixed window) and
 ``temporal-generalization`` (weights from inner-CV accuracy).
+
+References
+----------
+King, J.-R., & Dehaene, S. (2014). Characterizing the dynamics of mental
+representations: the temporal generalization method. Trends Cogn Sci, 18(4), 203-210.
+Dijkstra, N., et al. (2018). Differential temporal dynamics during visual imagery
+and perception. eLife, 7, e33904.
 """
 
 from __future__ import annotations

@@ -11,10 +11,8 @@ over training times and imagine times 0-5 s
 
 References
 ----------
-King, J.-R., & Dehaene, S. (2014). Characterizing the dynamics of mental
-representations: the temporal generalization method. Trends Cogn Sci, 18(4), 203-210.
-Dijkstra, N., et al. (2018). Differential temporal dynamics during visual imagery
-and perception. eLife, 7, e33904.
+King & Dehaene (2014), Trends Cogn Sci; Dijkstra et al. (2018), eLife: in full in
+:mod:`decoders._generalization`.
 Grootswagers, T., Wardle, S. G., & Carlson, T. A. (2017). Decoding dynamic
 brain patterns from evoked responses. J Cogn Neurosci, 29(4), 677-697.
 """

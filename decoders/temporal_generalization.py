@@ -15,10 +15,8 @@ latencies that differ from perception and between trials (Dijkstra et al.
 
 References
 ----------
-King, J.-R., & Dehaene, S. (2014). Characterizing the dynamics of mental
-representations: the temporal generalization method. Trends Cogn Sci, 18(4), 203-210.
-Dijkstra, N., et al. (2018). Differential temporal dynamics during visual imagery
-and perception. eLife, 7, e33904.
+King & Dehaene (2014), Trends Cogn Sci; Dijkstra et al. (2018), eLife: in full in
+:mod:`decoders._generalization`.
 """
 
 from benchmark.contract import DecoderContext, DecoderSpec
