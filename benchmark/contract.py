@@ -32,6 +32,7 @@ No imagine label ever reaches a decoder: the harness takes the arrays from
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 from collections.abc import Callable, Hashable
@@ -113,10 +114,12 @@ class DecoderSpec:
     family : str
         One of :data:`FAMILIES`.
     description : str
-        One line for ``python -m benchmark list`` and the README.
+        One line for ``python -m benchmark list`` and the README; empty: the
+        first line of ``factory``'s docstring when it is a function (a
+        callable object must pass ``description``).
     factory : callable
         ``factory(context: DecoderContext) -> estimator``; returns a fresh,
-        unfitted estimator at every call.
+        unfitted estimator at every call. Required.
     uses : frozenset of str
         Extra inputs the decoder needs, among :data:`OFFERED`.
     ranked : bool
@@ -130,15 +133,23 @@ class DecoderSpec:
 
     name: str
     family: str
-    description: str
-    factory: Callable[[DecoderContext], object]
+    description: str = ""
+    factory: Callable[[DecoderContext], object] | None = None
     uses: frozenset[str] = field(default_factory=frozenset)
     ranked: bool = True
     reference: str = ""
     module: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
-        """Refuse a non-boolean ``ranked`` (``"no"`` would be truthy and rank an oracle)."""
+        """Refuse a missing factory or a non-boolean ``ranked``; default the description to the factory's.
+
+        A string ``ranked`` such as ``"no"`` would be truthy and rank an oracle.
+        """
+        if not callable(self.factory):
+            raise TypeError(f"DecoderSpec {self.name!r}: factory must be callable, got {self.factory!r}.")
+        if not self.description and inspect.isfunction(self.factory):  # not a callable object's class doc
+            doc = (self.factory.__doc__ or "").strip()
+            object.__setattr__(self, "description", doc.splitlines()[0] if doc else "")
         if not isinstance(self.ranked, bool):
             raise TypeError(f"DecoderSpec {self.name!r}: ranked must be True or False, got {self.ranked!r}.")
 

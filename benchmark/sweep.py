@@ -223,6 +223,8 @@ ROBUSTNESS_ALPHAS: tuple[float, ...] = (0.0, 0.5, 1.0)
 
 #: The decoder whose pooled accuracy is the transfer ceiling of a cell.
 CEILING = "oracle-transfer"
+#: The diagnostic decoder that pools ``lda-peak``'s evidence over the true imagery interval.
+TIMING_ORACLE = "oracle-timing"
 
 #: A cell's margin fraction is defined only where the ceiling is above
 #: chance at this one-sided binomial p over its pooled trials.
@@ -235,7 +237,7 @@ ROBUSTNESS_N_TRAIN = 4
 QUICK: dict = {
     "regimes": ("default", "brief"),
     "alphas": (0.0, 1.0),
-    "decoders": ("lda-peak", "official-example", CEILING),
+    "decoders": ("lda-peak", "official-example", CEILING, TIMING_ORACLE),
     "simulation": {"n_train": 2, "n_localizer_per_class": 12, "n_imagine_per_class": (3, 3)},
 }
 
@@ -527,6 +529,53 @@ def robustness_figure(table: pd.DataFrame):
     return fig
 
 
+def gap_table(table: pd.DataFrame, decoder: str = "lda-peak") -> pd.DataFrame:
+    """Split each cell's gap between ``decoder`` and the transfer ceiling into timing and classifier shares.
+
+    ``decoder`` -> :data:`TIMING_ORACLE` (the same classifier, its evidence
+    averaged over each trial's true imagery interval) is what not knowing
+    when imagery happens costs; :data:`TIMING_ORACLE` -> the ceiling is what
+    the localizer-trained classifier loses at the right time.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`robustness_table` output.
+    decoder : str
+        The decoder whose evidence the timing oracle pools.
+
+    Returns
+    -------
+    DataFrame
+        One row per cell where the margin fraction is defined, with columns
+        ``regime, alpha, best_ranked, best_fraction, decoder_fraction,
+        timed_fraction, timing_share, classifier_share``; empty when the
+        table has no :data:`TIMING_ORACLE` rows.
+    """
+    columns = ["regime", "alpha", "best_ranked", "best_fraction", "decoder_fraction", "timed_fraction",
+               "timing_share", "classifier_share"]  # fmt: skip
+    rows = []
+    for (regime, alpha), part in table.groupby(["regime", "alpha"], sort=False):
+        fraction = part.set_index("decoder")["margin_fraction"]
+        if (
+            decoder not in fraction
+            or TIMING_ORACLE not in fraction
+            or not np.isfinite(fraction[TIMING_ORACLE])
+        ):
+            continue
+        ranked = part[part["eligible"] & part["margin_fraction"].notna()]
+        best = ranked.loc[ranked["margin_fraction"].idxmax()] if len(ranked) else None
+        own, timed = float(fraction[decoder]), float(fraction[TIMING_ORACLE])
+        rows.append({
+            "regime": regime, "alpha": float(alpha),
+            "best_ranked": best["decoder"] if best is not None else "",
+            "best_fraction": float(best["margin_fraction"]) if best is not None else float("nan"),
+            "decoder_fraction": own, "timed_fraction": timed,
+            "timing_share": timed - own, "classifier_share": 1.0 - timed,
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
 def _targets(table: pd.DataFrame) -> list[tuple[str, str, str]]:
     """Issue 12's targets, checked cell by cell: (target, regime, measured result)."""
     checks = []
@@ -670,6 +719,21 @@ def write_robustness_report(
             "labels or exploits something other than the class pattern.",
             "",
             p_table,
+            "",
+        ]
+    gaps = gap_table(table)
+    if len(gaps):
+        shown = gaps.assign(alpha=[f"{a:g}" for a in gaps["alpha"]]).round(2)
+        lines += [
+            "## Where the gap to the ceiling goes (lda-peak)",
+            "",
+            f"`{TIMING_ORACLE}` is `lda-peak` with its evidence averaged over each trial's true imagery "
+            "interval (simulation only, not ranked). Shares of the ceiling's margin: `timing_share` = "
+            f"`{TIMING_ORACLE}` − `lda-peak`, what not knowing when imagery happens costs (a better "
+            f"label-free pooling could win it back); `classifier_share` = 1 − `{TIMING_ORACLE}`, what the "
+            "localizer-trained classifier loses even at the right time (no pooling can).",
+            "",
+            tabulate(shown, headers="keys", tablefmt="github", showindex=False),
             "",
         ]
     checks = _targets(table)

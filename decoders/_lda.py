@@ -61,9 +61,21 @@ __all__ = [
     "decision_function_batched",
     "fit_lda_batched",
     "generalization_decision",
+    "shrinkage_lda",
 ]
 
 _EPS64 = np.finfo(np.float64).eps
+
+
+def shrinkage_lda():
+    """Return scikit-learn's shrinkage LDA (``solver='lsqr'``, Ledoit-Wolf ``shrinkage='auto'``).
+
+    The classifier of the factory decoders, and the model this module fits
+    at every time point at once.
+    """
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    return LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
 
 
 # ----------------------------------------------------------------------------

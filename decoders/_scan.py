@@ -99,6 +99,37 @@ class ImagineClassifierMixin(ClassifierMixin):
     :meth:`predict_proba_imagine`, ``imagine_time_course`` and the
     parameters ``sfreq``, ``imagine_tmin``, ``scan`` (and optionally
     ``pooling``).
+
+    The shapes every decoder's methods share (their docstrings say only
+    what is their own):
+
+    - ``predict_proba(X)``: localizer-format epochs ``(n_epochs, n_channels,
+      n_localizer_times)`` -> ``(n_epochs, n_classes)``;
+    - ``predict_proba_imagine(X)``: the subject's whole batch of imagine
+      epochs ``(n_epochs, n_channels, n_imagine_times)`` (statistics over
+      the batch normalise each class's evidence) -> ``(n_epochs, n_classes)``;
+    - ``imagine_time_course(X)``: imagine epochs -> evidence
+      ``(n_epochs, n_imagine_times, n_classes)``.
+
+    Common parameters of the decoders that use it (each documents the rest):
+
+    sfreq, localizer_tmin, imagine_tmin : float
+        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
+    search : tuple of float
+        Localizer interval (s) in which the decoding peak is searched.
+    half_window : float
+        Half-width (s) of the window averaged around the peak, and of the
+        moving average applied to imagine (and null) data.
+    n_components : int, 'rank' or None
+        Components of the :class:`decoders._spatial.ChannelPCA` fitted on the
+        localizer (None: z-scored channels, no PCA).
+    scan : tuple of float
+        Imagine interval (s) over which evidence is pooled.
+    n_splits : int
+        Folds of the inner cross-validation
+        (:func:`decoders._model_selection.make_inner_cv`).
+    shrinkage : 'auto' or float
+        LDA covariance shrinkage: Ledoit-Wolf ('auto') or fixed in [0, 1].
     """
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -313,16 +344,8 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Probabilities of localizer-format epochs on the training window.
 
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_localizer_times)
-            Localizer-format epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
-            The classifier's ``predict_proba``, or the softmax of its
-            evidence when it has none.
+        The classifier's ``predict_proba``, or the softmax of its
+        evidence when it has none.
         """
         check_is_fitted(self, "classifier_")
         X = check_localizer_epochs(X, self.n_channels_, self.n_times_)
@@ -381,32 +404,11 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
 
     @available_if(_has_course)
     def imagine_time_course(self, X: np.ndarray) -> np.ndarray:
-        """Evidence of the window centred on every imagine sample (``window_input='mean'`` only).
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
-            Imagine epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_imagine_times, n_classes)
-        """
+        """Evidence of the window centred on every imagine sample (``window_input='mean'`` only)."""
         return self._course(self.transform_epochs(X))
 
     def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
-        """Probabilities of imagine epochs from evidence pooled over the scan.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
-            The subject's imagine epochs (the whole batch: statistics over
-            it normalise each class's evidence).
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
-        """
+        """Probabilities of imagine epochs from evidence pooled over the scan."""
         values, centres = self.scan_evidence(X)
         step = float(np.median(np.diff(centres))) if len(centres) > 1 else 1.0 / self.sfreq
         return pooled_proba(values, self.pooling, step)

@@ -337,6 +337,8 @@ def joint_diagonalise(
 class BatchCovariances(StatelessTransformer):
     """One covariance matrix per epoch, from an estimator that takes the whole batch.
 
+    ``(n_epochs, n_channels, n_times) -> (n_epochs, n_channels, n_channels)``.
+
     :class:`pyriemann.estimation.Covariances` calls a callable estimator
     once per epoch; with thousands of sliding imagine windows that loop cost
     more than the estimates (17,000 calls, 2.8 s of a csp-lda task). This
@@ -354,21 +356,14 @@ class BatchCovariances(StatelessTransformer):
     def __init__(self, estimator=oas_covariance) -> None:
         self.estimator = estimator
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        """Estimate the covariance of each epoch.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_times)
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_channels, n_channels)
-        """
-        check_is_fitted(self, "n_features_in_")
+    def _check_input(self, X) -> np.ndarray:
+        """Only the shape: windows cut from checked epochs are not scanned again for NaN."""
         X = np.asarray(X)
         if X.ndim != 3:
             raise ValueError(f"X must be 3-D (n_epochs, n_channels, n_times), got shape {X.shape}.")
+        return X
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
         covs = np.asarray(self.estimator(X))
         if covs.shape != (len(X), X.shape[1], X.shape[1]):
             raise ValueError(

@@ -12,13 +12,12 @@ import functools
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
-from decoders._validation import StatelessTransformer, check_epochs
+from decoders._validation import StatelessTransformer
 
 
 class BandPass(StatelessTransformer):
-    """Zero-phase Butterworth band-pass along time (stateless).
+    """Zero-phase Butterworth band-pass along time (stateless): a filtered copy, same shape.
 
     Parameters
     ----------
@@ -47,20 +46,7 @@ class BandPass(StatelessTransformer):
         if self.l_freq is not None and self.h_freq is not None and self.l_freq >= self.h_freq:
             raise ValueError(f"l_freq must be below h_freq, got {self.l_freq}-{self.h_freq} Hz.")
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        """Filter every channel of every epoch.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_times)
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_channels, n_times)
-            A filtered copy.
-        """
-        check_is_fitted(self, "n_features_in_")
-        X = check_epochs(X)
+    def _transform(self, X: np.ndarray) -> np.ndarray:
         return _bandpass(X, self.sfreq, self.l_freq, self.h_freq, self.order)
 
 
@@ -120,6 +106,8 @@ def iir_design(
 class FilterBank(StatelessTransformer):
     """Band-passed signals or amplitude envelopes in several bands (stateless).
 
+    ``(n_epochs, n_channels, n_times) -> (n_epochs, n_bands * n_channels, n_times)``.
+
     Parameters
     ----------
     sfreq : float
@@ -160,21 +148,9 @@ class FilterBank(StatelessTransformer):
         for band in self.bands:
             BandPass(self.sfreq, *band, order=self.order).fit(X)
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        """Filter (and take envelopes of) every band.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_times)
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_bands * n_channels, n_times)
-        """
+    def _transform(self, X: np.ndarray) -> np.ndarray:
         from scipy.signal import hilbert
 
-        check_is_fitted(self, "n_features_in_")
-        X = check_epochs(X)
         out = []
         for l_freq, h_freq in self.bands:
             band = _bandpass(X, self.sfreq, l_freq, h_freq, self.order)
@@ -188,6 +164,8 @@ class FilterBank(StatelessTransformer):
 
 class ChannelBlock(StatelessTransformer):
     """Keep one of ``n_blocks`` equal consecutive channel blocks (e.g. one band of a FilterBank).
+
+    ``(n_epochs, n_channels, n_times) -> (n_epochs, n_channels // n_blocks, n_times)``.
 
     Parameters
     ----------
@@ -208,17 +186,32 @@ class ChannelBlock(StatelessTransformer):
                 f"cannot take block {self.block} of {self.n_blocks} equal blocks from {n_channels} channels."
             )
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        """Channels of the block.
+    def _check_input(self, X) -> np.ndarray:
+        return np.asarray(X)  # a slice of checked FilterBank output: no copy, no second check
 
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_times)
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_channels // n_blocks, n_times)
-        """
-        check_is_fitted(self, "n_features_in_")
+    def _transform(self, X: np.ndarray) -> np.ndarray:
         size = self.n_features_in_ // self.n_blocks
-        return np.asarray(X)[:, self.block * size : (self.block + 1) * size]
+        return X[:, self.block * size : (self.block + 1) * size]
+
+
+def per_band(n_bands: int, *steps):
+    """Apply the same steps to each band of a ``FilterBank(output='signal')``, features side by side.
+
+    Parameters
+    ----------
+    n_bands : int
+        Bands of the filter bank (equal channel blocks of its output).
+    *steps : estimators
+        Unfitted steps (e.g. covariances then CSP); each band gets clones.
+
+    Returns
+    -------
+    sklearn.pipeline.FeatureUnion
+        ``band{k}``: ``make_pipeline(ChannelBlock(k, n_bands), *clones of steps)``.
+    """
+    from sklearn.base import clone
+    from sklearn.pipeline import FeatureUnion, make_pipeline
+
+    return FeatureUnion(
+        [(f"band{k}", make_pipeline(ChannelBlock(k, n_bands), *map(clone, steps))) for k in range(n_bands)]
+    )

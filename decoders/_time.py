@@ -15,9 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
-from decoders._validation import StatelessTransformer, check_epochs
+from decoders._validation import StatelessTransformer
 
 
 def sample_times(tmin: float, sfreq: float, n_times: int) -> np.ndarray:
@@ -50,25 +49,10 @@ def time_mask(
 
     Parameters
     ----------
-    tmin : float
-        Time of the first sample (s).
-    sfreq : float
-        Sampling rate (Hz).
-    n_times : int
-        Number of samples.
-    interval : tuple of (float or None) or None
-        ``(start, stop)`` in seconds; None (or a None bound) means no limit.
-    what : str
-        Name of the parameter, for the error message.
-
-    Returns
-    -------
-    ndarray of bool, shape (n_times,)
-
-    Raises
-    ------
-    ValueError
-        If the interval holds no sample.
+    tmin, sfreq, n_times
+        The time axis, as in :func:`sample_times`.
+    interval, what
+        As in :func:`interval_mask`, which gives the mask (and raises if it is empty).
     """
     return interval_mask(sample_times(tmin, sfreq, n_times), interval, what, tol=0.5 / sfreq)
 
@@ -259,16 +243,5 @@ def window_means(X: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
 class WindowMean(StatelessTransformer):
     """Average over time: (n_epochs, n_channels, n_times) -> (n_epochs, n_channels)."""
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        """Time average of each channel.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_times)
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_channels)
-        """
-        check_is_fitted(self, "n_features_in_")
-        return check_epochs(X).mean(axis=2)
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        return X.mean(axis=2)

@@ -71,14 +71,10 @@ def check_localizer_epochs(
 
     Parameters
     ----------
-    X : array-like, shape (n_epochs, n_channels, n_times)
-        Epochs.
-    n_channels : int or None
-        Channel count seen at fit time (None: not checked).
+    X, n_channels, keep_float32
+        As in :func:`check_epochs`.
     n_times : int
         Samples per localizer epoch seen at fit time.
-    keep_float32 : bool
-        As in :func:`check_epochs`.
 
     Returns
     -------
@@ -115,13 +111,21 @@ class StatelessTransformer(TransformerMixin, BaseEstimator):
     """Base of transformers that learn nothing: ``fit`` only checks the parameters.
 
     Subclasses implement :meth:`_check` (raise ``ValueError`` on parameters
-    that cannot apply to ``X``) and ``transform``, which calls
-    ``check_is_fitted(self, "n_features_in_")`` so that a pipeline step used
-    unfitted still fails the scikit-learn way.
+    that cannot apply to ``X``) and :meth:`_transform` (the work, on checked
+    epochs); :meth:`transform` fails the scikit-learn way when the step is
+    used unfitted. Input is checked by :func:`check_epochs` unless a subclass
+    overrides :meth:`_check_input`.
     """
 
     def _check(self, X: np.ndarray) -> None:
         """Raise ValueError when the parameters cannot apply to ``X`` (default: accept)."""
+
+    def _check_input(self, X: Any) -> np.ndarray:
+        """Validate the epochs handed to :meth:`transform` (default: :func:`check_epochs`)."""
+        return check_epochs(X)
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
     def fit(self, X: np.ndarray, y: np.ndarray | None = None):
         """Check the parameters against ``X``; nothing is learnt.
@@ -138,3 +142,20 @@ class StatelessTransformer(TransformerMixin, BaseEstimator):
         self._check(X)
         self.n_features_in_ = np.shape(X)[1]
         return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Apply the step to every epoch.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_epochs, n_channels, n_times)
+
+        Returns
+        -------
+        ndarray
+            Of the shape given in the class docstring.
+        """
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "n_features_in_")
+        return self._transform(self._check_input(X))

@@ -345,16 +345,7 @@ class AlignedCrossSubjectDecoder(ImagineClassifierMixin, BaseEstimator):
 
     # --------------------------------------------------------------- predict
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Probabilities of localizer-format epochs, aligned with the target localizer's statistics.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_localizer_times)
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
-        """
+        """Probabilities of localizer-format epochs, aligned with the target localizer's statistics."""
         check_is_fitted(self, "classifier_")
         X = check_localizer_epochs(X, self.n_channels_, self.n_times_, keep_float32=True)
         feats = self._aligned_features(X, np.array([self.start_]), self.align_)[:, :, 0]
@@ -388,16 +379,7 @@ class AlignedCrossSubjectDecoder(ImagineClassifierMixin, BaseEstimator):
         return values.reshape(n, w, -1), times[starts] + (self.length_ - 1) / (2 * self.sfreq)
 
     def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
-        """Probabilities of imagine epochs from z-scored evidence pooled over sliding windows.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
-        """
+        """Probabilities of imagine epochs from z-scored evidence pooled over sliding windows."""
         return pooled_proba(self.scan_evidence(X)[0], self.pooling, self.stride)
 
 

@@ -1,10 +1,9 @@
 """Alpha and beta band power (log Hilbert envelope) + shrinkage LDA, scanned over imagery.
 
-PCA(60) fitted on the localizer; each component band-passed (8-12, 13-30 Hz,
-whole epochs); log envelopes averaged over a 0.05-0.45 s localizer window;
-shrinkage LDA; the same window slid over 0-5 s of imagery (ImagineScan).
-Perception and imagery share alpha-band representations; band power ignores
-the phase and latency of the response. Known limitation: purely evoked
+PCA(60) on the localizer; each component band-passed (8-12, 13-30 Hz); log
+envelopes averaged over a 0.05-0.45 s window; shrinkage LDA; slid over 0-5 s
+of imagery. Perception and imagery share alpha-band representations; band
+power ignores phase and latency. Known limitation: purely evoked
 (phase-locked, low-frequency) class signals leave it at chance.
 
 References
@@ -17,11 +16,11 @@ from benchmark.contract import DecoderContext, DecoderSpec
 
 
 def make(context: DecoderContext):
-    """Return a fresh band-power + LDA decoder: PCA 60, alpha and beta log-envelopes, 0.4 s window."""
-    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    """PCA + alpha/beta log Hilbert envelopes in a window + shrinkage LDA, scanned over imagery."""
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    from decoders._lda import shrinkage_lda
     from decoders._scan import window_scan
     from decoders._spatial import ChannelPCA
     from decoders._spectral import FilterBank
@@ -29,16 +28,13 @@ def make(context: DecoderContext):
 
     bands = ((8.0, 12.0), (13.0, 30.0))
     preprocessor = make_pipeline(ChannelPCA(60), FilterBank(context.sfreq, bands, output="log-envelope"))
-    classifier = make_pipeline(
-        WindowMean(), StandardScaler(), LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
-    )
+    classifier = make_pipeline(WindowMean(), StandardScaler(), shrinkage_lda())
     return window_scan(classifier, context, preprocessor, windows=((0.05, 0.45),))
 
 
 DECODER = DecoderSpec(
     name="band-power",
     family="spectral",
-    description="PCA + alpha/beta log Hilbert envelopes in a window + shrinkage LDA, scanned over imagery.",
     factory=make,
     reference="Xie et al. 2020, Curr Biol; Dijkstra et al. 2017, Sci Rep",
 )

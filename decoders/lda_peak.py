@@ -19,18 +19,16 @@ from benchmark.contract import DecoderContext, DecoderSpec
 
 
 def make(context: DecoderContext):
-    """Return a fresh peak-window shrinkage-LDA decoder for ``context``'s data."""
-    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
-
+    """Shrinkage LDA at the localizer peak (inner CV), scanned over 0-5 s of imagery."""
+    from decoders._lda import shrinkage_lda
     from decoders._scan import peak_scan
 
-    return peak_scan(LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto"), context)
+    return peak_scan(shrinkage_lda(), context)
 
 
 DECODER = DecoderSpec(
     name="lda-peak",
     family="linear",
-    description="Shrinkage LDA at the localizer peak (inner CV), scanned over 0-5 s of imagery.",
     factory=make,
     reference="Dijkstra et al. 2018, eLife; Grootswagers et al. 2017, J Cogn Neurosci",
 )

@@ -81,13 +81,8 @@ class LogRegL1NullDecoder(ImagineClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    sfreq, localizer_tmin, imagine_tmin : float
-        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
-    search : tuple of float
-        Localizer interval (s) in which the decoding peak is searched.
-    half_window : float
-        Half-width (s) of the averaging window around the peak (and of the
-        moving average applied to null and imagine data).
+    sfreq, localizer_tmin, imagine_tmin, search, half_window, n_components, scan, n_splits
+        See *Common parameters* of :class:`decoders._scan.ImagineClassifierMixin`.
     null_window : tuple of float
         Localizer interval (s) from which null data are drawn; samples whose
         averaging window would reach past its end are excluded.
@@ -95,15 +90,9 @@ class LogRegL1NullDecoder(ImagineClassifierMixin, BaseEstimator):
         Null examples per labelled localizer epoch.
     C : float
         Inverse L1 regularisation strength of each logistic regression.
-    n_components : int, 'rank' or None
-        PCA components kept after channel z-scoring (None: no PCA).
     smooth : float
         Half-width (s) of the moving average applied to the imagine log-odds
         time courses.
-    scan : tuple of float
-        Imagine interval (s) over which evidence is averaged.
-    n_splits : int
-        Folds of the inner cross-validation that picks the peak.
     random_state : int or None
         Seed of the inner cross-validation, the null-data draw, the PCA and
         liblinear.
@@ -226,15 +215,7 @@ class LogRegL1NullDecoder(ImagineClassifierMixin, BaseEstimator):
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Item probabilities of localizer-format epochs at the peak (null class dropped).
 
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_localizer_times)
-            Localizer-format epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
-            Each item's one-vs-rest sigmoid, normalised over the items.
+        Each item's one-vs-rest sigmoid, normalised over the items.
         """
         from scipy.special import expit
 
@@ -245,17 +226,7 @@ class LogRegL1NullDecoder(ImagineClassifierMixin, BaseEstimator):
         return np.where(total > 0, proba / np.where(total > 0, total, 1.0), 1.0 / proba.shape[1])
 
     def imagine_time_course(self, X: np.ndarray) -> np.ndarray:
-        """Smoothed log-odds of each item's classifier at every imagine time.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
-            Imagine epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_imagine_times, n_classes)
-        """
+        """Smoothed log-odds of each item's classifier at every imagine time."""
         check_is_fitted(self, "pipeline_")
         X = check_epochs(X, self.projection_.n_channels_)
         F = self._features(X)

@@ -14,7 +14,7 @@ from benchmark.contract import DecoderContext, DecoderSpec
 
 
 def make(context: DecoderContext):
-    """Return a fresh peak-window L1 logistic decoder for ``context``'s data."""
+    """One-vs-rest L1 logistic regression at the localizer peak, scanned over imagery."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.pipeline import make_pipeline
@@ -29,7 +29,6 @@ def make(context: DecoderContext):
 DECODER = DecoderSpec(
     name="logreg-l1-peak",
     family="linear",
-    description="One-vs-rest L1 logistic regression at the localizer peak, scanned over imagery.",
     factory=make,
     reference="Liu et al. 2019, Cell; Kurth-Nelson et al. 2016, Neuron",
 )

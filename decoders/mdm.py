@@ -16,7 +16,7 @@ from benchmark.contract import DecoderContext, DecoderSpec
 
 
 def make(context: DecoderContext):
-    """Return a fresh PCA(30) + window second moment + MDM decoder."""
+    """PCA + window second moments (OAS) + minimum distance to Riemannian class means."""
     from pyriemann.classification import MDM
     from sklearn.pipeline import make_pipeline
 
@@ -28,9 +28,5 @@ def make(context: DecoderContext):
 
 
 DECODER = DecoderSpec(
-    name="mdm",
-    family="riemannian",
-    description="PCA + window second moments (OAS) + minimum distance to Riemannian class means.",
-    factory=make,
-    reference="Barachant et al. 2012, IEEE TBME",
+    name="mdm", family="riemannian", factory=make, reference="Barachant et al. 2012, IEEE TBME"
 )

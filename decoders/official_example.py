@@ -12,7 +12,8 @@ The IMAGINE decoding challenge's ``examples/simple-decoding-example.ipynb``
    own time axis.
 2. ``predict_proba`` at every imagine sample of the scanned window: the
    notebook scores ``range(120)``, the first 1.2 s of the epoch (-0.2 to
-   0.99 s), the default ``scan=(None, 1.0)`` here (stop exclusive).
+   0.99 s), the default ``scan=(None, 0.99)`` here (bounds included, as in
+   every decoder: :func:`decoders._time.time_mask`).
 3. Each class's probability divided by its mean over all imagine trials and
    scanned times of the subject (``probas / probas.mean(0).mean(0)``), then
    summed (averaged) over time; the item with the largest sum wins.
@@ -28,7 +29,7 @@ Differences, each deliberate:
   here the factory returns a fresh estimator per fit, so that bug cannot
   happen.
 - Its Kaggle submission cell scored another window (``range(20, 100)``,
-  0 to 0.79 s) with the median over time; ``scan=(0.0, 0.8)`` and
+  0 to 0.79 s) with the median over time; ``scan=(0.0, 0.79)`` and
   ``aggregate="median"`` reproduce that variant.
 - The notebook's ``epochs.get_data()`` included the ECG and EOG channels;
   the harness hands decoders the MEG channels only.
@@ -47,10 +48,12 @@ import logging
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from benchmark.contract import DecoderContext, DecoderSpec
+from benchmark.contract import DecoderSpec
+from decoders._scan import ContextFactory, ImagineClassifierMixin
+from decoders._time import sample_times
 from decoders._validation import check_epochs, check_localizer_epochs
 
 logger = logging.getLogger(__name__)
@@ -59,21 +62,17 @@ logger = logging.getLogger(__name__)
 AGGREGATES = ("mean", "median")
 
 
-class OfficialExampleDecoder(ClassifierMixin, BaseEstimator):
+class OfficialExampleDecoder(ImagineClassifierMixin, BaseEstimator):
     """RobustScaler + one-vs-rest L1 logistic regression at 200 ms, summed over imagine time.
 
     Parameters
     ----------
-    sfreq : float
-        Sampling rate (Hz).
-    localizer_tmin : float
-        Time (s) of the first localizer sample.
-    imagine_tmin : float
-        Time (s) of the first imagine sample.
+    sfreq, localizer_tmin, imagine_tmin : float
+        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
     train_time : float
         Localizer time (s) whose sample trains the classifier (nearest sample).
     scan : tuple of (float or None, float or None)
-        Imagine times ``[start, stop)`` (s) that are scored; None: the
+        Imagine times ``[start, stop]`` (s) that are scored; None: the
         epoch's first or last sample.
     aggregate : {"mean", "median"}
         Pooling of the normalised probabilities over the scanned times.
@@ -104,7 +103,7 @@ class OfficialExampleDecoder(ClassifierMixin, BaseEstimator):
         localizer_tmin: float = -0.2,
         imagine_tmin: float = -0.2,
         train_time: float = 0.2,
-        scan: tuple[float | None, float | None] = (None, 1.0),
+        scan: tuple[float | None, float | None] = (None, 0.99),
         aggregate: str = "mean",
         C: float = 10.0,
         max_iter: int = 1000,
@@ -167,7 +166,7 @@ class OfficialExampleDecoder(ClassifierMixin, BaseEstimator):
             )
         X = check_epochs(X)
         y = np.asarray(y)
-        times = self.localizer_tmin + np.arange(X.shape[2]) / self.sfreq
+        times = sample_times(self.localizer_tmin, self.sfreq, X.shape[2])
         if not times[0] - 0.5 / self.sfreq <= self.train_time <= times[-1] + 0.5 / self.sfreq:
             raise ValueError(
                 f"official-example: train_time {self.train_time} s is outside the localizer epochs "
@@ -196,74 +195,29 @@ class OfficialExampleDecoder(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Localizer epochs -> probabilities at the training sample.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_localizer_times)
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
-        """
+        """Localizer epochs -> probabilities at the training sample."""
         check_is_fitted(self)
         X = check_localizer_epochs(X, self.n_channels_, self.n_localizer_times_)
         return self.pipeline_.predict_proba(X[:, :, self.train_index_])
 
-    def _scan_mask(self, n_times: int) -> np.ndarray:
-        times = self.imagine_tmin + np.arange(n_times) / self.sfreq
-        start, stop = self.scan
-        mask = np.ones(n_times, dtype=bool)
-        if start is not None:
-            mask &= times >= start - 1e-9
-        if stop is not None:
-            mask &= times < stop - 1e-9
-        if not mask.any():
-            raise ValueError(
-                f"official-example: no imagine sample in scan={self.scan} "
-                f"(epochs {times[0]:.3f} to {times[-1]:.3f} s)."
-            )
-        return mask
-
     def imagine_time_course(self, X: np.ndarray) -> np.ndarray:
         """Per-class-normalised probabilities at every scanned imagine time.
 
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_scanned_times, n_classes)
-            Each class's probability divided by its mean over the epochs and
-            scanned times (the notebook's ``probas / probas.mean(0).mean(0)``).
+        Each class's probability divided by its mean over the epochs and
+        scanned times (the notebook's ``probas / probas.mean(0).mean(0)``).
         """
         check_is_fitted(self)
         X = check_epochs(X, self.n_channels_)
-        picked = X[:, :, self._scan_mask(X.shape[2])]
+        picked = X[:, :, self.scan_mask(X.shape[2])]
         n, n_ch, n_t = picked.shape
         proba = self.pipeline_.predict_proba(picked.transpose(0, 2, 1).reshape(-1, n_ch)).reshape(n, n_t, -1)
         return proba / proba.mean(axis=(0, 1), keepdims=True)
 
     def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
-        """Imagine epochs -> normalised probabilities pooled over time, rescaled to sum to 1.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
-        """
+        """Imagine epochs -> normalised probabilities pooled over time, rescaled to sum to 1."""
         course = self.imagine_time_course(X)
         pooled = course.mean(axis=1) if self.aggregate == "mean" else np.median(course, axis=1)
         return pooled / pooled.sum(axis=1, keepdims=True)
-
-
-def make(context: DecoderContext) -> OfficialExampleDecoder:
-    """Return a fresh, unfitted decoder of the organisers' example for ``context``'s data."""
-    return OfficialExampleDecoder(**context.time_params(), random_state=context.random_state)
 
 
 DECODER = DecoderSpec(
@@ -271,6 +225,6 @@ DECODER = DecoderSpec(
     family="linear",
     description="The organisers' example notebook: RobustScaler + one-vs-rest L1 logistic regression "
     "(C=10) at 200 ms, per-class-normalised probabilities summed over the first 1.2 s of imagery.",
-    factory=make,
+    factory=ContextFactory(OfficialExampleDecoder),
     reference="IMAGINE decoding challenge example notebook (Kern et al. 2024, eLife data)",
 )

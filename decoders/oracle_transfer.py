@@ -32,27 +32,25 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.special import softmax
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderContext, DecoderSpec
+from decoders._scan import ImagineClassifierMixin
+from decoders._time import sample_times
 from decoders._validation import check_epochs, check_localizer_epochs
 
 #: Noise models the oracle can whiten with.
 NOISE_SOURCES = ("residuals", "baseline")
 
 
-class TransferOracleDecoder(ClassifierMixin, BaseEstimator):
+class TransferOracleDecoder(ImagineClassifierMixin, BaseEstimator):
     """Whitened matched filter of the true visual patterns over the true imagery intervals.
 
     Parameters
     ----------
-    sfreq : float
-        Sampling rate (Hz).
-    localizer_tmin : float
-        Time (s) of the first localizer sample.
-    imagine_tmin : float
-        Time (s) of the first imagine sample.
+    sfreq, localizer_tmin, imagine_tmin : float
+        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
     noise : {"residuals", "baseline"}
         Localizer samples the noise covariance is estimated from: every
         sample minus its class's mean evoked response (uses localizer labels)
@@ -186,16 +184,7 @@ class TransferOracleDecoder(ClassifierMixin, BaseEstimator):
         return z * np.sqrt(np.maximum(n_samples, 1))[:, None]
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Localizer epochs -> probabilities, from the true patterns weighted by their true time course.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_localizer_times)
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
-        """
+        """Localizer epochs -> probabilities, from the true patterns weighted by their true time course."""
         check_is_fitted(self)
         X = check_localizer_epochs(X, self.n_channels_, len(self.localizer_course_))
         weights = self.localizer_course_ / np.sum(self.localizer_course_**2)
@@ -223,8 +212,8 @@ class TransferOracleDecoder(ClassifierMixin, BaseEstimator):
             if env.shape[1] != n_times:
                 raise ValueError(f"oracle-transfer: envelopes have {env.shape[1]} samples, epochs {n_times}.")
             return env >= 0.5 * env.max(axis=1, keepdims=True)
-        times = self.imagine_tmin + np.arange(n_times) / self.sfreq
-        half = 0.5 / self.sfreq
+        times = sample_times(self.imagine_tmin, self.sfreq, n_times)
+        half = 0.5 / self.sfreq  # the interval rule of decoders._time.time_mask, per trial
         start, stop = self.imagine_intervals_[..., 0], self.imagine_intervals_[..., 1]
         inside = (times[None, None, :] >= start[..., None] - half) & (
             times[None, None, :] <= stop[..., None] + half
@@ -232,16 +221,7 @@ class TransferOracleDecoder(ClassifierMixin, BaseEstimator):
         return inside.any(axis=1)
 
     def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
-        """Imagine epochs (the subject's own, in file order) -> probabilities.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
-        """
+        """Imagine epochs (the subject's own, in file order) -> probabilities."""
         check_is_fitted(self)
         X = check_epochs(X, self.n_channels_)
         mask = self.imagery_mask(len(X), X.shape[2])
@@ -255,10 +235,7 @@ class TransferOracleDecoder(ClassifierMixin, BaseEstimator):
 
 def make(context: DecoderContext) -> TransferOracleDecoder:
     """Return a fresh transfer oracle for ``context``'s data."""
-    params = context.time_params()
-    return TransferOracleDecoder(
-        sfreq=params["sfreq"], localizer_tmin=params["localizer_tmin"], imagine_tmin=params["imagine_tmin"]
-    )
+    return TransferOracleDecoder(**context.time_params())
 
 
 DECODER = DecoderSpec(

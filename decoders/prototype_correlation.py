@@ -160,15 +160,8 @@ class PrototypeCorrelation(ImagineClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    sfreq, localizer_tmin, imagine_tmin : float
-        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
-    search : tuple of float
-        Localizer interval (s) in which the prototype latency is searched.
-    half_window : float
-        Half-width (s) of the window averaged around the peak for the
-        prototypes, and of the moving average applied to imagine data.
-    n_components : int, 'rank' or None
-        PCA components kept after channel z-scoring (None: z-scored channels).
+    sfreq, localizer_tmin, imagine_tmin, search, half_window, n_components, scan, n_splits
+        See *Common parameters* of :class:`decoders._scan.ImagineClassifierMixin`.
     whiten : bool
         Multivariate noise normalisation of the features (inverse square root
         of the pooled within-class covariance of the localizer) before the
@@ -179,10 +172,6 @@ class PrototypeCorrelation(ImagineClassifierMixin, BaseEstimator):
         embedding, the prototype is one topography).
     lag_step : float
         Delay (s) between consecutive embedded copies.
-    scan : tuple of float
-        Imagine interval (s) over which evidence is averaged.
-    n_splits : int
-        Folds of the inner cross-validation that picks the latency.
     random_state : int or None
         Seed of the inner cross-validation and the PCA.
 
@@ -291,15 +280,6 @@ class PrototypeCorrelation(ImagineClassifierMixin, BaseEstimator):
 
         Logits are Fisher-transformed correlations times ``sqrt(n - 3)``
         (``n`` the pattern length), their null standard deviation's inverse.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_localizer_times)
-            Localizer-format epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
         """
         check_is_fitted(self, "prototypes_")
         X = check_localizer_epochs(X, self.projection_.n_channels_, self.n_times_)
@@ -312,15 +292,6 @@ class PrototypeCorrelation(ImagineClassifierMixin, BaseEstimator):
 
         The batch's mean pattern at each time is removed first, and values
         are z-scored per class over the batch's epochs and ``scan`` times.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
-            Imagine epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_imagine_times, n_classes)
         """
         check_is_fitted(self, "prototypes_")
         X = check_epochs(X, self.projection_.n_channels_)

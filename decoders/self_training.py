@@ -51,24 +51,13 @@ class SelfTrainingDecoder(ImagineClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    sfreq, localizer_tmin, imagine_tmin : float
-        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
-    search : tuple of float
-        Localizer interval (s) in which the decoding peak is searched.
-    half_window : float
-        Half-width (s) of the averaging window around the peak (and of the
-        moving average applied to imagine data).
-    n_components : int, 'rank' or None
-        PCA components kept after channel z-scoring (None: no PCA).
+    sfreq, localizer_tmin, imagine_tmin, search, half_window, n_components, n_splits, shrinkage
+        See *Common parameters* of :class:`decoders._scan.ImagineClassifierMixin`.
     scan : tuple of float
         Imagine interval (s) over which evidence is averaged and pseudo-label
         windows are searched.
     n_iter : int
         Maximum number of label-refit rounds (0: plain peak LDA).
-    n_splits : int
-        Folds of the inner cross-validation that picks the peak.
-    shrinkage : 'auto' or float
-        LDA covariance shrinkage: Ledoit-Wolf ('auto') or fixed in [0, 1].
     random_state : int or None
         Seed of the inner cross-validation and the PCA.
 
@@ -219,33 +208,13 @@ class SelfTrainingDecoder(ImagineClassifierMixin, BaseEstimator):
 
     # -------------------------------------------------------------- predict
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Probabilities of localizer-format epochs at the localizer peak.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_localizer_times)
-            Localizer-format epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
-        """
+        """Probabilities of localizer-format epochs at the localizer peak."""
         check_is_fitted(self, "classifier_")
         X = check_localizer_epochs(X, self.base_.n_channels_, self.base_.n_times_)
         return self.classifier_.predict_proba(self._peak_features(X))
 
     def imagine_time_course(self, X: np.ndarray) -> np.ndarray:
-        """Decision values of the self-trained classifier at every imagine time.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
-            Imagine epochs (those seen in fit or any others).
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_imagine_times, n_classes)
-        """
+        """Decision values of the self-trained classifier at every imagine time."""
         check_is_fitted(self, "classifier_")
         X = check_epochs(X, self.base_.n_channels_)
         return self._decision(self.classifier_, self._features(X))

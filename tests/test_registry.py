@@ -119,3 +119,37 @@ def test_ranked_must_be_a_boolean():
     with pytest.raises(TypeError, match="'odd'.*ranked must be True or False, got 'no'"):
         DecoderSpec(name="odd", family="baseline", description="x", factory=lambda c: None, ranked="no")
     assert DecoderSpec(name="odd", family="baseline", description="x", factory=lambda c: None).ranked is True
+
+
+OBJECT_FACTORY = """
+from benchmark.contract import DecoderSpec
+
+
+class Factory:
+    \"\"\"A class docstring, not a description.\"\"\"
+
+    def __call__(self, context):
+        from decoders.chance import ChanceDecoder
+        return ChanceDecoder(random_state=context.random_state)
+
+
+DECODER = DecoderSpec(name="obj", family="baseline", factory=Factory())
+"""
+
+
+def test_description_defaults_to_the_factory_docstring(make_package):
+    def make(context):
+        """First line is the description.
+
+        Not this one.
+        """
+
+    spec = DecoderSpec(name="doc", family="baseline", factory=make)
+    assert spec.description == "First line is the description."
+    given = DecoderSpec(name="doc", family="baseline", description="Given.", factory=make)
+    assert given.description == "Given."
+    with pytest.raises(TypeError, match="'nofactory'.*factory must be callable"):
+        DecoderSpec(name="nofactory", family="baseline", description="x")
+    # a callable object's class docstring is not taken for the decoder's description
+    with pytest.raises(DecoderRegistrationError, match="one-line, non-empty description"):
+        discover(make_package({"a.py": OBJECT_FACTORY}))

@@ -86,11 +86,13 @@ def test_report_prints_hyperparameters_once_and_the_targets(quick):
     assert "identical in every regime" in text
     assert "OfficialExampleDecoder(C=10.0" in text
     assert " at 0x" not in text  # stable across runs (stable_repr)
+    assert "## Where the gap to the ceiling goes (lda-peak)" in text  # oracle-timing is in the quick set
     assert "## At alpha 0: one-sided binomial p" in text and "## Issue 12 targets, as measured" in text
     png = (out / "robustness.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     subjects = pd.read_csv(out / "robustness-subjects.csv")
-    assert set(subjects["regime"]) == set(QUICK["regimes"]) and len(subjects) == 2 * 2 * 2 * 3
+    assert set(subjects["regime"]) == set(QUICK["regimes"])
+    assert len(subjects) == 2 * 2 * 2 * len(QUICK["decoders"])
 
 
 def test_cells_reuse_the_runner_cache(quick, tmp_path):
@@ -167,3 +169,25 @@ def test_stable_repr_drops_memory_addresses():
     text = "BatchCovariances(estimator=<function oas_covariance at 0x7f63107896c0>), k=<object at 0xABC>"
     assert stable_repr(text) == "BatchCovariances(estimator=<function oas_covariance>), k=<object>"
     assert stable_repr("LDA(shrinkage='auto')") == "LDA(shrinkage='auto')"
+
+
+def test_gap_table_splits_the_margin_into_timing_and_classifier_shares():
+    from benchmark.sweep import gap_table
+
+    def row(regime, alpha, decoder, fraction, eligible=True):
+        return {"regime": regime, "alpha": alpha, "decoder": decoder, "eligible": eligible,
+                "margin_fraction": fraction}  # fmt: skip
+
+    table = pd.DataFrame([
+        row("brief", 1.0, "lda-peak", 0.2), row("brief", 1.0, "prototype-correlation", 0.35),
+        row("brief", 1.0, "oracle-timing", 0.7, False), row("brief", 1.0, "oracle-transfer", 1.0, False),
+        row("brief", 0.0, "lda-peak", np.nan), row("brief", 0.0, "oracle-timing", np.nan, False),
+        row("late", 1.0, "lda-peak", 0.5),  # no timing oracle in this cell
+    ])  # fmt: skip
+    gaps = gap_table(table)
+    assert len(gaps) == 1
+    got = gaps.iloc[0]
+    assert (got["regime"], got["alpha"], got["best_ranked"]) == ("brief", 1.0, "prototype-correlation")
+    assert got["timing_share"] == pytest.approx(0.5) and got["classifier_share"] == pytest.approx(0.3)
+    assert got["decoder_fraction"] + got["timing_share"] + got["classifier_share"] == pytest.approx(1.0)
+    assert gap_table(table[table["decoder"] != "oracle-timing"]).empty

@@ -9,14 +9,13 @@ import pytest
 
 from decoders._assignment import balanced_assignment
 from decoders._evidence import zscore_over_batch
+from decoders._generalization import GeneralizationEnsemble, training_time_weights
 from decoders._model_selection import accuracy_weights
 from decoders._spatial import ChannelPCA
 from decoders._time import time_mask
 from decoders.logreg_l1_null import NULL_LABEL, LogRegL1NullDecoder, draw_null_indices
 from decoders.prototype_correlation import PrototypeCorrelation, correlate
 from decoders.self_training import SelfTrainingDecoder
-from decoders.sliding_ensemble import SlidingLDAEnsemble
-from decoders.temporal_generalization import WeightedTemporalGeneralization, training_time_weights
 
 SFREQ = 100.0
 LOC_TIMES = np.arange(121) / SFREQ - 0.2
@@ -120,7 +119,7 @@ def test_channel_pca_matches_zscore_then_pca(data):
 # ------------------------------------------------------------ decoders
 def test_sliding_ensemble_trains_one_lda_per_sample_of_its_window(data):
     X, y, X_img, _ = data
-    est = SlidingLDAEnsemble(**KWARGS).fit(X, y)
+    est = GeneralizationEnsemble(train_window=(0.1, 0.6), weighting="uniform", **KWARGS).fit(X, y)
     times = LOC_TIMES[est.train_index_]
     assert times.min() == pytest.approx(0.1) and times.max() == pytest.approx(0.6)
     assert est.coef_.shape[0] == len(est.train_index_) == 51
@@ -130,7 +129,7 @@ def test_sliding_ensemble_trains_one_lda_per_sample_of_its_window(data):
 
 def test_temporal_generalization_weights_follow_accuracy(data):
     X, y, X_img, y_img = data
-    est = WeightedTemporalGeneralization(**KWARGS).fit(X, y)
+    est = GeneralizationEnsemble(**KWARGS).fit(X, y)
     weighted_times = LOC_TIMES[est.train_index_]
     assert weighted_times.min() > 0.0, "pre-stimulus times must get no weight"
     assert est.cv_curve_[est.train_index_].min() > 0.1, "times at or below chance must get no weight"
@@ -145,7 +144,7 @@ def test_temporal_generalization_falls_back_to_best_time_on_noise():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(60, N_CHANNELS, LOC_TIMES.size))
     y = np.repeat(CLASSES, 6)
-    est = WeightedTemporalGeneralization(margin_se=50.0, **KWARGS).fit(X, y)
+    est = GeneralizationEnsemble(margin_se=50.0, **KWARGS).fit(X, y)
     assert len(est.train_index_) == 1 and est.weights_[0] == 1.0
 
 
