@@ -41,7 +41,7 @@ from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from benchmark.contract import DecoderSpec
+from benchmark.contract import DecoderSpec, TaskMemo
 from decoders._evidence import DEFAULT_POOLING, check_pooling, pooled_proba
 from decoders._model_selection import make_inner_cv
 from decoders._scan import ContextFactory, ImagineClassifierMixin
@@ -277,7 +277,9 @@ class AlignedCrossSubjectDecoder(ImagineClassifierMixin, BaseEstimator):
             return empty, np.empty(0, dtype=self.classes_.dtype), np.empty(0, dtype=int)
         return np.concatenate(feats), np.concatenate(labels), np.concatenate(subject_ids)
 
-    def fit(self, X: np.ndarray, y: np.ndarray, others: Iterable | None = None) -> AlignedCrossSubjectDecoder:
+    def fit(
+        self, X: np.ndarray, y: np.ndarray, others: Iterable | None = None, memo: TaskMemo | None = None
+    ) -> AlignedCrossSubjectDecoder:
         """Align every subject, pool their window features, choose window and weight, fit.
 
         Parameters
@@ -290,6 +292,10 @@ class AlignedCrossSubjectDecoder(ImagineClassifierMixin, BaseEstimator):
             The other subjects' localizer epochs and labels, iterated once
             (a lazy sequence is read one subject at a time). None or empty:
             the target alone is used.
+        memo : TaskMemo or None
+            The harness's per-task memo: the other subjects' aligned features
+            do not depend on the target's fold, so the localizer-CV folds and
+            the final fit of one task compute them once. None: computed here.
 
         Returns
         -------
@@ -310,7 +316,10 @@ class AlignedCrossSubjectDecoder(ImagineClassifierMixin, BaseEstimator):
         self.align_ = inverse_sqrtm(mean_covariance(X), self.reg)
         F_t = self._aligned_features(X, starts, self.align_)  # (n, ch, n_windows)
         pairs = () if others is None else others
-        F_o, y_o, subject_ids = self._pool_others(pairs, starts, X.shape[1:], rng)
+        key = ("aligned-cross-subject others", tuple(starts), self.length_, X.shape[1:], tuple(self.classes_),
+               self.n_per_class_others, self.reg, self.random_state)  # fmt: skip
+        pool = lambda: self._pool_others(pairs, starts, X.shape[1:], rng)  # noqa: E731
+        F_o, y_o, subject_ids = pool() if memo is None else memo.get(key, pool)
         self.n_others_ = int(len(np.unique(subject_ids)))
         self.n_other_epochs_ = int(len(y_o))
         if self.n_others_ == 0:
@@ -388,6 +397,6 @@ DECODER = DecoderSpec(
     family="cross-subject",
     description="All subjects' Euclidean-aligned localizers pooled, weighted LDA, scanned over imagery.",
     factory=ContextFactory(AlignedCrossSubjectDecoder),
-    uses=frozenset({"others"}),
+    uses=frozenset({"others", "memo"}),
     reference="He & Wu 2020, IEEE TBME; Zanini et al. 2018, IEEE TBME",
 )
