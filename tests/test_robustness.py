@@ -191,3 +191,11 @@ def test_gap_table_splits_the_margin_into_timing_and_classifier_shares():
     assert got["timing_share"] == pytest.approx(0.5) and got["classifier_share"] == pytest.approx(0.3)
     assert got["decoder_fraction"] + got["timing_share"] + got["classifier_share"] == pytest.approx(1.0)
     assert gap_table(table[table["decoder"] != "oracle-timing"]).empty
+    # a missed target says where the gap goes
+    from benchmark.sweep import _targets
+
+    targets = _targets(table.assign(p_binomial=0.5))
+    checks = {(target[:8], regime): result for target, regime, result in targets}
+    assert checks[("lda-peak", "brief")].startswith("NOT met: 0.20 (why: oracle-timing 0.70;")
+    assert "costs lda-peak 0.50 of the margin, its classifier 0.30" in checks[("best ran", "brief")]
+    assert checks[("lda-peak", "late")] == "met: 0.50"
