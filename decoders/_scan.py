@@ -180,7 +180,7 @@ class LocalizerProjectionMixin:
         return moving_average(self.projection_.transform(X), window_width(self.half_window, self.sfreq))
 
     def _set_peak(self, curve: np.ndarray, width: int = 1) -> None:
-        """Set ``cv_curve_``, and ``peak_index_`` and ``peak_time_``: the best of ``curve`` inside ``search``.
+        """Set ``cv_curve_`` to ``curve``; ``peak_index_``, ``peak_time_``: its best sample inside ``search``.
 
         ``width``: samples of the moving average applied to ``curve`` first
         (:func:`decoders._model_selection.pick_peak`).
