@@ -25,10 +25,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from decoders._evidence import zscore_over_batch
 from decoders._model_selection import accuracy_weights, make_inner_cv
-from decoders._scan import ImagineClassifierMixin
-from decoders._spatial import ChannelPCA
+from decoders._scan import ImagineClassifierMixin, LocalizerProjectionMixin
 from decoders._time import moving_average, time_mask, window_width
-from decoders._validation import check_epochs, check_labels, check_localizer_epochs
+from decoders._validation import check_localizer_epochs
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ def training_time_weights(
     return accuracy_weights(smoothed, chance, margin_se * se)
 
 
-class GeneralizationEnsemble(ImagineClassifierMixin, BaseEstimator):
+class GeneralizationEnsemble(LocalizerProjectionMixin, ImagineClassifierMixin, BaseEstimator):
     """Per-latency shrinkage LDAs of the localizer, generalised over imagery and ensembled.
 
     Parameters
@@ -181,25 +180,10 @@ class GeneralizationEnsemble(ImagineClassifierMixin, BaseEstimator):
     #: Training times processed together in the generalisation (memory cap).
     _CHUNK = 16
 
-    def _fit_projection(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Validate, fit the channel projection, return ``(Z, y, classes)``.
-
-        ``Z`` (n_epochs, n_features, n_times) is projected and smoothed with
-        the ``half_window`` moving average.
-        """
-        X = check_epochs(X)
-        y, classes = check_labels(X, y)
-        self.classes_ = classes
-        self.n_times_ = X.shape[2]
-        self.projection_ = ChannelPCA(self.n_components).fit(X)
-        return self._features(X, fitted=False), y, classes
-
-    def _features(self, X: np.ndarray, fitted: bool = True) -> np.ndarray:
-        """Projected, smoothed features of any epochs."""
-        if fitted:
-            check_is_fitted(self, "coef_")
-        Z = self.projection_.transform(X)
-        return moving_average(Z, window_width(self.half_window, self.sfreq))
+    def _features(self, X: np.ndarray) -> np.ndarray:
+        """Projected, smoothed features of any epochs (fitted estimator)."""
+        check_is_fitted(self, "coef_")
+        return self._projected(X)
 
     def _fit_models(self, Z: np.ndarray, y: np.ndarray, weights: np.ndarray) -> None:
         """Fit the batched LDA at every localizer time with a positive weight."""

@@ -151,6 +151,46 @@ class ImagineClassifierMixin(ClassifierMixin):
         return pooled_proba(course[:, self.scan_mask(course.shape[1])], pooling, 1.0 / self.sfreq)
 
 
+class LocalizerProjectionMixin:
+    """The localizer scaffolding of decoders with their own estimator: projection and peak.
+
+    For estimators with the common parameters ``sfreq``, ``localizer_tmin``,
+    ``n_components``, ``half_window`` and ``search`` (see
+    :class:`ImagineClassifierMixin`): a :class:`decoders._spatial.ChannelPCA`
+    fitted on the localizer, followed by the ``half_window`` moving average,
+    and the peak of an accuracy curve inside ``search``.
+    """
+
+    def _fit_projection(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Validate, set ``classes_``, ``n_times_`` and ``projection_``; return ``(Z, y, classes)``.
+
+        ``Z`` (n_epochs, n_features, n_times) is the projected, smoothed localizer.
+        """
+        from decoders._spatial import ChannelPCA
+
+        X = check_epochs(X)
+        y, classes = check_labels(X, y)
+        self.classes_ = classes
+        self.n_times_ = X.shape[2]
+        self.projection_ = ChannelPCA(self.n_components).fit(X)
+        return self._projected(X), y, classes
+
+    def _projected(self, X: np.ndarray) -> np.ndarray:
+        """Projected epochs (any length), smoothed by the ``half_window`` moving average."""
+        return moving_average(self.projection_.transform(X), window_width(self.half_window, self.sfreq))
+
+    def _set_peak(self, curve: np.ndarray, width: int = 1) -> None:
+        """Set ``cv_curve_`` to ``curve``; ``peak_index_``, ``peak_time_``: its best sample inside ``search``.
+
+        ``width``: samples of the moving average applied to ``curve`` first
+        (:func:`decoders._model_selection.pick_peak`).
+        """
+        search = time_mask(self.localizer_tmin, self.sfreq, len(curve), self.search, "search")
+        self.cv_curve_ = curve
+        self.peak_index_ = pick_peak(curve, search, width)
+        self.peak_time_ = float(sample_times(self.localizer_tmin, self.sfreq, len(curve))[self.peak_index_])
+
+
 class ImagineScan(ImagineClassifierMixin, BaseEstimator):
     """A window classifier trained on the localizer and scanned over imagery.
 

@@ -153,8 +153,8 @@ class AlignedCrossSubjectDecoder(ImagineClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    sfreq, localizer_tmin, imagine_tmin : float
-        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
+    sfreq, localizer_tmin, imagine_tmin
+        See *Common parameters* of :class:`decoders._scan.ImagineClassifierMixin`.
     windows : sequence of (float, float)
         Candidate localizer training windows (s), all of the same duration;
         chosen by inner cross-validation on the target's localizer.

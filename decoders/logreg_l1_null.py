@@ -34,11 +34,10 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderSpec
-from decoders._model_selection import make_inner_cv, pick_peak
-from decoders._scan import ContextFactory, ImagineClassifierMixin
-from decoders._spatial import ChannelPCA
+from decoders._model_selection import make_inner_cv
+from decoders._scan import ContextFactory, ImagineClassifierMixin, LocalizerProjectionMixin
 from decoders._time import moving_average, sample_times, time_mask, window_width
-from decoders._validation import check_epochs, check_labels, check_localizer_epochs
+from decoders._validation import check_epochs, check_localizer_epochs
 
 #: Label of the null class; never one of the item names.
 NULL_LABEL = "__null__"
@@ -76,7 +75,7 @@ def draw_null_indices(
     return epochs, samples
 
 
-class LogRegL1NullDecoder(ImagineClassifierMixin, BaseEstimator):
+class LogRegL1NullDecoder(LocalizerProjectionMixin, ImagineClassifierMixin, BaseEstimator):
     """One-vs-rest L1 logistic regression at the localizer peak, with null-data negatives.
 
     Parameters
@@ -152,9 +151,6 @@ class LogRegL1NullDecoder(ImagineClassifierMixin, BaseEstimator):
         self.n_splits = n_splits
         self.random_state = random_state
 
-    def _features(self, X: np.ndarray) -> np.ndarray:
-        return moving_average(self.projection_.transform(X), window_width(self.half_window, self.sfreq))
-
     # ------------------------------------------------------------------ fit
     def fit(self, X: np.ndarray, y: np.ndarray) -> LogRegL1NullDecoder:
         """Pick the peak by inner CV, then fit the lasso classifiers with null data.
@@ -168,21 +164,13 @@ class LogRegL1NullDecoder(ImagineClassifierMixin, BaseEstimator):
 
         from decoders._lda import cross_val_accuracy_over_time
 
-        X = check_epochs(X)
-        y, classes = check_labels(X, y)
+        Z, y, classes = self._fit_projection(X, y)
         if NULL_LABEL in set(classes.tolist()):
             raise ValueError(f"{NULL_LABEL!r} is reserved for the null class and cannot be an item name.")
-        self.classes_ = classes
-        self.n_times_ = X.shape[2]
-        self.projection_ = ChannelPCA(self.n_components).fit(X)
-        Z = self._features(X)
-        width = window_width(self.half_window, self.sfreq)
         cv = make_inner_cv(y, self.n_splits, self.random_state)
-        self.cv_curve_ = cross_val_accuracy_over_time(Z, y, cv).mean(axis=0)
-        search = time_mask(self.localizer_tmin, self.sfreq, Z.shape[2], self.search, "search")
-        self.peak_index_ = pick_peak(self.cv_curve_, search, width)
+        curve = cross_val_accuracy_over_time(Z, y, cv).mean(axis=0)
+        self._set_peak(curve, window_width(self.half_window, self.sfreq))
         times = sample_times(self.localizer_tmin, self.sfreq, Z.shape[2])
-        self.peak_time_ = float(times[self.peak_index_])
 
         start, stop = self.null_window
         pre = (start, stop - self.half_window)
@@ -221,7 +209,7 @@ class LogRegL1NullDecoder(ImagineClassifierMixin, BaseEstimator):
 
         check_is_fitted(self, "pipeline_")
         X = check_localizer_epochs(X, self.projection_.n_channels_, self.n_times_)
-        proba = expit(self._item_log_odds(self._features(X)[:, :, self.peak_index_]))
+        proba = expit(self._item_log_odds(self._projected(X)[:, :, self.peak_index_]))
         total = proba.sum(axis=1, keepdims=True)
         return np.where(total > 0, proba / np.where(total > 0, total, 1.0), 1.0 / proba.shape[1])
 
@@ -229,7 +217,7 @@ class LogRegL1NullDecoder(ImagineClassifierMixin, BaseEstimator):
         """Smoothed log-odds of each item's classifier at every imagine time."""
         check_is_fitted(self, "pipeline_")
         X = check_epochs(X, self.projection_.n_channels_)
-        F = self._features(X)
+        F = self._projected(X)
         n, p, t = F.shape
         log_odds = self._item_log_odds(F.transpose(0, 2, 1).reshape(-1, p)).reshape(n, t, -1)
         smoothed = moving_average(log_odds.transpose(0, 2, 1), window_width(self.smooth, self.sfreq))

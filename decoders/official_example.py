@@ -67,8 +67,8 @@ class OfficialExampleDecoder(ImagineClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    sfreq, localizer_tmin, imagine_tmin : float
-        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
+    sfreq, localizer_tmin, imagine_tmin
+        See *Common parameters* of :class:`decoders._scan.ImagineClassifierMixin`.
     train_time : float
         Localizer time (s) whose sample trains the classifier (nearest sample).
     scan : tuple of (float or None, float or None)

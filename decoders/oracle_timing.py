@@ -35,47 +35,32 @@ class TimingOracleDecoder(ClassifierMixin, BaseEstimator):
     ----------
     scan : ImagineScan
         The unfitted scan decoder whose evidence course is pooled (its own
-        pooling is not used).
-    sfreq : float
-        Sampling rate (Hz).
-    localizer_tmin : float
-        Time (s) of the first localizer sample.
-    imagine_tmin : float
-        Time (s) of the first imagine sample.
+        pooling is not used); its time axes (``sfreq``, ``localizer_tmin``,
+        ``imagine_tmin``) are the oracle's.
+
+    Attributes
+    ----------
+    classes_ : ndarray of str, shape (n_classes,)
+        The scan decoder's classes.
+    scan_ : ImagineScan
+        The fitted scan decoder.
+    intervals_ : TransferOracleDecoder
+        Holds the true imagery intervals, read and checked as ``oracle-transfer`` reads them.
     """
 
-    def __init__(
-        self, scan=None, sfreq: float = 100.0, localizer_tmin: float = -0.2, imagine_tmin: float = -0.2
-    ):
+    def __init__(self, scan=None) -> None:
         self.scan = scan
-        self.sfreq = sfreq
-        self.localizer_tmin = localizer_tmin
-        self.imagine_tmin = imagine_tmin
 
     def fit(self, X: np.ndarray, y: np.ndarray, *, truth: dict[str, np.ndarray]) -> TimingOracleDecoder:
         """Fit the scan decoder on the localizer; keep the true imagery intervals.
 
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_times)
-            Localizer epochs.
-        y : array-like of str, shape (n_epochs,)
-            Localizer item names.
-        truth : dict
-            The subject's simulator ground truth (see
-            :meth:`decoders.oracle_transfer.TransferOracleDecoder.fit`).
-
-        Returns
-        -------
-        self : TimingOracleDecoder
+        ``X``, ``y``, ``truth``: as in :meth:`decoders.oracle_transfer.TransferOracleDecoder.fit`.
         """
         if self.scan is None:
             raise ValueError("oracle-timing: give the scan decoder whose evidence to pool (scan=...).")
         self.scan_ = clone(self.scan).fit(X, y)
-        # the true intervals, read and checked as oracle-transfer reads them
-        self.intervals_ = TransferOracleDecoder(
-            sfreq=self.sfreq, localizer_tmin=self.localizer_tmin, imagine_tmin=self.imagine_tmin
-        ).fit(X, y, truth=truth)
+        axes = {key: getattr(self.scan_, key) for key in ("sfreq", "localizer_tmin", "imagine_tmin")}
+        self.intervals_ = TransferOracleDecoder(**axes).fit(X, y, truth=truth)
         self.classes_ = self.scan_.classes_
         return self
 
@@ -87,18 +72,14 @@ class TimingOracleDecoder(ClassifierMixin, BaseEstimator):
     def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
         """Imagine epochs (the subject's own, in file order) -> probabilities.
 
-        Parameters
-        ----------
-        X : ndarray, shape (n_epochs, n_channels, n_imagine_times)
-
-        Returns
-        -------
-        ndarray, shape (n_epochs, n_classes)
+        The scan's z-scored evidence summed over each trial's true imagery
+        windows, divided by the square root of their number.
         """
         check_is_fitted(self)
         values, centres = self.scan_.scan_evidence(X)
         mask = self.intervals_.imagery_mask(len(X), X.shape[2])
-        samples = np.clip(np.rint((centres - self.imagine_tmin) * self.sfreq).astype(int), 0, X.shape[2] - 1)
+        sfreq, tmin = self.scan_.sfreq, self.scan_.imagine_tmin
+        samples = np.clip(np.rint((centres - tmin) * sfreq).astype(int), 0, X.shape[2] - 1)
         inside = mask[:, samples].astype(np.float64)  # (n_epochs, n_positions)
         z = zscore_over_batch(values, (0, 1))
         counts = inside.sum(axis=1)
@@ -110,7 +91,7 @@ def make(context: DecoderContext) -> TimingOracleDecoder:
     """Return ``lda-peak``'s decoder wrapped in the timing oracle."""
     from decoders.lda_peak import make as lda_peak
 
-    return TimingOracleDecoder(scan=lda_peak(context), **context.time_params())
+    return TimingOracleDecoder(scan=lda_peak(context))
 
 
 DECODER = DecoderSpec(

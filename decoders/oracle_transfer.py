@@ -49,8 +49,8 @@ class TransferOracleDecoder(ImagineClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    sfreq, localizer_tmin, imagine_tmin : float
-        The data's time axes (:meth:`benchmark.contract.DecoderContext.time_params`).
+    sfreq, localizer_tmin, imagine_tmin
+        See *Common parameters* of :class:`decoders._scan.ImagineClassifierMixin`.
     noise : {"residuals", "baseline"}
         Localizer samples the noise covariance is estimated from: every
         sample minus its class's mean evoked response (uses localizer labels)

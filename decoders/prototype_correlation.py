@@ -48,11 +48,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderSpec
 from decoders._evidence import zscore_over_batch
-from decoders._model_selection import make_inner_cv, pick_peak
-from decoders._scan import ContextFactory, ImagineClassifierMixin
-from decoders._spatial import ChannelPCA
-from decoders._time import moving_average, sample_times, time_mask, window_width
-from decoders._validation import check_epochs, check_labels, check_localizer_epochs
+from decoders._model_selection import make_inner_cv
+from decoders._scan import ContextFactory, ImagineClassifierMixin, LocalizerProjectionMixin
+from decoders._time import time_mask
+from decoders._validation import check_epochs, check_localizer_epochs
 
 _MAX_R = 1.0 - 1e-7
 
@@ -155,7 +154,7 @@ def prototype_cv_curve(Z: np.ndarray, y_index: np.ndarray, n_classes: int, cv) -
     return np.mean(scores, axis=0)
 
 
-class PrototypeCorrelation(ImagineClassifierMixin, BaseEstimator):
+class PrototypeCorrelation(LocalizerProjectionMixin, ImagineClassifierMixin, BaseEstimator):
     """Correlate epochs with localizer class prototypes at every latency.
 
     Parameters
@@ -235,7 +234,7 @@ class PrototypeCorrelation(ImagineClassifierMixin, BaseEstimator):
 
     def _smoothed(self, X: np.ndarray) -> np.ndarray:
         """Projected, smoothed and (if fitted with ``whiten``) noise-normalised features."""
-        Z = moving_average(self.projection_.transform(X), window_width(self.half_window, self.sfreq))
+        Z = self._projected(X)
         if getattr(self, "whitener_", None) is not None:
             Z = np.matmul(self.whitener_, Z)
         return Z
@@ -252,22 +251,14 @@ class PrototypeCorrelation(ImagineClassifierMixin, BaseEstimator):
 
         ``X``: localizer epochs (n_epochs, n_channels, n_times), not modified; ``y``: item names.
         """
-        X = check_epochs(X)
-        y, classes = check_labels(X, y)
-        y_index = np.searchsorted(classes, y)
-        self.classes_ = classes
-        self.n_times_ = X.shape[2]
-        self.projection_ = ChannelPCA(self.n_components).fit(X)
         self.whitener_ = None
-        Z = self._smoothed(X)
+        Z, y, classes = self._fit_projection(X, y)
+        y_index = np.searchsorted(classes, y)
         if self.whiten:
             self.whitener_ = noise_whitener(Z, y_index, len(classes))
             Z = np.matmul(self.whitener_, Z)
         cv = make_inner_cv(y, self.n_splits, self.random_state)
-        self.cv_curve_ = prototype_cv_curve(Z, y_index, len(classes), cv)
-        search = time_mask(self.localizer_tmin, self.sfreq, Z.shape[2], self.search, "search")
-        self.peak_index_ = pick_peak(self.cv_curve_, search)
-        self.peak_time_ = float(sample_times(self.localizer_tmin, self.sfreq, Z.shape[2])[self.peak_index_])
+        self._set_peak(prototype_cv_curve(Z, y_index, len(classes), cv))
         patterns = self._embed(Z, np.array([self.peak_index_]))[:, 0]  # (n, p * L)
         means = np.stack([patterns[y_index == k].mean(axis=0) for k in range(len(classes))])
         self.center_ = means.mean(axis=0)

@@ -35,42 +35,41 @@ eLife, 7, e33904.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from benchmark.contract import DecoderSpec
+from benchmark.contract import DecoderContext, DecoderSpec
 from decoders._assignment import balanced_assignment
-from decoders._evidence import zscore_over_batch
-from decoders._scan import ContextFactory, ImagineClassifierMixin
+from decoders._evidence import pooled_proba, zscore_over_batch
+from decoders._scan import evidence
 from decoders._time import moving_average, sample_times
 from decoders._validation import check_epochs, check_labels, check_localizer_epochs
 
 
-class SelfTrainingDecoder(ImagineClassifierMixin, BaseEstimator):
-    """Peak-window LDA refitted on balanced pseudo-labels of the imagine epochs.
+class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
+    """A peak scan's classifier refitted on balanced pseudo-labels of the imagine epochs.
 
     Parameters
     ----------
-    sfreq, localizer_tmin, imagine_tmin, search, half_window, n_components, n_splits, shrinkage
-        See *Common parameters* of :class:`decoders._scan.ImagineClassifierMixin`.
-    scan : tuple of float
-        Imagine interval (s) over which evidence is averaged and pseudo-label
-        windows are searched.
+    base : ImagineScan
+        The unfitted localizer-only scan (``window_input='mean'``, e.g.
+        ``lda-peak``'s): its preprocessing, training window, classifier,
+        scan interval, pooling and time axes are the self-trained decoder's.
+        Pseudo-labels are searched in its ``scan`` interval; its classifier
+        (cloned) is the one refitted.
     n_iter : int
-        Maximum number of label-refit rounds (0: plain peak LDA).
-    random_state : int or None
-        Seed of the inner cross-validation and the PCA.
+        Maximum number of label-refit rounds (0: the base scan alone).
 
     Attributes
     ----------
     classes_ : ndarray of str, shape (n_classes,)
         Class labels.
     base_ : ImagineScan
-        The localizer-only peak decoder (projection, peak latency, first
+        The fitted localizer-only scan (projection, training window, first
         classifier).
-    classifier_ : LinearDiscriminantAnalysis
-        The final classifier, fitted on localizer peak windows plus the
-        pseudo-labelled imagine windows.
+    classifier_ : estimator
+        The final classifier, fitted on the localizer training windows plus
+        the pseudo-labelled imagine windows.
     pseudo_labels_ : ndarray of str, shape (n_imagine_epochs,) or None
         Final pseudo-label of each imagine epoch seen in fit (None without
         ``X_imagine``).
@@ -80,32 +79,9 @@ class SelfTrainingDecoder(ImagineClassifierMixin, BaseEstimator):
         Label-refit rounds run.
     """
 
-    def __init__(
-        self,
-        *,
-        sfreq: float = 100.0,
-        localizer_tmin: float = -0.2,
-        imagine_tmin: float = -0.2,
-        search: tuple[float, float] = (0.05, 0.6),
-        half_window: float = 0.02,
-        n_components: int | str | None = "rank",
-        scan: tuple[float, float] = (0.0, 5.0),
-        n_iter: int = 3,
-        n_splits: int = 5,
-        shrinkage: float | str = "auto",
-        random_state: int | None = None,
-    ) -> None:
-        self.sfreq = sfreq
-        self.localizer_tmin = localizer_tmin
-        self.imagine_tmin = imagine_tmin
-        self.search = search
-        self.half_window = half_window
-        self.n_components = n_components
-        self.scan = scan
+    def __init__(self, base=None, n_iter: int = 3) -> None:
+        self.base = base
         self.n_iter = n_iter
-        self.n_splits = n_splits
-        self.shrinkage = shrinkage
-        self.random_state = random_state
 
     # -------------------------------------------------------------- helpers
     def _features(self, X: np.ndarray) -> np.ndarray:
@@ -113,67 +89,51 @@ class SelfTrainingDecoder(ImagineClassifierMixin, BaseEstimator):
         return moving_average(self.base_.transform_epochs(X), self.base_.length_)
 
     def _peak_features(self, X: np.ndarray) -> np.ndarray:
-        """Window-averaged features at the localizer peak: (n, p).
+        """Window-averaged features at the centre of the localizer training window: (n, p).
 
         Only the samples inside the averaging window are projected (the
-        moving average at the peak depends on no other sample, also at the
+        moving average there depends on no other sample, also at the
         epoch's edges), which is ~10x cheaper than projecting whole epochs.
         """
-        peak, half = self.base_.peak_index_, self.base_.length_ // 2
+        half = self.base_.length_ // 2
+        peak = self.base_.start_ + half
         start, stop = max(0, peak - half), min(X.shape[2], peak + half + 1)
         return self._features(X[:, :, start:stop])[:, :, peak - start]
 
-    @staticmethod
-    def _decision(classifier, F: np.ndarray) -> np.ndarray:
-        """Decision values of ``classifier`` at every time of ``F`` (n, p, t) -> (n, t, K)."""
+    def _decision(self, classifier, F: np.ndarray) -> np.ndarray:
+        """Evidence of ``classifier`` at every time of ``F`` (n, p, t) -> (n, t, K)."""
         n, p, t = F.shape
         flat = F.transpose(0, 2, 1).reshape(-1, p)
-        return np.asarray(classifier.decision_function(flat)).reshape(n, t, -1)
+        return evidence(classifier, flat, self.base_.method).reshape(n, t, -1)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: np.ndarray, y: np.ndarray, X_imagine: np.ndarray | None = None) -> SelfTrainingDecoder:
-        """Fit the peak LDA, then self-train on the unlabeled imagine epochs.
+        """Fit the base scan, then self-train its classifier on the unlabeled imagine epochs.
 
         Parameters
         ----------
-        X : ndarray, shape (n_epochs, n_channels, n_times)
-            Localizer epochs; not modified.
-        y : array-like of str, shape (n_epochs,)
-            Item names.
+        X, y
+            Localizer epochs and item names, as in :meth:`decoders._scan.ImagineScan.fit`.
         X_imagine : ndarray, shape (n_imagine_epochs, n_channels, n_imagine_times) or None
             The subject's unlabeled imagine epochs; not modified. None fits
-            the localizer-only peak LDA.
+            the base scan alone.
 
         Returns
         -------
         self : SelfTrainingDecoder
         """
         from sklearn.base import clone
-        from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
-        from decoders._scan import ImagineScan
-        from decoders._spatial import ChannelPCA
-
+        if self.base is None or getattr(self.base, "window_input", None) != "mean":
+            raise ValueError(
+                "self-training: base must be an ImagineScan with window_input='mean' (e.g. lda-peak's "
+                f"decoders._scan.peak_scan), got {type(self.base).__name__}."
+            )
         if int(self.n_iter) < 0:
             raise ValueError(f"n_iter must be >= 0, got {self.n_iter}.")
         X = check_epochs(X)
         y, classes = check_labels(X, y)
-        lda = LinearDiscriminantAnalysis(solver="lsqr", shrinkage=self.shrinkage)
-        self.base_ = ImagineScan(
-            lda,
-            ChannelPCA(self.n_components),
-            sfreq=self.sfreq,
-            localizer_tmin=self.localizer_tmin,
-            imagine_tmin=self.imagine_tmin,
-            windows=None,
-            search=self.search,
-            half_window=self.half_window,
-            window_input="mean",
-            scan=self.scan,
-            stride=None,
-            n_splits=self.n_splits,
-            random_state=self.random_state,
-        ).fit(X, y)
+        self.base_ = clone(self.base).fit(X, y)
         self.classes_ = self.base_.classes_
         self.classifier_ = self.base_.classifier_
         self.pseudo_labels_ = self.pseudo_times_ = None
@@ -183,11 +143,11 @@ class SelfTrainingDecoder(ImagineClassifierMixin, BaseEstimator):
 
         X_imagine = check_epochs(X_imagine, X.shape[1], "X_imagine")
         loc = self._peak_features(X)  # (n, p)
-        scan = self.scan_mask(X_imagine.shape[2])
+        scan = self.base_.scan_mask(X_imagine.shape[2])
         F = self._features(X_imagine)[:, :, scan]  # (n_img, p, S)
         # Align the imagine features' mean on the localizer's (domain shift).
         F = F - F.mean(axis=(0, 2))[None, :, None] + loc.mean(axis=0)[None, :, None]
-        scan_times = sample_times(self.imagine_tmin, self.sfreq, X_imagine.shape[2])[scan]
+        scan_times = sample_times(self.base_.imagine_tmin, self.base_.sfreq, X_imagine.shape[2])[scan]
         rows = np.arange(len(F))
         labels = None
         classifier = self.classifier_
@@ -199,7 +159,9 @@ class SelfTrainingDecoder(ImagineClassifierMixin, BaseEstimator):
             labels = new_labels
             best = z[rows, :, labels].argmax(axis=1)  # (n_img,) best window per trial
             pseudo = F[rows, :, best]  # (n_img, p)
-            classifier = clone(lda).fit(np.vstack([loc, pseudo]), np.concatenate([y, classes[labels]]))
+            classifier = clone(self.base_.classifier_).fit(
+                np.vstack([loc, pseudo]), np.concatenate([y, classes[labels]])
+            )
             self.n_iter_ += 1
             self.pseudo_times_ = scan_times[best]
         self.classifier_ = classifier
@@ -207,24 +169,43 @@ class SelfTrainingDecoder(ImagineClassifierMixin, BaseEstimator):
         return self
 
     # -------------------------------------------------------------- predict
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Most probable class of localizer-format epochs, shape (n_epochs,)."""
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Probabilities of localizer-format epochs at the localizer peak."""
+        """Probabilities of localizer-format epochs at the localizer training window."""
         check_is_fitted(self, "classifier_")
         X = check_localizer_epochs(X, self.base_.n_channels_, self.base_.n_times_)
         return self.classifier_.predict_proba(self._peak_features(X))
 
     def imagine_time_course(self, X: np.ndarray) -> np.ndarray:
-        """Decision values of the self-trained classifier at every imagine time."""
+        """Evidence of the self-trained classifier at every imagine time."""
         check_is_fitted(self, "classifier_")
         X = check_epochs(X, self.base_.n_channels_)
         return self._decision(self.classifier_, self._features(X))
+
+    def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
+        """Probabilities of imagine epochs: the evidence course pooled over the base scan's ``scan``."""
+        course = self.imagine_time_course(X)
+        scan = self.base_.scan_mask(course.shape[1])
+        return pooled_proba(course[:, scan], self.base_.pooling, 1.0 / self.base_.sfreq)
+
+
+def make(context: DecoderContext) -> SelfTrainingDecoder:
+    """Peak LDA self-trained on balanced (Hungarian) pseudo-labels of the unlabeled imagery.
+
+    ``lda-peak``'s decoder (:func:`decoders._scan.peak_scan`) as the base.
+    """
+    from decoders.lda_peak import make as lda_peak
+
+    return SelfTrainingDecoder(base=lda_peak(context))
 
 
 DECODER = DecoderSpec(
     name="self-training",
     family="transductive",
-    description="Peak LDA self-trained on balanced (Hungarian) pseudo-labels of the unlabeled imagery.",
-    factory=ContextFactory(SelfTrainingDecoder),
+    factory=make,
     uses=frozenset({"imagine"}),
     reference="Yarowsky 1995, ACL; Lee 2013, ICML WREPL; Kuhn 1955, Nav Res Logist Q",
 )

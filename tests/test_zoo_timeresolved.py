@@ -10,7 +10,9 @@ import pytest
 from decoders._assignment import balanced_assignment
 from decoders._evidence import zscore_over_batch
 from decoders._generalization import GeneralizationEnsemble, training_time_weights
+from decoders._lda import shrinkage_lda
 from decoders._model_selection import accuracy_weights
+from decoders._scan import ImagineScan
 from decoders._spatial import ChannelPCA
 from decoders._time import time_mask
 from decoders.logreg_l1_null import NULL_LABEL, LogRegL1NullDecoder, draw_null_indices
@@ -40,6 +42,12 @@ def make_data(seed: int = 0, n_per_class: int = 6, signal: float = 2.0, n_imagin
 
 
 KWARGS = dict(sfreq=SFREQ, localizer_tmin=-0.2, imagine_tmin=-0.2, random_state=0)
+
+
+def peak_lda() -> ImagineScan:
+    """``lda-peak``'s scan (:func:`decoders._scan.peak_scan`) on the synthetic time axes."""
+    scan = dict(windows=None, window_input="mean", stride=None, n_splits=5)
+    return ImagineScan(shrinkage_lda(), ChannelPCA("rank"), **scan, **KWARGS)
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +176,7 @@ def test_correlate_is_pearson():
 
 def test_self_training_pseudo_labels_are_balanced(data):
     X, y, X_img, y_img = data
-    est = SelfTrainingDecoder(**KWARGS).fit(X, y, X_imagine=X_img)
+    est = SelfTrainingDecoder(peak_lda()).fit(X, y, X_imagine=X_img)
     counts = np.unique(est.pseudo_labels_, return_counts=True)[1]
     assert len(counts) == 10 and (counts == 2).all(), counts
     assert est.n_iter_ >= 1 and est.pseudo_times_.shape == (len(X_img),)
@@ -180,11 +188,19 @@ def test_self_training_pseudo_labels_are_balanced(data):
 
 def test_self_training_without_imagine_is_the_peak_decoder(data):
     X, y, X_img, _ = data
-    plain = SelfTrainingDecoder(**KWARGS).fit(X, y)
-    no_iter = SelfTrainingDecoder(n_iter=0, **KWARGS).fit(X, y, X_imagine=X_img)
+    plain = SelfTrainingDecoder(peak_lda()).fit(X, y)
+    no_iter = SelfTrainingDecoder(peak_lda(), n_iter=0).fit(X, y, X_imagine=X_img)
     assert plain.pseudo_labels_ is None and plain.n_iter_ == 0
     np.testing.assert_allclose(plain.predict_proba_imagine(X_img), no_iter.predict_proba_imagine(X_img))
     np.testing.assert_allclose(plain.predict_proba(X), plain.base_.predict_proba(X))
+    np.testing.assert_allclose(plain.predict_proba_imagine(X_img), plain.base_.predict_proba_imagine(X_img))
+
+
+@pytest.mark.parametrize("base", [None, ImagineScan(shrinkage_lda(), window_input="window")])
+def test_self_training_refuses_a_base_without_a_time_course(data, base):
+    X, y, _, _ = data
+    with pytest.raises(ValueError, match="window_input='mean'"):
+        SelfTrainingDecoder(base).fit(X, y)
 
 
 def test_logreg_null_class_is_dropped(data):
