@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderContext, DecoderSpec
 from decoders._evidence import zscore_over_batch
-from decoders.oracle_transfer import TransferOracleDecoder
+from decoders.oracle_transfer import imagery_mask
 
 
 class TimingOracleDecoder(ClassifierMixin, BaseEstimator):
@@ -44,8 +44,9 @@ class TimingOracleDecoder(ClassifierMixin, BaseEstimator):
         The scan decoder's classes.
     scan_ : ImagineScan
         The fitted scan decoder.
-    intervals_ : TransferOracleDecoder
-        Holds the true imagery intervals, read and checked as ``oracle-transfer`` reads them.
+    truth_ : dict
+        The true imagery intervals (``imagine_intervals``) or, from older
+        datasets, envelopes (``imagine_envelopes``).
     """
 
     def __init__(self, scan=None) -> None:
@@ -59,8 +60,13 @@ class TimingOracleDecoder(ClassifierMixin, BaseEstimator):
         if self.scan is None:
             raise ValueError("oracle-timing: give the scan decoder whose evidence to pool (scan=...).")
         self.scan_ = clone(self.scan).fit(X, y)
-        axes = {key: getattr(self.scan_, key) for key in ("sfreq", "localizer_tmin", "imagine_tmin")}
-        self.intervals_ = TransferOracleDecoder(**axes).fit(X, y, truth=truth)
+        if "imagine_intervals" not in truth and "imagine_envelopes" not in truth:
+            raise ValueError(
+                "oracle-timing needs the simulator's truth with imagine_intervals; "
+                "regenerate the dataset with datasets.simulate."
+            )
+        self.truth_ = {key: np.asarray(truth[key], dtype=np.float64) for key in
+                       ("imagine_intervals", "imagine_envelopes") if key in truth}  # fmt: skip
         self.classes_ = self.scan_.classes_
         return self
 
@@ -77,8 +83,8 @@ class TimingOracleDecoder(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         values, centres = self.scan_.scan_evidence(X)
-        mask = self.intervals_.imagery_mask(len(X), X.shape[2])
         sfreq, tmin = self.scan_.sfreq, self.scan_.imagine_tmin
+        mask = imagery_mask(self.truth_, tmin, sfreq, len(X), X.shape[2], "oracle-timing")
         samples = np.clip(np.rint((centres - tmin) * sfreq).astype(int), 0, X.shape[2] - 1)
         inside = mask[:, samples].astype(np.float64)  # (n_epochs, n_positions)
         z = zscore_over_batch(values, (0, 1))

@@ -193,32 +193,10 @@ class TransferOracleDecoder(ImagineClassifierMixin, BaseEstimator):
         return softmax(self._logits(means, n_eff), axis=1)
 
     def imagery_mask(self, n_epochs: int, n_times: int) -> np.ndarray:
-        """Boolean mask (n_epochs, n_times) of each imagine trial's true imagery samples.
-
-        Raises
-        ------
-        ValueError
-            If the epochs are not the subject's own imagine epochs (another count).
-        """
+        """Boolean mask (n_epochs, n_times) of each trial's true imagery samples (:func:`imagery_mask`)."""
         check_is_fitted(self)
-        known = self.imagine_intervals_ if self.imagine_intervals_ is not None else self.imagine_envelopes_
-        if n_epochs != len(known):
-            raise ValueError(
-                f"oracle-transfer knows the imagery of {len(known)} imagine trials, got {n_epochs} epochs; "
-                "it only decodes the subject's own imagine epochs in file order."
-            )
-        if self.imagine_intervals_ is None:
-            env = self.imagine_envelopes_
-            if env.shape[1] != n_times:
-                raise ValueError(f"oracle-transfer: envelopes have {env.shape[1]} samples, epochs {n_times}.")
-            return env >= 0.5 * env.max(axis=1, keepdims=True)
-        times = sample_times(self.imagine_tmin, self.sfreq, n_times)
-        half = 0.5 / self.sfreq  # the interval rule of decoders._time.time_mask, per trial
-        start, stop = self.imagine_intervals_[..., 0], self.imagine_intervals_[..., 1]
-        inside = (times[None, None, :] >= start[..., None] - half) & (
-            times[None, None, :] <= stop[..., None] + half
-        )
-        return inside.any(axis=1)
+        known = {"imagine_intervals": self.imagine_intervals_, "imagine_envelopes": self.imagine_envelopes_}
+        return imagery_mask(known, self.imagine_tmin, self.sfreq, n_epochs, n_times, "oracle-transfer")
 
     def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
         """Imagine epochs (the subject's own, in file order) -> probabilities."""
@@ -231,6 +209,49 @@ class TransferOracleDecoder(ImagineClassifierMixin, BaseEstimator):
         if self.center:
             logits = logits - logits.mean(axis=0, keepdims=True)
         return softmax(logits, axis=1)
+
+
+def imagery_mask(
+    truth: dict, imagine_tmin: float, sfreq: float, n_epochs: int, n_times: int, owner: str
+) -> np.ndarray:
+    """Boolean mask (n_epochs, n_times) of each imagine trial's true imagery samples.
+
+    Parameters
+    ----------
+    truth : dict
+        ``imagine_intervals`` (n_imagine, n_intervals, 2) in seconds, or, when
+        that is None or absent, ``imagine_envelopes`` (n_imagine, n_times):
+        samples at or above half the trial's peak.
+    imagine_tmin, sfreq : float
+        The imagine time axis.
+    n_epochs, n_times : int
+        Shape of the imagine epochs to mask.
+    owner : str
+        Decoder name for error messages.
+
+    Raises
+    ------
+    ValueError
+        If the epochs are not the subject's own imagine epochs (another count
+        or length).
+    """
+    intervals = truth.get("imagine_intervals")
+    known = intervals if intervals is not None else truth["imagine_envelopes"]
+    if n_epochs != len(known):
+        raise ValueError(
+            f"{owner} knows the imagery of {len(known)} imagine trials, got {n_epochs} epochs; "
+            "it only decodes the subject's own imagine epochs in file order."
+        )
+    if intervals is None:
+        if known.shape[1] != n_times:
+            raise ValueError(f"{owner}: envelopes have {known.shape[1]} samples, epochs {n_times}.")
+        return known >= 0.5 * known.max(axis=1, keepdims=True)
+    times = sample_times(imagine_tmin, sfreq, n_times)
+    half = 0.5 / sfreq  # the interval rule of decoders._time.time_mask, per trial
+    inside = (times[None, None, :] >= intervals[..., 0, None] - half) & (
+        times[None, None, :] <= intervals[..., 1, None] + half
+    )
+    return inside.any(axis=1)
 
 
 def make(context: DecoderContext) -> TransferOracleDecoder:
