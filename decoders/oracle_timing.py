@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderContext, DecoderSpec
 from decoders._evidence import zscore_over_batch
-from decoders.oracle_transfer import imagery_mask
+from decoders.oracle_transfer import imagery_mask, true_imagery
 
 
 class TimingOracleDecoder(ClassifierMixin, BaseEstimator):
@@ -45,8 +45,7 @@ class TimingOracleDecoder(ClassifierMixin, BaseEstimator):
     scan_ : ImagineScan
         The fitted scan decoder.
     truth_ : dict
-        The true imagery intervals (``imagine_intervals``) or, from older
-        datasets, envelopes (``imagine_envelopes``).
+        The true imagery (:func:`decoders.oracle_transfer.true_imagery`).
     """
 
     def __init__(self, scan=None) -> None:
@@ -59,14 +58,8 @@ class TimingOracleDecoder(ClassifierMixin, BaseEstimator):
         """
         if self.scan is None:
             raise ValueError("oracle-timing: give the scan decoder whose evidence to pool (scan=...).")
+        self.truth_ = true_imagery(truth, "oracle-timing")  # checked before the costly fit
         self.scan_ = clone(self.scan).fit(X, y)
-        if "imagine_intervals" not in truth and "imagine_envelopes" not in truth:
-            raise ValueError(
-                "oracle-timing needs the simulator's truth with imagine_intervals; "
-                "regenerate the dataset with datasets.simulate."
-            )
-        self.truth_ = {key: np.asarray(truth[key], dtype=np.float64) for key in
-                       ("imagine_intervals", "imagine_envelopes") if key in truth}  # fmt: skip
         self.classes_ = self.scan_.classes_
         return self
 

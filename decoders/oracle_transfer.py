@@ -146,12 +146,9 @@ class TransferOracleDecoder(ImagineClassifierMixin, BaseEstimator):
         self.filters_ = patterns @ whitener
         self.norms_ = np.sqrt(np.maximum(np.einsum("kc,kc->k", self.filters_, patterns), 1e-300))
         self.localizer_course_ = np.asarray(truth["localizer_time_course"], dtype=np.float64)
-        if "imagine_intervals" in truth:
-            self.imagine_intervals_ = np.asarray(truth["imagine_intervals"], dtype=np.float64)
-            self.imagine_envelopes_ = None
-        else:
-            self.imagine_intervals_ = None
-            self.imagine_envelopes_ = np.asarray(truth["imagine_envelopes"], dtype=np.float64)
+        known = true_imagery(truth, "oracle-transfer")
+        self.imagine_intervals_ = known["imagine_intervals"]
+        self.imagine_envelopes_ = known["imagine_envelopes"]
         self.n_channels_ = X.shape[1]
         return self
 
@@ -209,6 +206,41 @@ class TransferOracleDecoder(ImagineClassifierMixin, BaseEstimator):
         if self.center:
             logits = logits - logits.mean(axis=0, keepdims=True)
         return softmax(logits, axis=1)
+
+
+def true_imagery(truth: dict, owner: str) -> dict:
+    """Read the true imagery of a subject's imagine trials from the simulator's ground truth.
+
+    Parameters
+    ----------
+    truth : dict
+        Ground truth with ``imagine_intervals`` or, from older datasets,
+        ``imagine_envelopes``.
+    owner : str
+        Decoder name for the error message.
+
+    Returns
+    -------
+    dict
+        ``imagine_intervals`` (float64 array, or None when the truth has only
+        envelopes) and ``imagine_envelopes`` (float64 array, or None when
+        intervals are known): the input of :func:`imagery_mask`.
+
+    Raises
+    ------
+    ValueError
+        If the truth has neither.
+    """
+    if "imagine_intervals" in truth:
+        return {"imagine_intervals": np.asarray(truth["imagine_intervals"], dtype=np.float64),
+                "imagine_envelopes": None}  # fmt: skip
+    if "imagine_envelopes" in truth:
+        return {"imagine_intervals": None,
+                "imagine_envelopes": np.asarray(truth["imagine_envelopes"], dtype=np.float64)}  # fmt: skip
+    raise ValueError(
+        f"{owner} needs the simulator's truth with imagine_intervals; regenerate the dataset with "
+        "datasets.simulate."
+    )
 
 
 def imagery_mask(

@@ -166,3 +166,12 @@ def test_timing_oracle_is_lda_peak_with_the_true_interval():
     X, y, X_img, y_img, truth = _subject(3, img_patterns="other", n_img=10, snr=0.15)
     other = _accuracy(timing_oracle(_timing_context()).fit(X, y, truth=truth), X_img, y_img)
     assert other < 0.25, other
+
+
+def test_timing_oracle_refuses_a_truth_without_imagery():
+    from decoders.oracle_timing import make as timing_oracle
+
+    X, y, _, _, truth = _subject(3)
+    partial = {k: v for k, v in truth.items() if k not in ("imagine_intervals", "imagine_envelopes")}
+    with pytest.raises(ValueError, match="oracle-timing needs the simulator's truth with imagine_intervals"):
+        timing_oracle(_timing_context()).fit(X, y, truth=partial)
