@@ -99,7 +99,7 @@ def _build_parser(defaults: bool = True) -> argparse.ArgumentParser:
     run.add_argument("--n-jobs", type=int, default=d(-1), help="parallel tasks (-1: one per core)")
     run.add_argument("--out", type=Path, default=d(Path("reports")), help="report folder")
     run.add_argument("--seed", type=int, default=d(0), help="random_state of decoders and folds")
-    run.add_argument("--localizer-folds", type=int, default=d(5), help="localizer CV folds (0 skips)")
+    run.add_argument("--localizer-folds", type=int, default=d(3), help="localizer CV folds, ranked decoders (0 skips)")
     run.add_argument("--no-progress", action="store_true", default=d(False), help="no progress bar")
     run.add_argument("--timeout", type=float, default=d(1800.0), help="seconds per task before it is killed")
     run.add_argument(
@@ -217,7 +217,7 @@ def _build_parser(defaults: bool = True) -> argparse.ArgumentParser:
     prof.add_argument(
         "--full-run", nargs="?", const="default", metavar="DATA",
         help="also time `run --all` (target 3) on DATA: a dataset root, 'default' (the simulated "
-        "default, 10 subjects; the default) or 'full' (the simulated full-size set, 29 subjects)",
+        "default, 18 subjects; the default) or 'full' (the simulated full-size set, 29 subjects)",
     )  # fmt: skip
     prof.add_argument(
         "--n-jobs", type=int, default=-1,
@@ -356,7 +356,7 @@ def _check_subjects(names: Sequence[str] | None, data: Path) -> None:
 #: Options of ``run`` and their defaults (the parser's), in RunConfig field names.
 _RUN_DEFAULTS = {
     "data": None, "out": Path("reports"), "decoders": None, "all": False, "subjects": None, "n_jobs": -1,
-    "seed": 0, "localizer_folds": 5, "progress": True, "timeout": 1800.0, "max_memory_mb": None,
+    "seed": 0, "localizer_folds": 3, "progress": True, "timeout": 1800.0, "max_memory_mb": None,
     "force": False, "data_cache": True, "backend": "local", "scheduler": None, "moabb_pipelines": [],
 }  # fmt: skip
 

@@ -28,7 +28,10 @@ class RunConfig:
     seed : int
         Seed handed to every decoder as ``random_state`` and to the folds.
     localizer_folds : int
-        Folds of the shared localizer cross-validation (0 skips it).
+        Folds of the shared localizer cross-validation of the ranked decoders
+        (0 skips it). Three by default: the cross-validation is a diagnostic
+        and with five it cost three times the imagine scores themselves
+        (docs/performance.md).
     progress : bool
         Show a progress bar over tasks.
     timeout : float or None
@@ -54,7 +57,7 @@ class RunConfig:
     subjects: tuple[str, ...] | None = None
     n_jobs: int = 1
     seed: int = 0
-    localizer_folds: int = 5
+    localizer_folds: int = 3
     progress: bool = True
     timeout: float | None = 1800.0
     max_memory_mb: float | None = None

@@ -178,7 +178,7 @@ def render_index(
     files : sequence of str, optional
         Report files present next to the page (all of :data:`REPORT_FILES` if None).
     """
-    from benchmark.report import DATASET_NAMES, LEADERBOARD_LEGEND, _is_true, leaderboard_table
+    from benchmark.report import DATASET_NAMES, _is_true, leaderboard_legend, leaderboard_table
 
     n_rows = len(board)
     tied = [_is_true(v) for v in board["tied_with_best"]] if n_rows else []
@@ -255,7 +255,7 @@ def render_index(
 {best}
 {notes_html}
 {table}
-<p class="legend">{inline_code(LEADERBOARD_LEGEND)}</p>
+<p class="legend">{inline_code(leaderboard_legend(run_info))}</p>
 </section>
 {"".join(figures_html)}
 <section id="files"><h2>Report files</h2>

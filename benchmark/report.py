@@ -328,16 +328,40 @@ def leaderboard_table(board: pd.DataFrame) -> list[dict[str, str]]:
     ]
 
 
-LEADERBOARD_LEGEND = (
-    "Imagine accuracy: mean over train subjects of top-1 accuracy on the imagine trials "
-    "(chance 10 %), 95 % bootstrap (BCa) interval over subjects, one-sided t-test against chance "
-    "(Wilcoxon and exact sign-flip p-values in leaderboard.csv). Balanced: Hungarian assignment under "
-    "each subject's class counts (chance 10 %). Top-3: chance 30 %. Subjects p<=.05: train subjects "
-    "significant on their own (exact binomial test against 10 %). = after the rank: not significantly "
-    "below the best decoder (paired sign-flip test on per-subject accuracy, Holm-corrected, alpha 0.05). "
-    "Localizer: shared stratified 5-fold CV. Fit and predict times are means per subject; memory is the "
-    "peak over subjects. Decoders ranked - are not ranked (the oracle reads the simulation's truth)."
-)
+def leaderboard_legend(run_info: dict) -> str:
+    """The leaderboard's legend, with the run's own localizer cross-validation.
+
+    Parameters
+    ----------
+    run_info : dict
+        The run's ``run.json`` (its ``config.localizer_folds`` is read; runs
+        that did not record it are described with the default of
+        :class:`benchmark.config.RunConfig`).
+
+    Returns
+    -------
+    str
+        One paragraph (markdown).
+    """
+    from benchmark.config import RunConfig
+
+    folds = run_info.get("config", {}).get("localizer_folds", RunConfig.localizer_folds)
+    localizer = (
+        f"Localizer: shared stratified {int(folds)}-fold CV, ranked decoders only (an oracle's "
+        "localizer accuracy says nothing about it)."
+        if folds
+        else "Localizer: not cross-validated in this run (--localizer-folds 0)."
+    )
+    return (
+        "Imagine accuracy: mean over train subjects of top-1 accuracy on the imagine trials "
+        "(chance 10 %), 95 % bootstrap (BCa) interval over subjects, one-sided t-test against chance "
+        "(Wilcoxon and exact sign-flip p-values in leaderboard.csv). Balanced: Hungarian assignment under "
+        "each subject's class counts (chance 10 %). Top-3: chance 30 %. Subjects p<=.05: train subjects "
+        "significant on their own (exact binomial test against 10 %). = after the rank: not significantly "
+        "below the best decoder (paired sign-flip test on per-subject accuracy, Holm-corrected, alpha 0.05). "
+        f"{localizer} Fit and predict times are means per subject; memory is the "
+        "peak over subjects. Decoders ranked - are not ranked (the oracle reads the simulation's truth)."
+    )
 
 
 def statistics_notes(compared: stats.Comparisons, board: pd.DataFrame, alpha: float = ALPHA) -> list[str]:
@@ -422,7 +446,7 @@ def leaderboard_markdown(
         f"Dataset `{dataset_label(run_info, rows)}` (folder `{run_info.get('dataset', '?')}`, fingerprint "
         f"`{run_info.get('fingerprint', '?')}`), {n_train} train subjects, "
         f"seed {run_info.get('config', {}).get('seed', '?')}, code `{run_info.get('git_revision', '?')}`.\n\n"
-        f"{LEADERBOARD_LEGEND}\n\n" + "".join(f"**Note.** {note}\n\n" for note in notes)
+        f"{leaderboard_legend(run_info)}\n\n" + "".join(f"**Note.** {note}\n\n" for note in notes)
     )
     return (
         header

@@ -229,7 +229,8 @@ def _run_task_body(dataset: ChallengeDataset, spec: DecoderSpec, subject: str, c
     }
 
     fold_scores = []
-    if config.localizer_folds:
+    # oracles read the truth: their localizer accuracy would say nothing about them
+    if config.localizer_folds and spec.ranked:
         y_idx = np.searchsorted(np.asarray(CLASS_NAMES), y)
         for train, test in scoring.localizer_splits(
             y, subject=subject, seed=config.seed, n_splits=config.localizer_folds

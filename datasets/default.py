@@ -37,7 +37,7 @@ def default_dataset(config=None, home: Path | None = None) -> Path:
     ----------
     config : SimulationConfig or None
         Simulation parameters; None uses the defaults (a small study:
-        6 train + 4 test subjects at full trial counts).
+        the study's 15 train + 3 test subjects at full trial counts).
     home : Path or None
         Cache folder; None uses :func:`cache_home`.
 

@@ -272,8 +272,8 @@ class SimulationConfig:
         Scale of the class signals (localizer and imagery) of weak subjects.
     """
 
-    n_train: int = 6
-    n_test: int = 4
+    n_train: int = 15
+    n_test: int = 3
     n_localizer_per_class: int = 48
     n_imagine_per_class: tuple[int, int] = (3, 5)
     alpha: float = 0.25

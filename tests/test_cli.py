@@ -49,7 +49,7 @@ def test_run_help_shows_defaults():
     for expected in (
         "(default: 0)",
         "(default: 1800.0)",
-        "(default: 5)",
+        "(default: 3)",
         "(default: -1)",
         "(default: local)",
     ):

@@ -156,3 +156,45 @@ def test_one_task_memo_reaches_every_fit_of_a_task(foreign_root, tmp_path):
     assert all(m is first[0] for m in first) and all(m is second[0] for m in second)
     assert first[0] is not second[0]
     assert (first[0].misses, first[0].hits) == (1, 3)
+
+
+def test_localizer_cv_only_for_ranked_decoders(foreign_root, tmp_path):
+    """An unranked decoder (an oracle) is fitted once per task: its localizer accuracy would mean nothing."""
+    import dataclasses
+
+    from benchmark.contract import DecoderSpec
+    from benchmark.runner import _run_task_body
+    from datasets.adapter import ChallengeDataset
+    from decoders.chance import ChanceDecoder
+
+    fits: list[int] = []
+
+    class Counter(ChanceDecoder):
+        def fit(self, X, y):
+            fits.append(len(X))
+            return super().fit(X, y)
+
+    ranked = DecoderSpec(
+        name="counter", family="baseline", description="Counts its fits.",
+        factory=lambda context: Counter(random_state=context.random_state),
+    )  # fmt: skip
+    dataset = ChallengeDataset(foreign_root)
+    subject = dataset.subjects[0]
+    config = RunConfig(data=foreign_root, out=tmp_path, localizer_folds=3, progress=False)
+    out = _run_task_body(dataset, ranked, subject, config)
+    n = out["n_localizer"]
+    assert len(fits) == 4 and sum(fits[:3]) == 2 * n and fits[3] == n
+    assert 0.0 <= out["localizer_accuracy"] <= 1.0
+    fits.clear()
+    out = _run_task_body(dataset, dataclasses.replace(ranked, ranked=False), subject, config)
+    assert fits == [n]
+    assert out["localizer_accuracy"] != out["localizer_accuracy"]  # NaN
+
+
+def test_leaderboard_legend_names_the_runs_folds():
+    from benchmark.report import leaderboard_legend
+
+    assert "stratified 3-fold CV, ranked decoders only" in leaderboard_legend({"config": {"localizer_folds": 3}})
+    assert "stratified 5-fold CV" in leaderboard_legend({"config": {"localizer_folds": 5}})
+    assert "not cross-validated" in leaderboard_legend({"config": {"localizer_folds": 0}})
+    assert "3-fold" in leaderboard_legend({})  # an older run.json: the default

@@ -173,7 +173,7 @@ def test_default_cache_key_ignores_neutral_regime_fields(tmp_path: Path, monkeyp
             default_dataset(config, tmp_path)
     assert seen[0] == seen[1] != seen[2]
     # the folder of the committed leaderboard's dataset (reports/run.json, dataset_root)
-    assert seen[0] == "simulated-0797ce37bf"
+    assert seen[0] == "simulated-e410c01173"
     # the key of the default is computed without the regime fields, as before they existed
     key = json.dumps(
         {

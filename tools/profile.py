@@ -24,7 +24,7 @@ against its target (set for a 2-core machine):
    by the runner (peak RSS added by the task) and as the peak RSS of the task processes.
 
 3. **Whole run** (``--full-run``): ``python -m benchmark run --all`` with a
-   warm data cache, on the default simulated dataset (10 subjects) in < 10
+   warm data cache, on the default simulated dataset (18 subjects) in < 10
    minutes (``--full-run``), on the full-size simulated set (29 subjects) in
    < 30 minutes (``--full-run full``).
 
@@ -79,7 +79,7 @@ LDA_VS_OFFICIAL = 100.0
 ACCURACY_TOLERANCE_PP = 1.0
 LOAD_SPEEDUP = 10.0
 TASK_MEMORY_MB = 2048.0
-RUN_LIMIT_S = 600.0  # the default simulated dataset (10 subjects)
+RUN_LIMIT_S = 600.0  # the default simulated dataset (15 train + 3 test subjects)
 FULL_SET_RUN_LIMIT_S = 1800.0  # the full-size set (29 subjects)
 PARALLEL_SPEEDUP = 1.7
 
