@@ -372,3 +372,19 @@ def test_model_shape_mismatch_raises():
         generalization_decision(X[:, :-1], coef, intercept)
     with pytest.raises(ValueError, match="intercept must have shape"):
         decision_function_batched(X, coef, intercept[:, :-1])
+
+
+def test_solve_falls_back_to_least_squares_when_one_matrix_is_not_positive_definite():
+    """A Cholesky failure at one time point leaves every matrix intact for the pseudo-inverse route."""
+    from decoders._lda import _solve_batched
+
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((3, 40, 6))
+    sigma = A.transpose(0, 2, 1) @ A / 40
+    rhs = rng.standard_normal((3, 6, 2))
+    expected = np.linalg.solve(sigma, rhs)
+    np.testing.assert_allclose(_solve_batched(sigma.copy(), rhs, singular=False), expected, rtol=1e-10)
+    # indefinite with a positive diagonal: posv fails at the second time point
+    sigma[1, 0, 1] = sigma[1, 1, 0] = 10 * np.sqrt(sigma[1, 0, 0] * sigma[1, 1, 1])
+    expected = np.linalg.pinv(sigma, hermitian=True) @ rhs
+    np.testing.assert_allclose(_solve_batched(sigma.copy(), rhs, singular=False), expected, rtol=1e-10)
