@@ -99,7 +99,9 @@ def _build_parser(defaults: bool = True) -> argparse.ArgumentParser:
     run.add_argument("--n-jobs", type=int, default=d(-1), help="parallel tasks (-1: one per core)")
     run.add_argument("--out", type=Path, default=d(Path("reports")), help="report folder")
     run.add_argument("--seed", type=int, default=d(0), help="random_state of decoders and folds")
-    run.add_argument("--localizer-folds", type=int, default=d(3), help="localizer CV folds, ranked decoders (0 skips)")
+    run.add_argument(
+        "--localizer-folds", type=int, default=d(3), help="localizer CV folds, ranked decoders (0 skips)"
+    )
     run.add_argument("--no-progress", action="store_true", default=d(False), help="no progress bar")
     run.add_argument("--timeout", type=float, default=d(1800.0), help="seconds per task before it is killed")
     run.add_argument(

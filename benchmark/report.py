@@ -329,7 +329,7 @@ def leaderboard_table(board: pd.DataFrame) -> list[dict[str, str]]:
 
 
 def leaderboard_legend(run_info: dict) -> str:
-    """The leaderboard's legend, with the run's own localizer cross-validation.
+    """Return the leaderboard's legend, with the run's own localizer cross-validation.
 
     Parameters
     ----------

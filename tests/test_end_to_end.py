@@ -194,7 +194,8 @@ def test_localizer_cv_only_for_ranked_decoders(foreign_root, tmp_path):
 def test_leaderboard_legend_names_the_runs_folds():
     from benchmark.report import leaderboard_legend
 
-    assert "stratified 3-fold CV, ranked decoders only" in leaderboard_legend({"config": {"localizer_folds": 3}})
+    legend = leaderboard_legend({"config": {"localizer_folds": 3}})
+    assert "stratified 3-fold CV, ranked decoders only" in legend
     assert "stratified 5-fold CV" in leaderboard_legend({"config": {"localizer_folds": 5}})
     assert "not cross-validated" in leaderboard_legend({"config": {"localizer_folds": 0}})
     assert "3-fold" in leaderboard_legend({})  # an older run.json: the default
