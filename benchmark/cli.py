@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from benchmark.config import DEFAULT_LOCALIZER_FOLDS
 from benchmark.errors import BenchmarkError
 
 logger = logging.getLogger("benchmark")
@@ -100,7 +101,10 @@ def _build_parser(defaults: bool = True) -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=d(Path("reports")), help="report folder")
     run.add_argument("--seed", type=int, default=d(0), help="random_state of decoders and folds")
     run.add_argument(
-        "--localizer-folds", type=int, default=d(3), help="localizer CV folds, ranked decoders (0 skips)"
+        "--localizer-folds",
+        type=int,
+        default=d(DEFAULT_LOCALIZER_FOLDS),
+        help="localizer CV folds, ranked decoders (0 skips)",
     )
     run.add_argument("--no-progress", action="store_true", default=d(False), help="no progress bar")
     run.add_argument("--timeout", type=float, default=d(1800.0), help="seconds per task before it is killed")
@@ -358,8 +362,9 @@ def _check_subjects(names: Sequence[str] | None, data: Path) -> None:
 #: Options of ``run`` and their defaults (the parser's), in RunConfig field names.
 _RUN_DEFAULTS = {
     "data": None, "out": Path("reports"), "decoders": None, "all": False, "subjects": None, "n_jobs": -1,
-    "seed": 0, "localizer_folds": 3, "progress": True, "timeout": 1800.0, "max_memory_mb": None,
-    "force": False, "data_cache": True, "backend": "local", "scheduler": None, "moabb_pipelines": [],
+    "seed": 0, "localizer_folds": DEFAULT_LOCALIZER_FOLDS, "progress": True, "timeout": 1800.0,
+    "max_memory_mb": None, "force": False, "data_cache": True, "backend": "local", "scheduler": None,
+    "moabb_pipelines": [],
 }  # fmt: skip
 
 

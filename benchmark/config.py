@@ -7,6 +7,8 @@ from pathlib import Path
 
 #: Where tasks can run (see :mod:`benchmark.executor`).
 BACKENDS = ("local", "dask")
+#: Folds of the shared localizer cross-validation unless a run says otherwise (``run --localizer-folds``).
+DEFAULT_LOCALIZER_FOLDS = 2
 
 
 @dataclass(frozen=True)
@@ -29,8 +31,9 @@ class RunConfig:
         Seed handed to every decoder as ``random_state`` and to the folds.
     localizer_folds : int
         Folds of the shared localizer cross-validation of the ranked decoders
-        (0 skips it). Three by default: the cross-validation is a diagnostic
-        and with five it cost three times the imagine scores themselves
+        (0 skips it). :data:`DEFAULT_LOCALIZER_FOLDS` (2) by default: the
+        cross-validation is a diagnostic, every epoch is still tested once,
+        and each further fold costs about another fit per task
         (docs/performance.md).
     progress : bool
         Show a progress bar over tasks.
@@ -57,7 +60,7 @@ class RunConfig:
     subjects: tuple[str, ...] | None = None
     n_jobs: int = 1
     seed: int = 0
-    localizer_folds: int = 3
+    localizer_folds: int = DEFAULT_LOCALIZER_FOLDS
     progress: bool = True
     timeout: float | None = 1800.0
     max_memory_mb: float | None = None

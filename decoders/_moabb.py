@@ -37,11 +37,16 @@ def make(context: DecoderContext, *, steps: list[dict]):
     return window_scan(pipeline, context, ChannelPCA(N_COMPONENTS), windows=(WINDOW,), method=method)
 
 
+#: pyriemann modules whose steps make a pipeline Riemannian (covariance matrices as features).
+_RIEMANNIAN = ("pyriemann.estimation", "pyriemann.classification", "pyriemann.tangentspace")
+
+
 def _family(steps: list[dict]) -> str:
+    """Leaderboard family: CSP -> spectral; covariance matrices -> riemannian; else linear."""
     names = " ".join(str(step.get("name", "")) for step in steps)
     if "CSP" in names:
         return "spectral"
-    if any(str(step.get("from", "")).startswith("pyriemann") for step in steps):
+    if any(str(step.get("from", "")).startswith(_RIEMANNIAN) for step in steps):
         return "riemannian"
     return "linear"
 

@@ -10,7 +10,7 @@ import pytest
 
 from benchmark import __version__
 from benchmark.cli import _build_parser, _run_options, main
-from benchmark.config import read_config_file
+from benchmark.config import DEFAULT_LOCALIZER_FOLDS, read_config_file
 from benchmark.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,12 +49,24 @@ def test_run_help_shows_defaults():
     for expected in (
         "(default: 0)",
         "(default: 1800.0)",
-        "(default: 3)",
+        f"(default: {DEFAULT_LOCALIZER_FOLDS})",
         "(default: -1)",
         "(default: local)",
     ):
         assert expected in text, expected
     assert text.count("default") < 20, "defaults repeated"
+
+
+def test_run_defaults_are_the_parsers_and_the_configs():
+    from benchmark.cli import _RUN_DEFAULTS
+    from benchmark.config import RunConfig
+
+    args = vars(_build_parser().parse_args(["run"]))
+    renames = {"decoder": "decoders", "max_memory": "max_memory_mb"}
+    parsed = {renames.get(k, k): v for k, v in args.items() if k not in ("command", "verbose", "config")}
+    parsed["progress"], parsed["data_cache"] = not parsed.pop("no_progress"), not parsed.pop("no_data_cache")
+    assert parsed == _RUN_DEFAULTS
+    assert RunConfig(data=Path("d"), out=Path("o")).localizer_folds == _RUN_DEFAULTS["localizer_folds"]
 
 
 def test_unknown_decoder_and_subject_suggest_a_name(foreign_root, tmp_path, capsys):

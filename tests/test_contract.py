@@ -5,6 +5,7 @@ epochs. A failure message says what a contributor has to fix.
 """
 
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,8 +18,9 @@ from benchmark.registry import discover
 from benchmark.runner import ordered_proba
 from datasets.layout import CLASS_NAMES
 
-#: Every decoder file, MOABB's two pipeline files in decoders/ included (tests/test_moabb_pipelines.py).
-SPECS = list(discover().specs.values())
+#: Every decoder file, MOABB's two pipeline files in decoders/ included, and the example
+#: pipelines of examples/moabb/ (tests/test_moabb_pipelines.py).
+SPECS = list(discover(pipelines=[Path(__file__).parents[1] / "examples" / "moabb"]).specs.values())
 SFREQ = 100.0
 LOC_TIMES = np.arange(121) / SFREQ - 0.2
 IMG_TIMES = np.arange(521) / SFREQ - 0.2

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from benchmark.cli import main
-from benchmark.config import RunConfig
+from benchmark.config import DEFAULT_LOCALIZER_FOLDS, RunConfig
 from benchmark.experiment import run_benchmark
 from benchmark.registry import discover
 
@@ -198,4 +198,4 @@ def test_leaderboard_legend_names_the_runs_folds():
     assert "stratified 3-fold CV, ranked decoders only" in legend
     assert "stratified 5-fold CV" in leaderboard_legend({"config": {"localizer_folds": 5}})
     assert "not cross-validated" in leaderboard_legend({"config": {"localizer_folds": 0}})
-    assert "3-fold" in leaderboard_legend({})  # an older run.json: the default
+    assert f"{DEFAULT_LOCALIZER_FOLDS}-fold" in leaderboard_legend({})  # a run.json without it: the default

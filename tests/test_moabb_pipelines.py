@@ -1,4 +1,4 @@
-"""MOABB pipeline YAML files run as decoders (two of MOABB's own files, in decoders/).
+"""MOABB pipeline YAML files run as decoders (two of MOABB's own files in decoders/, one in examples/).
 
 The contract checks of ``test_contract.py`` run on them too (its decoder list
 includes this folder); here: discovery, naming, citations, errors that name
@@ -17,25 +17,33 @@ from benchmark.errors import DecoderRegistrationError
 from benchmark.registry import discover
 
 FOLDER = Path(__file__).parents[1] / "decoders"
-NAMES = ["moabb-csp-lda", "moabb-xdawncovariances-mdm"]
+EXAMPLES = Path(__file__).parents[1] / "examples" / "moabb"
+NAMES = ["moabb-csp-lda", "moabb-xdawn-lda"]
 
 
 def test_folder_registers_two_decoders_with_citations():
     registry = discover()
     specs = {name: registry.get(name) for name in NAMES}
     assert specs["moabb-csp-lda"].family == "spectral"
-    assert specs["moabb-xdawncovariances-mdm"].family == "riemannian"
+    assert specs["moabb-xdawn-lda"].family == "linear"  # spatial filters + LDA: no covariance features
     assert "https://doi.org/10.1007/BF01129656" in specs["moabb-csp-lda"].reference
     assert specs["moabb-csp-lda"].module.endswith("moabb_csp_lda.yml")
     assert "CSP + LDA" in specs["moabb-csp-lda"].description
 
 
 def test_mdm_pipeline_takes_distances_as_evidence():
-    registry = discover()
+    registry = discover(pipelines=[EXAMPLES])
     from tests.test_contract import context
 
-    assert registry.get("moabb-xdawncovariances-mdm").factory(context()).method == "transform"
+    spec = registry.get("moabb-xdawncovariances-mdm")
+    assert spec.family == "riemannian"
+    assert spec.factory(context()).method == "transform"
     assert registry.get("moabb-csp-lda").factory(context()).method == "decision_function"
+
+
+def test_the_example_pipeline_is_not_in_the_default_run():
+    assert "moabb-xdawncovariances-mdm" not in discover().names
+    assert sorted(n for n in discover().names if n.startswith("moabb-")) == NAMES
 
 
 def test_pipelines_given_on_the_command_line_register_beside_the_folder(tmp_path):
