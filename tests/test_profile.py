@@ -229,6 +229,8 @@ IDLE, LOADED = (0.5, 0.7, 0.9), (3.5, 2.0, 1.0)
         (8.0, AT_LEAST, IDLE, LOADED, 2, "BUSY"),  # busy after
         (8.0, AT_LEAST, LOADED, LOADED, 4, "MISS"),  # 3.5 does not exceed 4 cores
         (8.0, AT_LEAST, (2.0, 9.0, 9.0), (2.0, 9.0, 9.0), 2, "MISS"),  # 1-min load == cores: not above
+        (8.0, AT_LEAST, IDLE, (2.1, 1.5, 1.0), 2, "MISS"),  # a 2-worker run's own load on 2 cores
+        (8.0, AT_LEAST, IDLE, (2.6, 1.5, 1.0), 2, "BUSY"),  # half a process more than the cores
         (700.0, AT_MOST, LOADED, IDLE, 2, "BUSY"),
         (500.0, AT_MOST, LOADED, IDLE, 2, "PASS"),
         (math.nan, AT_LEAST, LOADED, LOADED, 2, "BUSY"),

@@ -166,7 +166,8 @@ def test_render_flags_runs_on_a_busy_machine():
     assert "Machine busy" not in render_scaling(result)  # loads unknown (NaN): nothing flagged
     result.n_cores = 2
     result.runs = [replace(r, load_before=1.0, load_after=1.9) for r in result.runs]
-    result.runs[1] = replace(result.runs[1], load_after=2.5)
+    result.runs[1] = replace(result.runs[1], load_after=2.6)
+    result.runs[2] = replace(result.runs[2], load_after=2.1)  # the run's own 2 workers: not busy
     assert busy_runs(result) == (1, 4 + 3 + 4)
     text = render_scaling(result)
     assert "**Machine busy: re-run.**" in text and "1 of 11 runs" in text

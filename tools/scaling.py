@@ -381,10 +381,13 @@ def render_scaling(result: ScalingResult) -> str:
         *[f"- {line}" for line in result.header],
         "",
     ]
+    from tools.profile import BUSY_MARGIN
+
     busy, total = busy_runs(result)
     if busy:
         lines += [
             f"**Machine busy: re-run.** The 1-min load average exceeded the {result.n_cores} cores "
+            f"(+{BUSY_MARGIN}) "
             f'before or after {busy} of {total} runs (column "load"): other jobs shared the machine, '
             "so these times are not verified. Re-run on an idle machine before trusting them.",
             "",
