@@ -263,7 +263,7 @@ def _build_parser(defaults: bool = True) -> argparse.ArgumentParser:
     )  # fmt: skip
     prof.add_argument(
         "--run-limit", type=float,
-        help="target 3 in seconds (default 600; 1800 with --full-run full)",
+        help="target 3 in seconds (default 600; 720 with --full-run full)",
     )  # fmt: skip
     prof.add_argument("--timeout", type=float, default=1800.0, help="--timeout of the profiled runs' tasks")
     prof.add_argument("--save", type=Path, metavar="FILE", help="also write the printed report to FILE")

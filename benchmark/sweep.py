@@ -108,7 +108,9 @@ def run_cell(
     run : dict or None
         Overrides of :class:`benchmark.config.RunConfig`.
     home : Path or None
-        Cache folder of the simulated datasets.
+        Cache folder of the simulated datasets, and of their memory-mapped
+        arrays (``<home>/arrays``, as ``python -m benchmark run`` uses them;
+        ``run={"data_cache": None}`` reads the FIF files in every task).
 
     Returns
     -------
@@ -117,7 +119,7 @@ def run_cell(
     root : Path
         The dataset root.
     """
-    from datasets.default import default_dataset
+    from datasets.default import cache_home, default_dataset
 
     root = default_dataset(sim, home)
     config = RunConfig(
@@ -126,6 +128,7 @@ def run_cell(
             "out": Path(out),
             "decoders": tuple(decoders) if decoders else None,
             "progress": False,
+            "data_cache": (Path(home) if home is not None else cache_home()) / "arrays",
             **(run or {}),
         }
     )

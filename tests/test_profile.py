@@ -183,7 +183,7 @@ def test_render_cli_writes_bench_section_and_keeps_the_runs_section(tmp_path, ca
     ("argv", "n_subjects", "limit"),
     [
         (["--full-run"], 10, 600.0),
-        (["--full-run", "full"], 29, 1800.0),
+        (["--full-run", "full"], 29, 720.0),
         (["--full-run", "full", "--run-limit", "900"], 29, 900.0),
     ],
     ids=["default-10-subjects", "full-29-subjects", "explicit-limit"],

@@ -95,6 +95,16 @@ def test_report_prints_hyperparameters_once_and_the_targets(quick):
     assert len(subjects) == 2 * 2 * 2 * len(QUICK["decoders"])
 
 
+def test_cells_read_subjects_through_the_array_cache(quick):
+    """Each cell's tasks load memory-mapped arrays under ``<home>/arrays``, as ``run`` does, not the FIFs."""
+    import json
+
+    _, out, home = quick
+    run = json.loads((out / "robustness" / "brief" / "alpha-1" / "run.json").read_text())
+    assert run["config"]["data_cache"] == str(home / "arrays")
+    assert any((home / "arrays").iterdir())
+
+
 def test_cells_reuse_the_runner_cache(quick, tmp_path):
     """A second run of a cell reads its tasks from the cell's cache instead of recomputing."""
     import json
