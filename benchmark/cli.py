@@ -399,7 +399,7 @@ def _run_options(args: argparse.Namespace, argv: Sequence[str] | None) -> dict:
 
 def _cmd_run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
     from benchmark.config import RunConfig
-    from datasets.default import cache_home
+    from datasets.default import array_cache_dir
 
     options = _run_options(args, argv)
     data = options["data"]
@@ -429,7 +429,7 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int
         timeout=options["timeout"],
         max_memory_mb=options["max_memory_mb"],
         force=options["force"],
-        data_cache=(cache_home() / "arrays") if data_cache is True else data_cache or None,
+        data_cache=array_cache_dir() if data_cache is True else data_cache or None,
         backend=options["backend"],
         scheduler=options["scheduler"],
     )

@@ -119,7 +119,7 @@ def run_cell(
     root : Path
         The dataset root.
     """
-    from datasets.default import cache_home, default_dataset
+    from datasets.default import array_cache_dir, default_dataset
 
     root = default_dataset(sim, home)
     config = RunConfig(
@@ -128,7 +128,7 @@ def run_cell(
             "out": Path(out),
             "decoders": tuple(decoders) if decoders else None,
             "progress": False,
-            "data_cache": (Path(home) if home is not None else cache_home()) / "arrays",
+            "data_cache": array_cache_dir(home),
             **(run or {}),
         }
     )

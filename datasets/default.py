@@ -30,6 +30,11 @@ def cache_home() -> Path:
     return Path(os.environ.get("IMAGINE_BENCH_HOME", "~/.cache/imagine-bench")).expanduser()
 
 
+def array_cache_dir(home: Path | None = None) -> Path:
+    """Folder of the memory-mapped array cache: ``<home>/arrays`` (``home`` None: :func:`cache_home`)."""
+    return (Path(home) if home is not None else cache_home()) / "arrays"
+
+
 def default_dataset(config=None, home: Path | None = None) -> Path:
     """Return the root of the default simulated dataset, generating it if needed.
 

@@ -960,11 +960,11 @@ def run_cli(
 
 
 def warm_data_cache(data: Path) -> None:
-    """Load every subject once through the CLI's array cache (``cache_home()/arrays``)."""
+    """Load every subject once through the CLI's array cache (:func:`datasets.default.array_cache_dir`)."""
     from datasets.adapter import ChallengeDataset
-    from datasets.default import cache_home
+    from datasets.default import array_cache_dir
 
-    dataset = ChallengeDataset(data, cache_dir=cache_home() / "arrays")
+    dataset = ChallengeDataset(data, cache_dir=array_cache_dir())
     for subject in dataset.subjects:
         dataset.load(subject)
 
