@@ -153,21 +153,49 @@ def label_permutation_p(table: np.ndarray, y: np.ndarray, *, n_permutations: int
     -------
     float
     """
-    table = np.asarray(table, dtype=bool)
+    return float(label_permutation_ps([table], y, n_permutations=n_permutations, seed=seed)[0])
+
+
+def label_permutation_ps(
+    tables: Sequence[np.ndarray], y: np.ndarray, *, n_permutations: int = 10000, seed=0
+) -> np.ndarray:
+    """:func:`label_permutation_p` of several hit tables under the same relabellings.
+
+    The permutations are drawn once and shared by every table (common
+    random numbers), so each p equals ``label_permutation_p(table, y, ...)``
+    with the same seed.
+
+    Parameters
+    ----------
+    tables : sequence of ndarray of bool, each shape (n_trials, n_classes)
+        From :func:`hit_table` (one per metric).
+    y, n_permutations, seed
+        As in :func:`label_permutation_p`.
+
+    Returns
+    -------
+    ndarray of float, shape (len(tables),)
+    """
+    stacked = np.ascontiguousarray(tables, dtype=bool)
     y = np.asarray(y, dtype=int)
     n = y.size
     if n == 0:
-        return float("nan")
+        return np.full(len(stacked), np.nan)
     rows = np.arange(n)
-    observed = table[rows, y].sum()
+    observed = stacked[:, rows, y].sum(axis=1)
+    # hits of relabelling r: sum_i table[i, labels[r, i]], gathered from the flat
+    # 0/1 bytes (8x faster than boolean fancy indexing over 10,000 relabellings)
+    flat = stacked.reshape(len(stacked), -1).view(np.int8)
+
+    def hits(labels: np.ndarray) -> np.ndarray:
+        return np.take(flat, rows * stacked.shape[2] + labels, axis=1).sum(axis=2, dtype=np.int64)
+
     if n <= MAX_EXACT_TRIALS:
         arrangements = np.array(sorted(set(itertools.permutations(y.tolist()))), dtype=int)
-        hits = table[rows[None, :], arrangements].sum(axis=1)
-        return float(np.mean(hits >= observed))
+        return np.mean(hits(arrangements) >= observed[:, None], axis=1)
     rng = np.random.default_rng(seed)
     perms = rng.permuted(np.broadcast_to(y, (n_permutations, n)), axis=1)
-    hits = table[rows[None, :], perms].sum(axis=1)
-    return float((1 + np.sum(hits >= observed)) / (1 + n_permutations))
+    return (1 + np.sum(hits(perms) >= observed[:, None], axis=1)) / (1 + n_permutations)
 
 
 def subject_stats(
@@ -202,15 +230,16 @@ def subject_stats(
         "balanced_accuracy": "p_permutation_balanced",
         "top3": "p_permutation_top3",
     }
-    for kind, p_name in names.items():
-        table = hit_table(proba, kind, counts)
+    tables = [hit_table(proba, kind, counts) for kind in names]
+    for kind, table in zip(names, tables, strict=True):
         hits = int(table[np.arange(y.size), y].sum())
         out[kind] = hits / y.size if y.size else float("nan")
         if kind == "score":
             out["n_correct"] = hits
             out["p_binomial"] = binomial_p(hits, y.size, CHANCE_LEVELS["score"])
-        # the same permutations for the three metrics (common random numbers)
-        out[p_name] = label_permutation_p(table, y, n_permutations=n_permutations, seed=seed)
+    # the same permutations for the three metrics (common random numbers)
+    p_values = label_permutation_ps(tables, y, n_permutations=n_permutations, seed=seed)
+    out.update({p_name: float(p) for p_name, p in zip(names.values(), p_values, strict=True)})
     return out
 
 

@@ -63,6 +63,24 @@ def test_label_permutation_random_is_seeded_and_valid():
     assert 0 < a <= 1
 
 
+@pytest.mark.parametrize("y", [np.array([0, 1, 1, 2, 2, 0]), np.repeat(np.arange(10), 3)])
+def test_shared_relabellings_give_each_tables_own_p(y):
+    # exact enumeration (6 trials) and random relabellings (30 trials); the
+    # reference is a direct count over the same relabellings
+    rng = np.random.default_rng(5)
+    tables = [rng.random((y.size, 10)) < q for q in (0.1, 0.3, 0.6)]
+    together = stats.label_permutation_ps(tables, y, n_permutations=300, seed=7)
+    alone = [stats.label_permutation_p(t, y, n_permutations=300, seed=7) for t in tables]
+    np.testing.assert_array_equal(together, alone)
+    if y.size > stats.MAX_EXACT_TRIALS:
+        perms = np.random.default_rng(7).permuted(np.broadcast_to(y, (300, y.size)), axis=1)
+        for table, p in zip(tables, together, strict=True):
+            hits = table[np.arange(y.size), perms].sum(axis=1)
+            observed = table[np.arange(y.size), y].sum()
+            assert p == (1 + np.sum(hits >= observed)) / 301
+    assert len(set(together.tolist())) > 1  # the tables differ, so do their p-values
+
+
 def test_subject_stats_on_perfect_predictions():
     y = np.repeat(np.arange(10), 2)
     proba = np.full((20, 10), 0.01)
