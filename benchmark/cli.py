@@ -592,7 +592,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             out.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(history, out / "history.csv")
     with OutputLock(out):
-        publish_reports(rows, out, run_info, record_history=args.append_history)
+        publish_reports(rows, out, run_info, record_history=args.append_history, n_jobs=-1)
     if out.resolve() != args.results_dir.resolve():
         shutil.copyfile(args.results_dir / TASKS_FILE, out / TASKS_FILE)
     print((out / "leaderboard.md").read_text())

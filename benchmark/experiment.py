@@ -139,7 +139,7 @@ def _locked_run(config: RunConfig, dataset: ChallengeDataset, broken: dict[str, 
         rows = rows + [_broken_row(origin, broken[origin], dataset, s) for origin in broken for s in subjects]
         write_jsonl(config.out / TASKS_FILE, rows)
     run_info["wall_time_s"] = round(time.perf_counter() - t0, 2)
-    publish_reports(rows, config.out, run_info)
+    publish_reports(rows, config.out, run_info, n_jobs=config.n_jobs)
     write_journal_info(config.out, run_info, complete=True)
     failures = [r for r in rows if r["status"] != "ok"]
     return RunSummary(rows, failures, broken)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -327,8 +328,13 @@ def write_figures(
     classes: tuple[str, ...],
     seed: int = 0,
     history_frame: pd.DataFrame | None = None,
+    n_jobs: int = 1,
 ) -> list[Plot]:
-    """Draw every report figure, write ``folder/<name>.png`` and return them."""
+    """Draw every report figure, write ``folder/<name>.png`` and return them.
+
+    ``n_jobs`` processes draw them (:func:`draw_pngs`); the files are the
+    same for any value.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     order = board["decoder"].tolist() if not board.empty else []
     unranked = frozenset(board.loc[~board["eligible"].astype(bool), "decoder"]) if len(board) else frozenset()
@@ -361,12 +367,104 @@ def write_figures(
         ("history", "History", f"Imagine accuracy of each decoder over the runs recorded in history.csv "
          f"(one point per nightly run); {chance_note}.", lambda: history(history_frame)),
     ]  # fmt: skip
+    pngs = draw_pngs({name: draw for name, _, _, draw in specs}, n_jobs=n_jobs)
     plots = []
-    for name, title, caption, draw in specs:
-        fig = draw()
-        if fig is None:
+    for name, title, caption, _ in specs:
+        path = folder / f"{name}.png"
+        if pngs[name] is None:
             logger.info("figure %s skipped: nothing to draw", name)
-            (folder / f"{name}.png").unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
             continue
-        plots.append(Plot(name, title, caption, render_png(fig, folder / f"{name}.png")))
+        path.write_bytes(pngs[name])
+        plots.append(Plot(name, title, caption, pngs[name]))
     return plots
+
+
+def _draw_png(draw: Callable[[], Figure | None]) -> bytes | None:
+    fig = draw()
+    return None if fig is None else render_png(fig)
+
+
+def draw_pngs(draws: Mapping[str, Callable[[], Figure | None]], n_jobs: int = 1) -> dict[str, bytes | None]:
+    """PNG bytes of every figure (None: nothing to draw), drawn by up to ``n_jobs`` processes.
+
+    Drawing and rendering are CPU-bound and the report is the serial end of
+    a run, so with ``n_jobs > 1`` (``-1``: one per core) forked processes,
+    at most one per core, take the figures from a queue, one at a time, and
+    send back bytes; they inherit the data. Without ``fork`` (Windows,
+    macOS's default) the figures are drawn here, one after another. The
+    bytes are the same either way.
+
+    Parameters
+    ----------
+    draws : mapping of str to callable
+        Figure name -> function returning a Figure or None.
+    n_jobs : int
+        Processes to draw in.
+
+    Returns
+    -------
+    dict of str to bytes or None
+
+    Raises
+    ------
+    RuntimeError
+        If drawing a figure raises (the figure is named and its traceback
+        given) or a drawing process dies.
+    """
+    import multiprocessing as mp
+    from multiprocessing.connection import wait
+
+    names = list(draws)
+    cores = os.cpu_count() or 1
+    n_jobs = min(cores if n_jobs == -1 else n_jobs, cores, len(names))
+    if n_jobs <= 1 or "fork" not in mp.get_all_start_methods():
+        return {name: _draw_png(draws[name]) for name in names}
+    ctx = mp.get_context("fork")
+    queue = ctx.SimpleQueue()
+    for name in [*names, *[None] * n_jobs]:
+        queue.put(name)
+    readers = {}
+    try:
+        for _ in range(n_jobs):
+            receive, send = ctx.Pipe(duplex=False)
+            child = ctx.Process(target=_draw_from_queue, args=(draws, queue, send), daemon=True)
+            child.start()
+            send.close()
+            readers[receive] = child
+        pngs: dict[str, bytes | None] = {}
+        while readers:
+            for receive in wait(list(readers)):
+                try:
+                    message = receive.recv()
+                except EOFError:  # the process is done, or died
+                    child = readers.pop(receive)
+                    child.join()
+                    if child.exitcode != 0:
+                        raise RuntimeError(
+                            f"a process drawing the report figures died (exit code {child.exitcode})"
+                        ) from None
+                    continue
+                if "error" in message:
+                    raise RuntimeError(f"drawing the figure {message['name']!r} failed:\n{message['error']}")
+                pngs[message["name"]] = message["png"]
+    finally:
+        for child in readers.values():
+            child.kill()
+            child.join()
+    return {name: pngs[name] for name in names}
+
+
+def _draw_from_queue(draws: Mapping[str, Callable[[], Figure | None]], queue, send) -> None:
+    """Body of one drawing process: draw the queue's figures until it yields None."""
+    try:
+        while (name := queue.get()) is not None:
+            try:
+                send.send({"name": name, "png": _draw_png(draws[name])})
+            except Exception:  # reported to the parent, which raises
+                import traceback
+
+                send.send({"name": name, "error": traceback.format_exc()})
+                return
+    finally:
+        send.close()

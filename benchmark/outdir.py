@@ -174,7 +174,9 @@ def _holder_pid(text: str) -> int | None:
     return None
 
 
-def publish_reports(rows: Sequence[dict], out: Path, run_info: dict, *, record_history: bool = False):
+def publish_reports(
+    rows: Sequence[dict], out: Path, run_info: dict, *, record_history: bool = False, n_jobs: int = 1
+):
     """Write the report set of ``rows`` into ``out`` all at once.
 
     The reports are written into ``<out>/.reports-XXXX/`` by
@@ -184,7 +186,8 @@ def publish_reports(rows: Sequence[dict], out: Path, run_info: dict, *, record_h
     ``out`` (a folder such as ``figures/`` replaces the old one whole).
     Renames need no space, so a full disk or an exception in a writer leaves
     the previous complete set; only a kill during the final renames
-    (microseconds) could mix two sets.
+    (microseconds) could mix two sets. ``n_jobs`` processes draw the
+    figures.
 
     Returns
     -------
@@ -206,7 +209,7 @@ def publish_reports(rows: Sequence[dict], out: Path, run_info: dict, *, record_h
         for kept in ("runtime.md", "history.csv"):
             if (out / kept).is_file():
                 shutil.copy2(out / kept, staging / kept)
-        board = write_reports(rows, staging, run_info, record_history=record_history)
+        board = write_reports(rows, staging, run_info, record_history=record_history, n_jobs=n_jobs)
         _swap_in(staging, out)
         logger.info("report set published in %s", out)
     except OSError as exc:

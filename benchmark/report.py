@@ -808,7 +808,7 @@ def append_history(folder: Path, board: pd.DataFrame, run_info: dict, rows: Sequ
 
 
 def write_reports(
-    rows: Sequence[dict], out: Path, run_info: dict, *, record_history: bool = False
+    rows: Sequence[dict], out: Path, run_info: dict, *, record_history: bool = False, n_jobs: int = 1
 ) -> pd.DataFrame:
     """Write every report file into ``out`` and return the leaderboard.
 
@@ -825,6 +825,9 @@ def write_reports(
         Also append the leaderboard to ``out/history.csv`` (the nightly job
         does, through ``report --append-history``). An existing history is
         plotted either way.
+    n_jobs : int
+        Processes that draw the figures (-1: one per core); the files are
+        the same for any value.
     """
     from benchmark import figures, html
 
@@ -866,6 +869,7 @@ def write_reports(
         classes=CLASS_NAMES,
         seed=seed,
         history_frame=load_history(out),
+        n_jobs=n_jobs,
     )
     present = [name for name, _ in html.REPORT_FILES if (out / name).is_file() or name == "tasks.jsonl"]
     (out / "index.html").write_text(

@@ -239,6 +239,11 @@ def test_report_command_rebuilds_identical_files(written, tmp_path, capsys):
     for name in ("leaderboard.csv", "leaderboard.md", "results.csv", "results_all.csv", "pairwise.csv",
                  "runtime.md", "run.json"):  # fmt: skip
         assert (rebuilt / name).read_text() == (out / name).read_text(), name
+    # `report` draws the figures in one process per core, the fixture in one: same bytes
+    figures = sorted(p.name for p in (out / "figures").glob("*.png"))
+    assert figures and figures == sorted(p.name for p in (rebuilt / "figures").glob("*.png"))
+    for name in figures:
+        assert (rebuilt / "figures" / name).read_bytes() == (out / "figures" / name).read_bytes(), name
     assert (rebuilt / "index.html").is_file() and (rebuilt / "tasks.jsonl").is_file()
     assert "# Leaderboard" in capsys.readouterr().out
 
@@ -368,3 +373,46 @@ def test_report_append_history_command(written, tmp_path, capsys):
     assert set(history["dataset"]) == {"imagine-simulated"}
     assert (rebuilt / "figures" / "history.png").is_file()
     assert not (out / "history.csv").exists(), "the source folder is left alone"
+
+
+def _square(value: float):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(1, 1))
+    fig.add_subplot().plot([0, 1], [0, value])
+    return fig
+
+
+def _boom():
+    raise ValueError("no data for this figure")
+
+
+def test_draw_pngs_in_processes_equals_drawing_here():
+    from benchmark.figures import draw_pngs
+
+    draws = {f"f{k}": (lambda k=k: _square(k)) for k in range(5)} | {"empty": lambda: None}
+    here = draw_pngs(draws, n_jobs=1)
+    assert list(here) == list(draws) and here["empty"] is None
+    assert len({here[f"f{k}"] for k in range(5)}) == 5  # five different pictures
+    assert draw_pngs(draws, n_jobs=2) == here == draw_pngs(draws, n_jobs=-1)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_draw_pngs_names_the_figure_that_fails(n_jobs):
+    from benchmark.figures import draw_pngs
+
+    draws = {"fine": lambda: _square(1.0), "histogram": _boom, "later": lambda: _square(2.0)}
+    error = RuntimeError if n_jobs > 1 else ValueError
+    with pytest.raises(error, match="histogram|no data for this figure") as info:
+        draw_pngs(draws, n_jobs=n_jobs)
+    assert "no data for this figure" in str(info.value)
+
+
+def test_draw_pngs_reports_a_drawing_process_that_dies():
+    import os
+
+    from benchmark.figures import draw_pngs
+
+    draws = {"fine": lambda: _square(1.0), "killer": lambda: os._exit(3)}
+    with pytest.raises(RuntimeError, match="died \\(exit code 3\\)"):
+        draw_pngs(draws, n_jobs=2)
