@@ -231,7 +231,7 @@ def _build_parser(defaults: bool = True) -> argparse.ArgumentParser:
     )  # fmt: skip
     prof.add_argument(
         "--repeat", type=int, default=2, metavar="N",
-        help="ratio targets 1a/1b: time both sides interleaved (A B A B ...), best of N (2a: at least 5)",
+        help="ratio targets 1a/1b and 4: time both sides interleaved (A B A B ...), best of N (2a: at least 5)",
     )  # fmt: skip
     prof.add_argument(
         "--scaling", action="store_true",

@@ -373,3 +373,30 @@ def test_cli_refuses_bad_scaling_counts(capsys):
     assert main(["profile", "--targets", "--scaling", "--scaling-subjects", "30"]) == 2
     assert "1..29" in capsys.readouterr().err
     assert main(["profile", "--targets", "--repeat", "0"]) == 2
+
+
+def test_parallel_target_alternates_the_runs_and_keeps_the_fastest_of_each(monkeypatch, tmp_path):
+    import tools.profile as profile
+
+    walls = iter([150.0, 95.0, 140.0, 99.0])  # --n-jobs 1, 2, 1, 2
+    calls = []
+
+    def fake_run_cli(data, out, *, n_jobs, **kwargs):
+        calls.append(n_jobs)
+        wall = next(walls)
+        row = {"pipeline": "lda-peak", "subject": "sub-01", "status": "ok", "peak_memory_mb": wall}
+        return profile.RunMeasurement(Timing(f"run --n-jobs {n_jobs}", wall, wall), 0, out, [row], 2 * wall)
+
+    monkeypatch.setattr(profile, "run_cli", fake_run_cli)
+    monkeypatch.setattr(profile, "warm_data_cache", lambda data: None)
+    checks = {
+        c.target: c
+        for c in profile.check_parallel_and_memory(
+            tmp_path, tmp_path, decoders=None, subjects=None, timeout=60.0, repeat=2
+        )
+    }
+    assert calls == [1, 2, 1, 2]
+    assert checks["4"].value == pytest.approx(140.0 / 95.0)  # best of each side
+    assert [t.runs for t in checks["4"].timings] == [2, 2]
+    assert "150.0 / 95.0, 140.0 / 99.0" in " ".join(checks["4"].details)
+    assert checks["2b"].value == 150.0 and checks["2c"].value == 300.0  # every run counts for memory
