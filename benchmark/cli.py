@@ -231,7 +231,7 @@ def _build_parser(defaults: bool = True) -> argparse.ArgumentParser:
     )  # fmt: skip
     prof.add_argument(
         "--repeat", type=int, default=2, metavar="N",
-        help="ratio targets 1a/1b and 4: time both sides interleaved (A B A B ...), best of N (2a: at least 5)",
+        help="ratio targets 1a/1b and 4: both sides in turn (A B A B ...), best of N (2a: at least 5)",
     )  # fmt: skip
     prof.add_argument(
         "--scaling", action="store_true",
@@ -359,27 +359,14 @@ def _check_subjects(names: Sequence[str] | None, data: Path) -> None:
             )
 
 
-#: Options of ``run`` and their defaults (the parser's), in RunConfig field names.
-_RUN_DEFAULTS = {
-    "data": None, "out": Path("reports"), "decoders": None, "all": False, "subjects": None, "n_jobs": -1,
-    "seed": 0, "localizer_folds": DEFAULT_LOCALIZER_FOLDS, "progress": True, "timeout": 1800.0,
-    "max_memory_mb": None, "force": False, "data_cache": True, "backend": "local", "scheduler": None,
-    "moabb_pipelines": [],
-}  # fmt: skip
+#: ``run``'s parser destinations that RunConfig names otherwise.
+_RENAMES = {"decoder": "decoders", "max_memory": "max_memory_mb"}
 
 
-def _run_options(args: argparse.Namespace, argv: Sequence[str] | None) -> dict:
-    """Merge the parser's defaults, ``--config FILE`` and the options given on the command line."""
-    from benchmark.config import read_config_file
-
-    explicit = vars(_build_parser(defaults=False).parse_args(argv))
-    options = dict(_RUN_DEFAULTS)
-    config_file = explicit.get("config")
-    if config_file is not None:
-        options.update(read_config_file(config_file))
-        options["config_file"] = config_file
-    renames = {"decoder": "decoders", "max_memory": "max_memory_mb"}
-    for key, value in explicit.items():
+def _run_fields(parsed: dict) -> dict:
+    """Options of ``run`` as the parser stores them -> RunConfig field names and values."""
+    options = {}
+    for key, value in parsed.items():
         if key in ("command", "verbose", "config"):
             continue
         if key == "no_progress":
@@ -387,7 +374,26 @@ def _run_options(args: argparse.Namespace, argv: Sequence[str] | None) -> dict:
         elif key == "no_data_cache":
             options["data_cache"] = None if value else True
         else:
-            options[renames.get(key, key)] = value
+            options[_RENAMES.get(key, key)] = value
+    return options
+
+
+def run_defaults() -> dict:
+    """Every option of ``run`` at its default, in RunConfig field names: the parser's own defaults."""
+    return _run_fields(vars(_build_parser().parse_args(["run"])))
+
+
+def _run_options(args: argparse.Namespace, argv: Sequence[str] | None) -> dict:
+    """Merge the parser's defaults, ``--config FILE`` and the options given on the command line."""
+    from benchmark.config import read_config_file
+
+    explicit = vars(_build_parser(defaults=False).parse_args(argv))
+    options = run_defaults()
+    config_file = explicit.get("config")
+    if config_file is not None:
+        options.update(read_config_file(config_file))
+        options["config_file"] = config_file
+    options.update(_run_fields(explicit))
     if explicit.get("all"):
         options["decoders"] = None
     elif explicit.get("decoder"):

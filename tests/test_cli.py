@@ -58,15 +58,20 @@ def test_run_help_shows_defaults():
 
 
 def test_run_defaults_are_the_parsers_and_the_configs():
-    from benchmark.cli import _RUN_DEFAULTS
-    from benchmark.config import RunConfig
+    from benchmark.cli import run_defaults
+    from benchmark.config import DEFAULT_LOCALIZER_FOLDS, RunConfig
 
-    args = vars(_build_parser().parse_args(["run"]))
-    renames = {"decoder": "decoders", "max_memory": "max_memory_mb"}
-    parsed = {renames.get(k, k): v for k, v in args.items() if k not in ("command", "verbose", "config")}
-    parsed["progress"], parsed["data_cache"] = not parsed.pop("no_progress"), not parsed.pop("no_data_cache")
-    assert parsed == _RUN_DEFAULTS
-    assert RunConfig(data=Path("d"), out=Path("o")).localizer_folds == _RUN_DEFAULTS["localizer_folds"]
+    defaults = run_defaults()
+    folds = RunConfig(Path("d"), Path("o")).localizer_folds
+    assert defaults["localizer_folds"] == DEFAULT_LOCALIZER_FOLDS == folds
+    assert defaults["progress"] is True and defaults["data_cache"] is True  # --no-progress etc. unset
+    assert defaults["decoders"] is None and defaults["max_memory_mb"] is None  # renamed destinations
+    assert not {"decoder", "max_memory", "no_progress", "no_data_cache", "command", "config"} & set(defaults)
+    # every option of run that RunConfig knows has the parser's default there too, unless the CLI differs
+    # on purpose (n_jobs -1 and the array cache are the CLI's defaults, RunConfig's are 1 and None)
+    config = RunConfig(Path("d"), Path("o")).to_dict()
+    differ = {k for k in config if k in defaults and config[k] != defaults[k]}
+    assert differ <= {"data", "out", "n_jobs", "data_cache", "progress"}, differ
 
 
 def test_unknown_decoder_and_subject_suggest_a_name(foreign_root, tmp_path, capsys):
