@@ -392,8 +392,8 @@ def draw_pngs(draws: Mapping[str, Callable[[], Figure | None]], n_jobs: int = 1)
     a run, so with ``n_jobs > 1`` (``-1``: one per core) forked processes,
     at most one per core, take the figures from a queue, one at a time, and
     send back bytes; they inherit the data. Without ``fork`` (Windows,
-    macOS's default) the figures are drawn here, one after another. The
-    bytes are the same either way.
+    macOS's default), or inside a daemonic process, the figures are drawn
+    here, one after another. The bytes are the same either way.
 
     Parameters
     ----------
@@ -418,8 +418,8 @@ def draw_pngs(draws: Mapping[str, Callable[[], Figure | None]], n_jobs: int = 1)
     names = list(draws)
     cores = os.cpu_count() or 1
     n_jobs = min(cores if n_jobs == -1 else n_jobs, cores, len(names))
-    if n_jobs <= 1 or "fork" not in mp.get_all_start_methods():
-        return {name: _draw_png(draws[name]) for name in names}
+    if n_jobs <= 1 or "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
+        return {name: _draw_png(draws[name]) for name in names}  # (a daemonic process has no children)
     ctx = mp.get_context("fork")
     queue = ctx.SimpleQueue()
     for name in [*names, *[None] * n_jobs]:

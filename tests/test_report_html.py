@@ -416,3 +416,22 @@ def test_draw_pngs_reports_a_drawing_process_that_dies():
     draws = {"fine": lambda: _square(1.0), "killer": lambda: os._exit(3)}
     with pytest.raises(RuntimeError, match="died \\(exit code 3\\)"):
         draw_pngs(draws, n_jobs=2)
+
+
+def test_draw_pngs_draws_in_place_inside_a_daemonic_process():
+    import multiprocessing as mp
+
+    from benchmark.figures import draw_pngs
+
+    def child(send):
+        draws = {"a": lambda: _square(1.0), "b": lambda: _square(2.0)}
+        send.send(draw_pngs(draws, n_jobs=2) == draw_pngs(draws, n_jobs=1))
+
+    ctx = mp.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=child, args=(send,), daemon=True)  # may not start children of its own
+    process.start()
+    send.close()  # the child's end only: a child that fails closes it, and recv raises EOFError
+    assert receive.poll(60) and receive.recv() is True
+    process.join()
+    assert process.exitcode == 0
