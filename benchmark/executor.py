@@ -104,6 +104,11 @@ def _child(
         conn.close()
 
 
+def effective_n_jobs(n_jobs: int) -> int:
+    """Return the number of processes ``n_jobs`` stands for: -1 is one per core, 0 is 1."""
+    return (mp.cpu_count() if n_jobs == -1 else n_jobs) or 1
+
+
 def job_name(job: Job) -> str:
     """Return ``"decoder on subject"`` for log messages (the job's key if its label lacks them)."""
     pipeline, subject = job.label.get("pipeline"), job.label.get("subject")
@@ -151,7 +156,7 @@ def execute(
     """
     ctx = mp.get_context("fork")
     parent_pid = os.getpid()
-    n_jobs = (mp.cpu_count() if n_jobs == -1 else n_jobs) or 1
+    n_jobs = effective_n_jobs(n_jobs)
     queue = list(jobs)[::-1]
     running: dict[Connection, tuple[Job, Any, float]] = {}
     try:
@@ -372,7 +377,7 @@ def dask_client(
             logger.info("dask scheduler %s, dashboard %s", scheduler, client.dashboard_link)
             yield client
         return
-    n_workers = (mp.cpu_count() if n_workers == -1 else n_workers) or 1
+    n_workers = effective_n_jobs(n_workers)
     memory = int(memory_limit_mb * 2**20) if memory_limit_mb else "auto"
     # dashboard on a free port: the default 8787 may be taken (dask then warns)
     with (

@@ -307,14 +307,11 @@ def history(frame: pd.DataFrame, chance: float = 0.1) -> Figure | None:
     return fig
 
 
-def render_png(fig: Figure, path: Path | None = None, dpi: int = 90) -> bytes:
-    """PNG bytes of ``fig`` (no timestamp in the file), also written to ``path``."""
+def render_png(fig: Figure, dpi: int = 90) -> bytes:
+    """PNG bytes of ``fig`` (no timestamp in the file)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    data = buffer.getvalue()
-    if path is not None:
-        path.write_bytes(data)
-    return data
+    return buffer.getvalue()
 
 
 def write_figures(
@@ -415,9 +412,10 @@ def draw_pngs(draws: Mapping[str, Callable[[], Figure | None]], n_jobs: int = 1)
     import multiprocessing as mp
     from multiprocessing.connection import wait
 
+    from benchmark.executor import effective_n_jobs
+
     names = list(draws)
-    cores = os.cpu_count() or 1
-    n_jobs = min(cores if n_jobs == -1 else n_jobs, cores, len(names))
+    n_jobs = min(effective_n_jobs(n_jobs), os.cpu_count() or 1, len(names))
     if n_jobs <= 1 or "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
         return {name: _draw_png(draws[name]) for name in names}  # (a daemonic process has no children)
     ctx = mp.get_context("fork")
