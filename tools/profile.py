@@ -995,17 +995,15 @@ def check_parallel_and_memory(
     2-core virtual machine's speed drifts by 10-20 % over minutes.
     """
     warm_data_cache(data)
-    rounds = []
-    for _ in range(max(1, repeat)):
-        rounds.append(
-            tuple(
-                run_cli(data, work / f"n_jobs-{n}", n_jobs=n, decoders=decoders, subjects=subjects,
-                        timeout=timeout)
-                for n in (1, 2)
-            )
-        )  # fmt: skip
-    serial, parallel = (min((r[side] for r in rounds), key=lambda m: m.timing.wall) for side in (0, 1))
-    everything = [m for r in rounds for m in r]
+    jobs = (1, 2)
+    runs: list[list[RunMeasurement]] = [[] for _ in jobs]
+    for side in interleaved_order(len(jobs), max(1, repeat)):
+        n = jobs[side]
+        out = work / f"n_jobs-{n}"
+        runs[side].append(run_cli(data, out, n_jobs=n, decoders=decoders, subjects=subjects, timeout=timeout))
+    serial, parallel = (min(side, key=lambda m: m.timing.wall) for side in runs)
+    rounds = list(zip(*runs, strict=True))
+    everything = [m for side in runs for m in side]
     what = f"{len(serial.rows)} tasks ({'all decoders' if not decoders else ', '.join(decoders)} x " + (
         f"{len({r['subject'] for r in serial.rows})} subjects)"
     )
