@@ -12,6 +12,8 @@
   a light OAS estimator for pyriemann, applied to a whole batch.
 - :func:`joint_diagonalise`: UWEDGE approximate joint diagonalisation for
   pyriemann's multiclass CSP.
+- :func:`riemann_distance`: pyriemann's affine-invariant distance of many
+  matrices to one, whitening by that one once (for ``MDM(metric=...)``).
 """
 
 from __future__ import annotations
@@ -332,6 +334,43 @@ def joint_diagonalise(
         else:
             warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
     return V, D
+
+
+def riemann_distance(A: np.ndarray, B: np.ndarray, squared: bool = False) -> np.ndarray:
+    """Affine-invariant Riemannian distance of SPD matrices to one SPD matrix.
+
+    The distance of :func:`pyriemann.geometry.distance.distance_riemann`,
+    ``sqrt(sum(log(eig(A, B)) ** 2))``, computed as pyriemann does (Cholesky
+    reduction ``L^-1 A L^-T`` with ``B = L L^T``), but with ``L`` inverted
+    once for the whole batch: pyriemann solves the triangular system once
+    per matrix of ``A``, which made it 1.3 s of mdm's 1.7-s imagine scan
+    (docs/performance.md). Pass it as ``MDM(metric={"mean": "riemann",
+    "distance": riemann_distance})``.
+
+    Parameters
+    ----------
+    A : ndarray, shape (..., n, n)
+        SPD matrices.
+    B : ndarray, shape (n, n) or (..., n, n)
+        One SPD matrix, or as many as ``A`` (then pyriemann's own function).
+    squared : bool
+        Return the squared distance.
+
+    Returns
+    -------
+    ndarray, shape (...,)
+        Distance of each matrix of ``A`` to ``B``.
+    """
+    from pyriemann.geometry.distance import distance_riemann
+    from scipy.linalg import solve_triangular
+
+    A, B = np.asarray(A), np.asarray(B)
+    if B.ndim != 2 or B.shape[0] != A.shape[-1]:
+        return distance_riemann(A, B, squared=squared)
+    whitener = solve_triangular(np.linalg.cholesky(B), np.eye(len(B)), lower=True)
+    eigenvalues = np.linalg.eigvalsh(whitener @ A @ whitener.T)
+    d2 = np.sum(np.log(eigenvalues) ** 2, axis=-1)
+    return d2 if squared else np.sqrt(d2)
 
 
 class BatchCovariances(StatelessTransformer):

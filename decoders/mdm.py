@@ -3,7 +3,8 @@
 Channels are z-scored and reduced by PCA (fitted on the localizer); each
 window is described by its OAS-shrunk second moment (not centred: epochs are
 baseline-corrected); pyriemann's MDM keeps one Riemannian mean per class.
-Its distances are the evidence (``method='transform'``, smaller is better).
+Its distances (pyriemann's, computed batch-wise) are the evidence
+(``method='transform'``, smaller is better).
 
 References
 ----------
@@ -21,9 +22,11 @@ def make(context: DecoderContext):
     from sklearn.pipeline import make_pipeline
 
     from decoders._scan import window_scan
-    from decoders._spatial import BatchCovariances, ChannelPCA, oas_second_moment
+    from decoders._spatial import BatchCovariances, ChannelPCA, oas_second_moment, riemann_distance
 
-    classifier = make_pipeline(BatchCovariances(oas_second_moment), MDM(metric="riemann"))
+    classifier = make_pipeline(
+        BatchCovariances(oas_second_moment), MDM(metric={"mean": "riemann", "distance": riemann_distance})
+    )
     return window_scan(classifier, context, ChannelPCA(30), method="transform")
 
 

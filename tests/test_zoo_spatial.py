@@ -20,6 +20,7 @@ from decoders._spatial import (
     inverse_sqrtm,
     mean_covariance,
     oas_covariance,
+    riemann_distance,
 )
 from decoders._spectral import ChannelBlock, FilterBank
 from decoders._time import training_windows, window_means, window_starts
@@ -187,6 +188,27 @@ def test_batch_covariances_match_pyriemann_per_epoch_loop():
     np.testing.assert_allclose(BatchCovariances(oas_covariance).fit_transform(X), expected)
     with pytest.raises(ValueError, match="returned shape"):
         BatchCovariances(lambda batch: batch[0] @ batch[0].T).fit_transform(X)
+
+
+def _spd(rng, *shape):
+    X = rng.normal(size=(*shape, 40))
+    return X @ np.swapaxes(X, -1, -2) / 40 + 0.1 * np.eye(shape[-1])
+
+
+def test_riemann_distance_matches_pyriemann_and_serves_mdm():
+    from pyriemann.classification import MDM
+    from pyriemann.geometry.distance import distance_riemann
+
+    rng = np.random.default_rng(12)
+    A, B = _spd(rng, 50, 7), _spd(rng, 7)
+    np.testing.assert_allclose(riemann_distance(A, B), distance_riemann(A, B), rtol=1e-10)
+    np.testing.assert_allclose(riemann_distance(A, B, squared=True), distance_riemann(A, B) ** 2, rtol=1e-10)
+    pairs = _spd(rng, 50, 7)  # one B per A: pyriemann's own function
+    np.testing.assert_allclose(riemann_distance(A, pairs), distance_riemann(A, pairs), rtol=1e-12)
+    assert riemann_distance(B, B) == pytest.approx(0.0, abs=1e-6)
+    y = np.repeat(np.arange(5), 10)
+    ours = MDM(metric={"mean": "riemann", "distance": riemann_distance}).fit(A, y)
+    np.testing.assert_allclose(ours.transform(A), MDM().fit(A, y).transform(A), rtol=1e-10)
 
 
 def test_weighted_lda_with_unit_weights_matches_sklearn_lda_predictions():
