@@ -25,6 +25,11 @@ seed) and returns a fresh, unfitted scikit-learn estimator on 3-D epochs
 ``imagine_time_course(X)`` (optional)
     ``(n_epochs, n_imagine_times, n_classes)`` evidence over imagine time,
     for plots.
+``pool_time_course(course)`` (optional, with ``imagine_time_course``)
+    For decoders whose imagine probabilities are their time course pooled:
+    ``imagine_time_course``'s output -> what ``predict_proba_imagine``
+    returns. On train subjects the harness then computes the course once,
+    for the probabilities and the plot.
 
 No imagine label ever reaches a decoder: the harness takes the arrays from
 :class:`datasets.SubjectData`, which holds none.

@@ -245,7 +245,12 @@ def _run_task_body(dataset: ChallengeDataset, spec: DecoderSpec, subject: str, c
     t0 = time.perf_counter()
     estimator.fit(X, y, **kwargs)
     t1 = time.perf_counter()
-    proba = estimator.predict_proba_imagine(data.imagine.X)
+    course = None
+    if data.split == "train" and _pools_its_course(estimator):  # the course is plotted too: compute it once
+        course = estimator.imagine_time_course(data.imagine.X)
+        proba = estimator.pool_time_course(course)
+    else:
+        proba = estimator.predict_proba_imagine(data.imagine.X)
     t2 = time.perf_counter()
     proba = ordered_proba(estimator, proba, len(data.imagine.X), spec.name)
     out.update(fit_time=t1 - t0, predict_time=t2 - t1, time=t2 - t0)
@@ -261,18 +266,30 @@ def _run_task_body(dataset: ChallengeDataset, spec: DecoderSpec, subject: str, c
         out["top3"] = scoring.top_k_accuracy(proba, y_img, k=3)
         out["y_true"] = y_img.tolist()
         if hasattr(estimator, "imagine_time_course"):  # optional: evidence curve for the report
-            out.update(_evidence_curve(estimator, data, y_img, spec.name))
+            out.update(_evidence_curve(estimator, data, y_img, spec.name, course))
     else:
         out["score"] = out["balanced_accuracy"] = out["top3"] = float("nan")
     return out
 
 
-def _evidence_curve(estimator, data: SubjectData, y_img: np.ndarray, name: str) -> dict:
-    """True-class evidence over imagine time, for plots; a failure here never fails the task."""
+def _pools_its_course(estimator) -> bool:
+    """Whether the estimator's imagine probabilities are its time course pooled (optional contract)."""
+    return hasattr(estimator, "imagine_time_course") and hasattr(estimator, "pool_time_course")
+
+
+def _evidence_curve(
+    estimator, data: SubjectData, y_img: np.ndarray, name: str, course: np.ndarray | None = None
+) -> dict:
+    """True-class evidence over imagine time, for plots; a failure here never fails the task.
+
+    ``course`` is the estimator's ``imagine_time_course`` when the task has
+    already computed it (None: computed here).
+    """
     from benchmark.stats import true_class_evidence
 
     try:
-        course = estimator.imagine_time_course(data.imagine.X)
+        if course is None:
+            course = estimator.imagine_time_course(data.imagine.X)
         curve = true_class_evidence(course, y_img, estimator.classes_, CLASS_NAMES)
     except Exception as exc:  # optional output of a contributor's decoder
         logger.warning("decoder %r: imagine_time_course failed on %s (%s)", name, data.subject, exc)

@@ -146,7 +146,14 @@ class ImagineClassifierMixin(ClassifierMixin):
         Each class is z-scored over the batch's epochs and scanned times (no
         labels) before pooling (:func:`decoders._evidence.pooled_proba`).
         """
-        course = self.imagine_time_course(X)
+        return self.pool_time_course(self.imagine_time_course(X))
+
+    def pool_time_course(self, course: np.ndarray) -> np.ndarray:
+        """Probabilities from ``imagine_time_course``'s output: what :meth:`predict_proba_imagine` returns.
+
+        The harness, which also plots the course, computes it once and
+        pools it here (:mod:`benchmark.contract`).
+        """
         pooling = getattr(self, "pooling", DEFAULT_POOLING)
         return pooled_proba(course[:, self.scan_mask(course.shape[1])], pooling, 1.0 / self.sfreq)
 
@@ -433,11 +440,14 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
         Z = self.transform_epochs(X)
         times = sample_times(self.imagine_tmin, self.sfreq, Z.shape[2])
         if self.window_input == "mean":
-            centres = np.flatnonzero(self.scan_mask(Z.shape[2]))
-            centres = centres[:: self._stride_samples()]
+            centres = self._course_centres(Z.shape[2])
             return self._course(Z)[:, centres], times[centres]
         starts = window_starts(times, self.scan, self.length_, self._stride_samples())
         return self._windows_evidence(Z, starts), times[starts] + (self.length_ - 1) / (2 * self.sfreq)
+
+    def _course_centres(self, n_times: int) -> np.ndarray:
+        """Imagine samples the ``'mean'`` scan evaluates: every ``stride`` inside ``scan``."""
+        return np.flatnonzero(self.scan_mask(n_times))[:: self._stride_samples()]
 
     def _has_course(self) -> bool:
         return self.window_input == "mean"
@@ -449,9 +459,19 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
 
     def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
         """Probabilities of imagine epochs from evidence pooled over the scan."""
-        values, centres = self.scan_evidence(X)
+        return self._pool(*self.scan_evidence(X))
+
+    def _pool(self, values: np.ndarray, centres: np.ndarray) -> np.ndarray:
         step = float(np.median(np.diff(centres))) if len(centres) > 1 else 1.0 / self.sfreq
         return pooled_proba(values, self.pooling, step)
+
+    @available_if(_has_course)
+    def pool_time_course(self, course: np.ndarray) -> np.ndarray:
+        """Probabilities from ``imagine_time_course``'s output (``window_input='mean'`` only)."""
+        centres = self._course_centres(course.shape[1])
+        return self._pool(
+            course[:, centres], sample_times(self.imagine_tmin, self.sfreq, course.shape[1])[centres]
+        )
 
 
 def peak_scan(classifier, context, *, n_components: int | str | None = "rank", **params) -> ImagineScan:

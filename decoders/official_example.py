@@ -215,7 +215,10 @@ class OfficialExampleDecoder(ImagineClassifierMixin, BaseEstimator):
 
     def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
         """Imagine epochs -> normalised probabilities pooled over time, rescaled to sum to 1."""
-        course = self.imagine_time_course(X)
+        return self.pool_time_course(self.imagine_time_course(X))
+
+    def pool_time_course(self, course: np.ndarray) -> np.ndarray:
+        """Probabilities from ``imagine_time_course``'s output: pooled over time, rescaled to sum to 1."""
         pooled = course.mean(axis=1) if self.aggregate == "mean" else np.median(course, axis=1)
         return pooled / pooled.sum(axis=1, keepdims=True)
 

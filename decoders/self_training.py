@@ -187,7 +187,10 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
 
     def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
         """Probabilities of imagine epochs: the evidence course pooled over the base scan's ``scan``."""
-        course = self.imagine_time_course(X)
+        return self.pool_time_course(self.imagine_time_course(X))
+
+    def pool_time_course(self, course: np.ndarray) -> np.ndarray:
+        """Probabilities from ``imagine_time_course``'s output: what :meth:`predict_proba_imagine` returns."""
         scan = self.base_.scan_mask(course.shape[1])
         return pooled_proba(course[:, scan], self.base_.pooling, 1.0 / self.base_.sfreq)
 

@@ -104,6 +104,19 @@ def test_probabilities_valid(spec, subject):
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=ids)
+def test_pooled_time_course_is_the_imagine_probabilities(spec, subject):
+    X, y, X_img, _ = subject
+    est = spec.factory(context()).fit(X, y, **fit_params(spec, X_img))
+    if not (hasattr(est, "imagine_time_course") and hasattr(est, "pool_time_course")):
+        pytest.skip(f"{spec.name} does not pool its time course")
+    np.testing.assert_array_equal(
+        est.pool_time_course(est.imagine_time_course(X_img)),
+        est.predict_proba_imagine(X_img),
+        err_msg=f"{spec.module}: pool_time_course(imagine_time_course(X)) != predict_proba_imagine(X)",
+    )
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
 def test_inputs_not_modified(spec, subject):
     X, y, X_img, _ = (a.copy() for a in subject)
     originals = (X.copy(), y.copy(), X_img.copy())
