@@ -715,14 +715,9 @@ def _cmd_profile(args: argparse.Namespace) -> int:
         raise BenchmarkError(
             "`profile` runs tools/profile.py of a source checkout: run it from the repository root."
         ) from None
-    from tools.profile import (
-        FULL_SET_RUN_LIMIT_S,
-        RUN_LIMIT_S,
-        ProfileOptions,
-        exit_code,
-        run_profile,
-        write_runtime_bench,
-    )
+    from tools.checks import exit_code
+    from tools.profile import FULL_SET_RUN_LIMIT_S, RUN_LIMIT_S, ProfileOptions, run_profile
+    from tools.runtime_bench import write_runtime_bench
 
     if args.render is not None:
         out = write_runtime_bench(args.render, args.render_out)

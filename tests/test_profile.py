@@ -1,4 +1,4 @@
-"""The pure parts of ``tools.profile``: targets, ratios, report text, JSON renderer."""
+"""``profile``'s parts (``tools.timing``, ``tools.checks``, ``tools.runtime_bench``) and its targets."""
 
 from __future__ import annotations
 
@@ -10,28 +10,24 @@ import numpy as np
 import pytest
 
 from benchmark.cli import main
-from tools.profile import (
+from tools.checks import (
     AT_LEAST,
     AT_MOST,
     Check,
-    Timing,
-    available_cores,
     exit_code,
     format_check,
     format_report,
-    interleaved_order,
     machine_busy,
-    measure,
     measure_checks,
-    measure_interleaved,
-    official_time_points,
-    render_benchmark_json,
     speedup,
     speedup_check,
     verdict,
     with_load,
-    write_runtime_bench,
 )
+from tools.profile import official_time_points
+from tools.runs import RunMeasurement
+from tools.runtime_bench import render_benchmark_json, write_runtime_bench
+from tools.timing import Timing, available_cores, interleaved_order, measure, measure_interleaved
 
 BENCH_JSON = {
     "machine_info": {
@@ -385,7 +381,7 @@ def test_parallel_target_alternates_the_runs_and_keeps_the_fastest_of_each(monke
         calls.append(n_jobs)
         wall = next(walls)
         row = {"pipeline": "lda-peak", "subject": "sub-01", "status": "ok", "peak_memory_mb": wall}
-        return profile.RunMeasurement(Timing(f"run --n-jobs {n_jobs}", wall, wall), 0, out, [row], 2 * wall)
+        return RunMeasurement(Timing(f"run --n-jobs {n_jobs}", wall, wall), 0, out, [row], 2 * wall)
 
     monkeypatch.setattr(profile, "run_cli", fake_run_cli)
     monkeypatch.setattr(profile, "warm_data_cache", lambda data: None)

@@ -1,7 +1,7 @@
 """Cost curve of the harness: time and memory against the amount of work.
 
 ``python -m benchmark profile --scaling`` runs ``python -m benchmark run``
-(through :func:`tools.profile.run_cli`, exactly as a user calls it, data cache
+(through :func:`tools.runs.run_cli`, exactly as a user calls it, data cache
 warm) on simulated datasets of growing size and writes ``reports/scaling.md``
 and ``reports/scaling.png``:
 
@@ -249,9 +249,9 @@ def busy_runs(result: ScalingResult) -> tuple[int, int]:
     """Count the runs whose 1-min load average before or after exceeded ``result.n_cores``; and all runs.
 
     The same rule as ``profile``'s "machine busy: re-run" verdict
-    (:func:`tools.profile.machine_busy`).
+    (:func:`tools.checks.machine_busy`).
     """
-    from tools.profile import machine_busy
+    from tools.checks import machine_busy
 
     points = [*result.runs, *result.trials, *result.backends]
     busy = sum(machine_busy((p.load_before,), (p.load_after,), result.n_cores) for p in points)
@@ -381,7 +381,7 @@ def render_scaling(result: ScalingResult) -> str:
         *[f"- {line}" for line in result.header],
         "",
     ]
-    from tools.profile import BUSY_MARGIN
+    from tools.checks import BUSY_MARGIN
 
     busy, total = busy_runs(result)
     if busy:
@@ -687,7 +687,8 @@ def measure_scaling(options: ScalingOptions, work: Path, *, timeout: float = 180
         ``--timeout`` of every run's tasks.
     """
     from benchmark import provenance
-    from tools.profile import available_cores, machine_lines, run_cli, warm_data_cache
+    from tools.runs import run_cli, warm_data_cache
+    from tools.timing import available_cores, machine_lines
 
     make = options.dataset or simulated_dataset
     result = ScalingResult(n_jobs=options.n_jobs, decoders=options.decoders,
