@@ -246,7 +246,7 @@ def _run_task_body(dataset: ChallengeDataset, spec: DecoderSpec, subject: str, c
     estimator.fit(X, y, **kwargs)
     t1 = time.perf_counter()
     course = None
-    if data.split == "train" and _pools_its_course(estimator):  # the course is plotted too: compute it once
+    if data.split == "train" and pools_time_course(estimator):  # the course is plotted too: compute it once
         course = estimator.imagine_time_course(data.imagine.X)
         proba = estimator.pool_time_course(course)
     else:
@@ -272,7 +272,7 @@ def _run_task_body(dataset: ChallengeDataset, spec: DecoderSpec, subject: str, c
     return out
 
 
-def _pools_its_course(estimator) -> bool:
+def pools_time_course(estimator) -> bool:
     """Whether the estimator's imagine probabilities are its time course pooled (optional contract)."""
     return hasattr(estimator, "imagine_time_course") and hasattr(estimator, "pool_time_course")
 

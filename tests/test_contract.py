@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderContext, TaskMemo
 from benchmark.registry import discover
-from benchmark.runner import ordered_proba
+from benchmark.runner import ordered_proba, pools_time_course
 from datasets.layout import CLASS_NAMES
 
 #: Every decoder file, MOABB's two pipeline files in decoders/ included, and the example
@@ -103,12 +103,19 @@ def test_probabilities_valid(spec, subject):
         assert (proba >= 0).all()
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=ids)
+POOLING_SPECS = [s for s in SPECS if pools_time_course(s.factory(context()))]
+
+
+def test_decoders_that_pool_their_time_course_are_found():
+    names = {s.name for s in POOLING_SPECS}
+    assert {"lda-peak", "official-example", "temporal-generalization", "self-training"} <= names
+    assert not names & {"mdm", "chance", "aligned-cross-subject"}
+
+
+@pytest.mark.parametrize("spec", POOLING_SPECS, ids=[s.name for s in POOLING_SPECS])
 def test_pooled_time_course_is_the_imagine_probabilities(spec, subject):
     X, y, X_img, _ = subject
     est = spec.factory(context()).fit(X, y, **fit_params(spec, X_img))
-    if not (hasattr(est, "imagine_time_course") and hasattr(est, "pool_time_course")):
-        pytest.skip(f"{spec.name} does not pool its time course")
     np.testing.assert_array_equal(
         est.pool_time_course(est.imagine_time_course(X_img)),
         est.predict_proba_imagine(X_img),
