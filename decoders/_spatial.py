@@ -342,10 +342,10 @@ def riemann_distance(A: np.ndarray, B: np.ndarray, squared: bool = False) -> np.
     The distance of :func:`pyriemann.geometry.distance.distance_riemann`,
     ``sqrt(sum(log(eig(A, B)) ** 2))``, computed as pyriemann does (Cholesky
     reduction ``L^-1 A L^-T`` with ``B = L L^T``), but with ``L`` inverted
-    once for the whole batch: pyriemann solves the triangular system once
-    per matrix of ``A``, which made it 1.3 s of mdm's 1.7-s imagine scan
-    (docs/performance.md). Pass it as ``MDM(metric={"mean": "riemann",
-    "distance": riemann_distance})``.
+    once for the whole batch: pyriemann solves a linear system with ``L``
+    (``np.linalg.solve``, twice) for every matrix of ``A``, 1.27 s of a 4-s
+    mdm task under cProfile (docs/performance.md, sixth round). Pass it as
+    ``MDM(metric={"mean": "riemann", "distance": riemann_distance})``.
 
     Parameters
     ----------
