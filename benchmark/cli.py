@@ -1,4 +1,4 @@
-"""Command line: ``python -m benchmark {run,list,simulate,sweep,robustness,report,submit,compare,profile}``.
+"""Command line: ``python -m benchmark {run,list,simulate,sweep,robustness,report,submit,compare}``.
 
 Exit codes: see :data:`EXIT_CODES` (also printed by ``--help``).
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmark.config import DEFAULT_LOCALIZER_FOLDS
-from benchmark.errors import BenchmarkError
+from benchmark.errors import EXPECTED, BenchmarkError
 
 logger = logging.getLogger("benchmark")
 
@@ -208,74 +208,6 @@ def _build_parser(defaults: bool = True) -> argparse.ArgumentParser:
         help="also write the changes as JSON, with commit=true when a score, status or decoder changed",
     )  # fmt: skip
 
-    prof = add_parser(
-        "profile", help="time the fast paths next to the slow ones (issue #6 targets); exit 1 on a miss"
-    )
-    prof.add_argument("--quick", action="store_true", help="small arrays (smoke test); speed not enforced")
-    prof.add_argument(
-        "--targets", nargs="*", choices=("1", "2", "4"), default=["1", "2", "4"],
-        help="1 time-resolved decoding, 2 loading and memory, 4 --n-jobs 2 vs 1 (default: all three)",
-    )  # fmt: skip
-    prof.add_argument("--data", type=Path, help="dataset of targets 1, 2, 4 (default: simulated, 2+1)")
-    prof.add_argument("--decoder", nargs="+", metavar="NAME", help="decoders of target 4 (default all)")
-    prof.add_argument("--subjects", nargs="+", metavar="SUB", help="subjects of target 4 (default all)")
-    prof.add_argument("--official-times", type=int, default=6, help="time points timed for the official one")
-    prof.add_argument(
-        "--full-run", nargs="?", const="default", metavar="DATA",
-        help="also time `run --all` (target 3) on DATA: a dataset root, 'default' (the simulated "
-        "default, 18 subjects; the default) or 'full' (the simulated full-size set, 29 subjects)",
-    )  # fmt: skip
-    prof.add_argument(
-        "--n-jobs", type=int, default=-1,
-        help="--n-jobs of --full-run and of the --scaling subject curve (default -1 as in run)",
-    )  # fmt: skip
-    prof.add_argument(
-        "--repeat", type=int, default=2, metavar="N",
-        help="ratio targets 1a/1b and 4: both sides in turn (A B A B ...), best of N (2a: at least 5)",
-    )  # fmt: skip
-    prof.add_argument(
-        "--scaling", action="store_true",
-        help="also measure the cost curve: reports/scaling.md and scaling.png (see --scaling-*)",
-    )  # fmt: skip
-    prof.add_argument(
-        "--scaling-subjects", type=int, nargs="+", metavar="N", default=[5, 10, 15, 29],
-        help="subject counts of the whole-run curve (default 5 10 15 29; at most 29)",
-    )  # fmt: skip
-    prof.add_argument(
-        "--scaling-trials", type=int, nargs="*", metavar="N", default=[12, 24, 48],
-        help="localizer epochs per class of the per-decoder trial curve, on 2 subjects (default 12 24 48; "
-        "none: skip it)",
-    )  # fmt: skip
-    prof.add_argument(
-        "--scaling-decoders", nargs="+", metavar="NAME", help="decoders of the --scaling runs (default all)"
-    )
-    prof.add_argument(
-        "--scaling-no-backends", action="store_true",
-        help="skip the dask LocalCluster (1 and 2 workers) vs local backend comparison",
-    )  # fmt: skip
-    prof.add_argument(
-        "--scaling-out", type=Path, default=Path("reports"), metavar="DIR",
-        help="folder of scaling.md, scaling.png, scaling.json (default reports)",
-    )  # fmt: skip
-    prof.add_argument(
-        "--scaling-render", type=Path, metavar="JSON",
-        help="only render scaling.md and scaling.png again from a scaling.json into --scaling-out",
-    )  # fmt: skip
-    prof.add_argument(
-        "--run-limit", type=float,
-        help="target 3 in seconds (default 600; 720 with --full-run full)",
-    )  # fmt: skip
-    prof.add_argument("--timeout", type=float, default=1800.0, help="--timeout of the profiled runs' tasks")
-    prof.add_argument("--save", type=Path, metavar="FILE", help="also write the printed report to FILE")
-    prof.add_argument("--keep", type=Path, metavar="DIR", help="keep the profiled runs' reports in DIR")
-    prof.add_argument(
-        "--render", type=Path, metavar="JSON",
-        help="only render pytest-benchmark JSON (tox -e bench: reports/runtime.json) to Markdown",
-    )  # fmt: skip
-    prof.add_argument(
-        "--render-out", type=Path, default=Path("reports/runtime.md"),
-        help="Markdown file whose 'bench' section --render rewrites (default reports/runtime.md)",
-    )  # fmt: skip
     return parser
 
 
@@ -566,7 +498,7 @@ def _reads_files(*where: str):
         def checked(args: argparse.Namespace) -> int:
             try:
                 return command(args)
-            except BenchmarkError:  # already names the file or the name (UnknownDecoderError is a KeyError)
+            except EXPECTED:  # already names the file or the name (UnknownDecoderError is a KeyError)
                 raise
             except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
                 logger.debug("traceback of the error below", exc_info=True)
@@ -587,8 +519,9 @@ def _reads_files(*where: str):
 def _cmd_report(args: argparse.Namespace) -> int:
     import shutil
 
-    from benchmark.outdir import OutputLock, load_for_report, publish_reports
-    from benchmark.runner import TASKS_FILE
+    from benchmark.journal import TASKS_FILE, load_for_report
+    from benchmark.outdir import OutputLock
+    from benchmark.publish import publish_reports
 
     rows, run_info = load_for_report(args.results_dir)
     out = args.out or args.results_dir
@@ -613,13 +546,9 @@ def _cmd_submit(args: argparse.Namespace) -> int:
 
     from benchmark.config import expand_path
     from benchmark.errors import DatasetError
+    from benchmark.files import read_json_object
     from benchmark.registry import discover
-    from benchmark.report import (
-        expected_submission_ids,
-        read_json_object,
-        submission_frame,
-        validate_submission,
-    )
+    from benchmark.report import expected_submission_ids, submission_frame, validate_submission
     from datasets.adapter import ChallengeDataset
 
     registry = discover(strict=False)
@@ -707,76 +636,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 1 if result.failed else 0
 
 
-def _cmd_profile(args: argparse.Namespace) -> int:
-    # the acceptance checks live outside the harness package, in the repository's tools/
-    try:
-        import tools.profile  # noqa: F401
-    except ImportError:
-        raise BenchmarkError(
-            "`profile` runs tools/profile.py of a source checkout: run it from the repository root."
-        ) from None
-    from tools.checks import exit_code
-    from tools.profile import FULL_SET_RUN_LIMIT_S, RUN_LIMIT_S, ProfileOptions, run_profile
-    from tools.runtime_bench import write_runtime_bench
-
-    if args.render is not None:
-        out = write_runtime_bench(args.render, args.render_out)
-        print(f"{out} written from {args.render}")
-        return 0
-    full_run, run_limit = None, args.run_limit
-    if args.full_run is not None:
-        from datasets.default import default_dataset
-        from datasets.simulate import SimulationConfig
-
-        if args.full_run in ("default", "full"):
-            full = args.full_run == "full"
-            full_run = default_dataset(SimulationConfig.full() if full else None)
-            run_limit = run_limit or (FULL_SET_RUN_LIMIT_S if full else None)
-        else:
-            full_run = Path(args.full_run)
-    if args.scaling_render is not None:
-        from tools.scaling import rerender
-
-        written = rerender(args.scaling_render, args.scaling_out)
-        print(", ".join(str(p) for p in written) + f" written from {args.scaling_render}")
-        return 0
-    if args.repeat < 1:
-        raise ValueError(f"--repeat must be >= 1, got {args.repeat}.")
-    scaling = None
-    if args.scaling:
-        from tools.scaling import ScalingOptions
-
-        scaling = ScalingOptions(
-            subjects=tuple(args.scaling_subjects),
-            trials_per_class=tuple(args.scaling_trials),
-            decoders=tuple(args.scaling_decoders) if args.scaling_decoders else None,
-            n_jobs=args.n_jobs,
-            backends=not args.scaling_no_backends,
-            out=args.scaling_out,
-        )
-    options = ProfileOptions(
-        quick=args.quick,
-        targets=tuple(args.targets),
-        data=args.data,
-        decoders=tuple(args.decoder) if args.decoder else None,
-        subjects=tuple(args.subjects) if args.subjects else None,
-        n_official_times=args.official_times,
-        full_run=full_run,
-        full_run_n_jobs=args.n_jobs,
-        run_limit=run_limit or RUN_LIMIT_S,
-        timeout=args.timeout,
-        keep=args.keep,
-        repeat=args.repeat,
-        scaling=scaling,
-    )
-    checks, text = run_profile(options)
-    print(text, end="")
-    if args.save is not None:
-        args.save.parent.mkdir(parents=True, exist_ok=True)
-        args.save.write_text(text)
-    return exit_code(checks)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = _build_parser()
@@ -797,8 +656,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_submit(args)
         if args.command == "compare":
             return _cmd_compare(args)
-        if args.command == "profile":
-            return _cmd_profile(args)
         return _cmd_run(args, argv)
     except KeyboardInterrupt:
         kept = "finished tasks are kept in --out's cache/; rerun the same command to resume"
@@ -813,13 +670,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (BenchmarkError, ValueError, OSError) as exc:
         logger.debug("traceback of the error below", exc_info=True)
         print(f"error: {exc}", file=sys.stderr)
-        return 3 if _is_environment_failure(exc) else 2
+        return 3 if is_environment_failure(exc) else 2
 
 
-def _is_environment_failure(exc: BaseException) -> bool:
+def is_environment_failure(exc: BaseException) -> bool:
     """Return True for a failure of the machine (full disk, read-only folder), not of the input."""
     from benchmark.errors import EnvironmentFailure
-    from benchmark.outdir import ENVIRONMENT_ERRNOS
+    from benchmark.files import ENVIRONMENT_ERRNOS
 
     return isinstance(exc, EnvironmentFailure) or (
         isinstance(exc, OSError) and exc.errno in ENVIRONMENT_ERRNOS

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmark.files import read_json_object
+
 SCORE_COLUMNS = ("imagine_accuracy", "balanced_accuracy", "top3", "localizer_accuracy", "n_subjects")
 RUNTIME_COLUMNS = ("fit_time_s", "predict_time_s")
 
@@ -109,7 +111,6 @@ def _read(folder: Path) -> tuple[pd.DataFrame, dict]:
                 f"{path} not found: is {folder} a report folder written by `benchmark run`?"
             )
     from benchmark.errors import ReportInputError
-    from benchmark.report import read_json_object
 
     try:
         board = pd.read_csv(board_file, keep_default_na=False, na_values=[""], dtype={"inputs": str})

@@ -31,7 +31,9 @@ seed) and returns a fresh, unfitted scikit-learn estimator on 3-D epochs
     returns. On train subjects the harness then computes the course once,
     for the probabilities and the plot.
 
-No imagine label ever reaches a decoder: the harness takes the arrays from
+These are :class:`Decoder`, :class:`TimeCourseDecoder` and
+:class:`PooledTimeCourseDecoder` below (``typing.Protocol``). No imagine
+label ever reaches a decoder: the harness takes the arrays from
 :class:`datasets.SubjectData`, which holds none.
 """
 
@@ -42,7 +44,7 @@ import logging
 import re
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -66,6 +68,45 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@runtime_checkable
+class Decoder(Protocol):
+    """What a factory returns: a scikit-learn estimator on 3-D epochs.
+
+    ``isinstance(estimator, Decoder)`` checks that the methods exist (not
+    their signatures); the contract tests check what they return.
+    """
+
+    def fit(self, X: np.ndarray, y: np.ndarray, **fit_params) -> Decoder:
+        """Fit on localizer epochs ``(n_epochs, n_channels, n_times)`` and item names."""
+        ...
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Localizer-format epochs -> ``(n_epochs, n_classes)`` in ``classes_`` order."""
+        ...
+
+    def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
+        """Imagine-format epochs -> ``(n_epochs, n_classes)`` in ``classes_`` order."""
+        ...
+
+
+@runtime_checkable
+class TimeCourseDecoder(Decoder, Protocol):
+    """A decoder that also gives its evidence over imagine time (for the report's curves)."""
+
+    def imagine_time_course(self, X: np.ndarray) -> np.ndarray:
+        """Imagine-format epochs -> ``(n_epochs, n_imagine_times, n_classes)`` evidence."""
+        ...
+
+
+@runtime_checkable
+class PooledTimeCourseDecoder(TimeCourseDecoder, Protocol):
+    """A decoder whose imagine probabilities are its time course pooled (computed once by the runner)."""
+
+    def pool_time_course(self, course: np.ndarray) -> np.ndarray:
+        """``imagine_time_course``'s output -> what ``predict_proba_imagine`` returns."""
+        ...
 
 
 @dataclass(frozen=True, eq=False)

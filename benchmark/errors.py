@@ -2,10 +2,16 @@
 
 Every error the harness raises on purpose derives from :class:`BenchmarkError`
 and from the built-in exception that callers already catch for that kind of
-problem (the pattern of :class:`sklearn.exceptions.NotFittedError`).
+problem (the pattern of :class:`sklearn.exceptions.NotFittedError`). The one
+exception is :class:`~datasets.errors.DatasetError`: the dataset layer imports
+nothing of the harness, so it derives from :class:`ValueError` alone and is
+re-exported here; :data:`EXPECTED` names both roots for callers that report
+bad input.
 """
 
 from __future__ import annotations
+
+from datasets.errors import DatasetError  # the dataset layer's error (a ValueError), re-exported
 
 __all__ = [
     "BenchmarkError",
@@ -19,18 +25,12 @@ __all__ = [
     "EnvironmentFailure",
     "OutputBusyError",
     "OutputPathError",
+    "EXPECTED",
 ]
 
 
 class BenchmarkError(Exception):
     """Base class of every error raised by imagine-bench."""
-
-
-class DatasetError(BenchmarkError, ValueError):
-    """A dataset file is missing, unreadable or disagrees with the layout.
-
-    The message names the file, says what was expected and what was found.
-    """
 
 
 class DecoderRegistrationError(BenchmarkError, ValueError):
@@ -77,3 +77,7 @@ class OutputBusyError(BenchmarkError, RuntimeError):
 
 class OutputPathError(BenchmarkError, ValueError):
     """The output path cannot be a report folder (a file, say); the message says which and why."""
+
+
+#: The errors that name their file or decoder and need no traceback: catch these.
+EXPECTED: tuple[type[Exception], ...] = (BenchmarkError, DatasetError)

@@ -12,9 +12,11 @@ from pathlib import Path
 from benchmark import provenance
 from benchmark.config import RunConfig
 from benchmark.errors import DatasetError
-from benchmark.outdir import OutputLock, publish_reports, write_journal_info
+from benchmark.journal import TASKS_FILE, write_journal_info, write_rows
+from benchmark.outdir import OutputLock
+from benchmark.publish import publish_reports
 from benchmark.registry import DEFAULT_PACKAGE, discover
-from benchmark.runner import TASKS_FILE, plan_tasks, run_tasks, write_jsonl
+from benchmark.runner import plan_tasks, run_tasks
 from datasets.adapter import ChallengeDataset
 from datasets.truth import find_truth_dir
 
@@ -137,7 +139,7 @@ def _locked_run(config: RunConfig, dataset: ChallengeDataset, broken: dict[str, 
     rows = run_tasks(dataset, tasks, config, config.out, fingerprint=fingerprint)
     if broken and all_decoders:  # under --all a decoder that cannot be imported is a failure
         rows = rows + [_broken_row(origin, broken[origin], dataset, s) for origin in broken for s in subjects]
-        write_jsonl(config.out / TASKS_FILE, rows)
+        write_rows(config.out / TASKS_FILE, rows)
     run_info["wall_time_s"] = round(time.perf_counter() - t0, 2)
     publish_reports(rows, config.out, run_info, n_jobs=config.n_jobs)
     write_journal_info(config.out, run_info, complete=True)

@@ -18,6 +18,7 @@ from html import escape
 import pandas as pd
 
 from benchmark import stats
+from benchmark.tables import DATASET_NAMES, is_true, leaderboard_legend, leaderboard_table
 
 _STYLE = """
 * { box-sizing: border-box; }
@@ -178,10 +179,8 @@ def render_index(
     files : sequence of str, optional
         Report files present next to the page (all of :data:`REPORT_FILES` if None).
     """
-    from benchmark.report import DATASET_NAMES, _is_true, leaderboard_legend, leaderboard_table
-
     n_rows = len(board)
-    tied = [_is_true(v) for v in board["tied_with_best"]] if n_rows else []
+    tied = [is_true(v) for v in board["tied_with_best"]] if n_rows else []
     apart = [not bool(v) for v in board["eligible"]] if n_rows else []
     table = leaderboard_html(leaderboard_table(board), tied, apart)
     config = run_info.get("config", {})

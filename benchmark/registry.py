@@ -3,9 +3,11 @@
 Modelled on :func:`sklearn.utils.discovery.all_estimators` and benchopt's
 solver scan: every public module of the package is imported in sorted order
 (``_``-prefixed modules are helpers and are skipped) and must declare one
-``DECODER = DecoderSpec(...)``. MOABB pipeline files (``*.yml``, ``*.yaml``)
-in the package's folder, or in folders given as ``pipelines``, register as
-decoders too (:mod:`decoders._moabb`).
+``DECODER = DecoderSpec(...)``. Other files declare decoders through the
+package's ``FILE_LOADERS`` mapping (suffix -> reader): in :mod:`decoders`,
+MOABB pipeline files (``*.yml``, ``*.yaml``) in the package's folder, or in
+folders given as ``pipelines``. The registry itself knows no file format
+but Python's.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import importlib
 import inspect
 import logging
 import pkgutil
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,8 +145,9 @@ def discover(
         If True, the first broken file raises. If False, broken files are
         logged and listed in :attr:`Registry.broken`, and the others register.
     pipelines : sequence of path
-        Extra MOABB pipeline files, or folders of them, besides the ``*.yml``
-        files of the package's folder.
+        Extra declaration files (MOABB pipelines in :mod:`decoders`), or
+        folders of them, besides those of the package's folder; read by the
+        package's ``FILE_LOADERS``.
 
     Returns
     -------
@@ -165,8 +168,9 @@ def discover(
             continue
         origin = str(Path(info.module_finder.path) / f"{info.name}.py")
         sources.append((origin, functools.partial(_load_one, f"{package}.{info.name}", origin)))
-    for path in pipeline_files([*pkg.__path__, *pipelines]):
-        sources.append((str(path), functools.partial(_load_pipeline, path)))
+    loaders: Mapping[str, Callable[[Path], DecoderSpec]] = getattr(pkg, "FILE_LOADERS", {})
+    for path in declaration_files([*pkg.__path__, *pipelines], loaders):
+        sources.append((str(path), functools.partial(_load_file, loaders[path.suffix], path)))
     for origin, load in sources:
         try:
             spec = load()
@@ -197,30 +201,42 @@ def _load_one(module_name: str, origin: str) -> DecoderSpec:
     return validate_spec(module.DECODER, origin)
 
 
-def pipeline_files(locations: Sequence[str | Path]) -> list[Path]:
-    """MOABB pipeline files (``*.yml``, ``*.yaml``) among files and folders, sorted per folder.
+def declaration_files(
+    locations: Sequence[str | Path], loaders: Mapping[str, Callable[[Path], DecoderSpec]]
+) -> list[Path]:
+    """Files that declare decoders through ``loaders`` (by suffix) among files and folders.
+
+    Parameters
+    ----------
+    locations : sequence of path
+        Files, or folders whose files are listed sorted by name.
+    loaders : mapping of str to callable
+        The scanned package's ``FILE_LOADERS`` (e.g. ``.yml`` -> MOABB pipeline reader).
 
     Raises
     ------
     DecoderRegistrationError
-        If a location does not exist.
+        If a location does not exist, or a file given by name has no loader.
     """
     files: list[Path] = []
     for location in map(Path, locations):
         if location.is_dir():
-            files += sorted(p for p in location.iterdir() if p.suffix in (".yml", ".yaml"))
+            files += sorted(p for p in location.iterdir() if p.suffix in loaders)
         elif location.is_file():
+            if location.suffix not in loaders:
+                raise DecoderRegistrationError(
+                    f"{location}: no decoder reader for {location.suffix or 'files without a suffix'!r}; "
+                    f"readable suffixes: {', '.join(sorted(loaders)) or 'none'}."
+                )
             files.append(location)
         else:
-            raise DecoderRegistrationError(f"{location}: no such MOABB pipeline file or folder.")
+            raise DecoderRegistrationError(f"{location}: no such pipeline file or folder.")
     return files
 
 
-def _load_pipeline(path: Path) -> DecoderSpec:
-    from decoders._moabb import pipeline_spec
-
+def _load_file(load: Callable[[Path], DecoderSpec], path: Path) -> DecoderSpec:
     try:
-        spec = pipeline_spec(path)
+        spec = load(path)
     except ValueError as exc:
         raise DecoderRegistrationError(str(exc)) from exc
     return validate_spec(spec, str(path))

@@ -48,6 +48,7 @@ import pandas as pd
 
 from benchmark import stats
 from benchmark.errors import ReportInputError, SubmissionError
+from benchmark.tables import DATASET_NAMES, leaderboard_legend, leaderboard_table
 from datasets.layout import CLASS_NAMES, submission_id
 
 logger = logging.getLogger(__name__)
@@ -70,9 +71,6 @@ ALPHA = 0.05
 
 
 _LIST_KEYS = ("proba", "trial_idx", "y_true", "evidence_curve", "evidence_times")
-
-#: ``dataset`` value of results.csv for simulated and for real data.
-DATASET_NAMES = {True: "imagine-simulated", False: "imagine"}
 
 
 def is_simulated(run_info: dict, rows: Sequence[dict] = ()) -> bool:
@@ -289,79 +287,6 @@ def leaderboard(
     board.insert(0, "rank", np.where(ranks, np.cumsum(ranks), 0))
     board["rank"] = board["rank"].map(lambda r: str(r) if r else "-")
     return board.reset_index(drop=True)
-
-
-def _pct(x: float) -> str:
-    return "-" if pd.isna(x) else f"{100 * x:.1f}"
-
-
-def _num(x: float, fmt: str = ".2f") -> str:
-    return "-" if pd.isna(x) else format(x, fmt)
-
-
-def _is_true(value) -> bool:
-    """Return True for a true boolean, False for False, None or NaN (an undecided tie)."""
-    return isinstance(value, bool | np.bool_) and bool(value)
-
-
-def leaderboard_table(board: pd.DataFrame) -> list[dict[str, str]]:
-    """Format the leaderboard's display rows (shared by Markdown and HTML)."""
-    return [
-        {
-            "rank": r["rank"] + (" =" if _is_true(r["tied_with_best"]) else ""),
-            "decoder": r["decoder"],
-            "family": r["family"],
-            "imagine acc. % [95 % CI]": (
-                f"{_pct(r['imagine_accuracy'])} [{_pct(r['ci_low'])}, {_pct(r['ci_high'])}]"
-            ),
-            "p (> 10 %)": _num(r["p_vs_chance"], ".3g"),
-            "balanced %": _pct(r["balanced_accuracy"]),
-            "top-3 %": _pct(r["top3"]),
-            "subjects p<=.05": f"{r['n_significant']}/{r['n_subjects']}",
-            "localizer %": _pct(r["localizer_accuracy"]),
-            "fit s": _num(r["fit_time_s"]),
-            "predict s": _num(r["predict_time_s"]),
-            "memory MB": _num(r["peak_memory_mb"], ".0f"),
-            "status": r["status"],
-        }
-        for _, r in board.iterrows()
-    ]
-
-
-def leaderboard_legend(run_info: dict) -> str:
-    """Return the leaderboard's legend, with the run's own localizer cross-validation.
-
-    Parameters
-    ----------
-    run_info : dict
-        The run's ``run.json`` (its ``config.localizer_folds`` is read; runs
-        that did not record it are described with the default of
-        :class:`benchmark.config.RunConfig`).
-
-    Returns
-    -------
-    str
-        One paragraph (markdown).
-    """
-    from benchmark.config import RunConfig
-
-    folds = run_info.get("config", {}).get("localizer_folds", RunConfig.localizer_folds)
-    localizer = (
-        f"Localizer: shared stratified {int(folds)}-fold CV, ranked decoders only (an oracle's "
-        "localizer accuracy says nothing about it)."
-        if folds
-        else "Localizer: not cross-validated in this run (--localizer-folds 0)."
-    )
-    return (
-        "Imagine accuracy: mean over train subjects of top-1 accuracy on the imagine trials "
-        "(chance 10 %), 95 % bootstrap (BCa) interval over subjects, one-sided t-test against chance "
-        "(Wilcoxon and exact sign-flip p-values in leaderboard.csv). Balanced: Hungarian assignment under "
-        "each subject's class counts (chance 10 %). Top-3: chance 30 %. Subjects p<=.05: train subjects "
-        "significant on their own (exact binomial test against 10 %). = after the rank: not significantly "
-        "below the best decoder (paired sign-flip test on per-subject accuracy, Holm-corrected, alpha 0.05). "
-        f"{localizer} Fit and predict times are means per subject; memory is the "
-        "peak over subjects. Decoders ranked - are not ranked (the oracle reads the simulation's truth)."
-    )
 
 
 def statistics_notes(compared: stats.Comparisons, board: pd.DataFrame, alpha: float = ALPHA) -> list[str]:
@@ -668,73 +593,6 @@ def confusion_counts(rows: Sequence[dict]) -> dict[str, np.ndarray]:
         matrix = counts.setdefault(row["pipeline"], np.zeros((k, k), dtype=int))
         np.add.at(matrix, (y, pred), 1)
     return dict(sorted(counts.items()))
-
-
-#: Keys every stored result row has (the runner writes them even for failed tasks).
-_REQUIRED_ROW_KEYS = ("pipeline", "subject", "split", "status")
-
-
-def read_json_object(path: Path) -> dict:
-    """Read a JSON object from ``path``; ReportInputError naming the file if it is not one."""
-    try:
-        value = json.loads(Path(path).read_text())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ReportInputError(f"{path} is not valid JSON ({exc}).") from exc
-    if not isinstance(value, dict):
-        raise ReportInputError(f"{path}: expected a JSON object, got {type(value).__name__}.")
-    return value
-
-
-def load_run(folder: Path) -> tuple[list[dict], dict]:
-    """Rows (``tasks.jsonl``) and run information (``run.json``) of a stored run.
-
-    Rows are put back in task order (decoders, then subjects, as in
-    ``run.json``), so rebuilt reports equal the original ones.
-
-    Raises
-    ------
-    FileNotFoundError
-        If either file is missing.
-    ReportInputError
-        If a line of ``tasks.jsonl`` is not a result row or ``run.json`` is
-        not a JSON object; the message names the file and line.
-    """
-    from benchmark.runner import TASKS_FILE
-
-    folder = Path(folder)
-    tasks, info_file = folder / TASKS_FILE, folder / "run.json"
-    for path in (tasks, info_file):
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"{path} not found: is {folder} a folder written by `python -m benchmark run`?"
-            )
-    run_info = read_json_object(info_file)
-    rows = []
-    for number, line in enumerate(tasks.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise ReportInputError(f"{tasks}, line {number}: not a JSON object ({exc}).") from exc
-        if not isinstance(row, dict):
-            raise ReportInputError(
-                f"{tasks}, line {number}: expected a JSON object, got {type(row).__name__}."
-            )
-        missing = [k for k in _REQUIRED_ROW_KEYS if k not in row]
-        if missing:
-            raise ReportInputError(
-                f"{tasks}, line {number}: a result row needs {list(_REQUIRED_ROW_KEYS)}, this one lacks "
-                f"{missing}. Was the file written by `python -m benchmark run`?"
-            )
-        row.setdefault("family", "")
-        row.setdefault("eligible", True)
-        rows.append(row)
-    decoders = {n: i for i, n in enumerate(run_info.get("decoders", []))}
-    subjects = {n: i for i, n in enumerate(run_info.get("subjects", []))}
-    rows.sort(key=lambda r: (decoders.get(r["pipeline"], len(decoders)), r["pipeline"],
-                             subjects.get(r["subject"], len(subjects)), r["subject"]))  # fmt: skip
-    return rows, run_info
 
 
 #: Leaderboard history, one block of rows per recorded run (appended by the nightly job).

@@ -12,7 +12,6 @@ finishes, so an interrupted run keeps what it computed and a rerun resumes.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import traceback
@@ -28,17 +27,15 @@ from benchmark.config import RunConfig
 from benchmark.contract import DecoderContext, DecoderSpec, TaskMemo
 from benchmark.errors import DatasetError, DecoderOutputError
 from benchmark.executor import Job, dask_client, execute, execute_dask
+from benchmark.journal import TASKS_FILE, append_row, open_journal, previous_durations, write_rows
 from benchmark.memory import PeakMemory
-from benchmark.outdir import environment_failure, write_text_atomic
-from benchmark.schedule import longest_first, previous_durations
+from benchmark.schedule import longest_first
 from benchmark.store import ResultStore, task_key
 from datasets.adapter import ChallengeDataset, SubjectData
 from datasets.layout import CLASS_NAMES
 from datasets.truth import find_truth_dir, load_subject_truth
 
 logger = logging.getLogger(__name__)
-
-TASKS_FILE = "tasks.jsonl"
 
 
 @dataclass(frozen=True)
@@ -366,21 +363,21 @@ def run_tasks(
     if len(jobs) < len(tasks):
         logger.info("%d of %d tasks reused from %s", len(tasks) - len(jobs), len(tasks), store.folder)
     journal = out / TASKS_FILE
-    write_jsonl(journal, [r for r in rows if r is not None])  # this run's journal starts with the reused rows
+    write_rows(journal, [r for r in rows if r is not None])  # this run's journal starts with the reused rows
     with (
         ExitStack() as resources,
         tqdm(total=len(jobs), disable=not config.progress, unit="task") as bar,
-        _open_journal(journal) as log,
+        open_journal(journal) as log,
     ):
         for job, row in _execute(jobs, config, resources):
             row = {**row, "key": job.key, "cached": False}
             store.save(job.key, row)
-            _append(log, journal, row)
+            append_row(log, journal, row)
             rows[index[job.key]] = row
             bar.set_postfix_str(f"{row['pipeline']} {row['subject']} {row['status']}")
             bar.update()
     done = [r for r in rows if r is not None]
-    write_jsonl(journal, done)  # the same rows, in task order
+    write_rows(journal, done)  # the same rows, in task order
     return done
 
 
@@ -425,30 +422,3 @@ def _warm_up(dataset: ChallengeDataset, specs, config: RunConfig) -> None:
             spec.factory(probe)
         except Exception:  # noqa: BLE001 - the task itself will report it
             logger.debug("warm-up of %r failed", spec.name, exc_info=True)
-
-
-def write_jsonl(path: Path, rows: Sequence[dict]) -> None:
-    """Write one JSON row per line, atomically (temporary file renamed; removed on failure).
-
-    Raises
-    ------
-    EnvironmentFailure
-        On a full disk or an unwritable folder (the file is named).
-    """
-    write_text_atomic(path, "".join(json.dumps(row) + "\n" for row in rows))
-
-
-def _open_journal(path: Path):
-    try:
-        return path.open("a")
-    except OSError as exc:
-        raise environment_failure(exc, path, "opening the task journal") from exc
-
-
-def _append(log, path: Path, row: dict) -> None:
-    """Append ``row`` to the journal and flush it, so a killed run keeps it."""
-    try:
-        log.write(json.dumps(row) + "\n")
-        log.flush()
-    except OSError as exc:
-        raise environment_failure(exc, path, "appending to the task journal") from exc

@@ -11,47 +11,14 @@ assumed long and start first.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import TypeVar
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-def previous_durations(tasks_file: Path) -> dict[str, float]:
-    """Mean task wall time per decoder in a previous run's ``tasks.jsonl``.
-
-    Parameters
-    ----------
-    tasks_file : Path
-        One JSON row per task (``pipeline``, ``status``, ``wall_time``).
-
-    Returns
-    -------
-    dict
-        Decoder name to mean ``wall_time`` (s) over its successful tasks;
-        empty when the file is missing or unreadable (the order then stays
-        as given). Unparsable lines are skipped.
-    """
-    try:
-        lines = Path(tasks_file).read_text().splitlines()
-    except OSError:
-        return {}
-    times: dict[str, list[float]] = defaultdict(list)
-    for line in lines:
-        try:
-            row = json.loads(line)
-            if row.get("status") == "ok":
-                times[str(row["pipeline"])].append(float(row["wall_time"]))
-        except (ValueError, KeyError, TypeError, AttributeError):
-            continue
-    return {name: sum(values) / len(values) for name, values in times.items() if values}
 
 
 def longest_first(items: Sequence[T], durations: Mapping[str, float], name: Callable[[T], str]) -> list[T]:
@@ -62,7 +29,7 @@ def longest_first(items: Sequence[T], durations: Mapping[str, float], name: Call
     items : sequence
         Tasks to order.
     durations : mapping
-        Expected duration per decoder name (see :func:`previous_durations`).
+        Expected duration per decoder name (see :func:`benchmark.journal.previous_durations`).
     name : callable
         The decoder name of an item.
 

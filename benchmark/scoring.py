@@ -17,7 +17,7 @@ import numpy as np
 from scipy import stats
 from sklearn.model_selection import StratifiedKFold
 
-from decoders._assignment import balanced_assignment as shared_balanced_assignment
+from benchmark.assignment import balanced_assignment as shared_balanced_assignment
 
 _EPS = 1e-12
 
@@ -67,7 +67,7 @@ def balanced_assignment(proba: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Assign trials to classes so that class ``c`` gets exactly ``counts[c]``.
 
     Maximises the summed log-probability of the assignment with the Hungarian
-    algorithm: :func:`decoders._assignment.balanced_assignment`, the one
+    algorithm: :func:`benchmark.assignment.balanced_assignment`, the one
     implementation the decoders use too.
 
     Parameters

@@ -25,9 +25,11 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
+from benchmark import assignment
 from benchmark.config import RunConfig
 from benchmark.contract import DecoderSpec
 from benchmark.errors import EnvironmentFailure
+from benchmark.files import environment_failure
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +53,9 @@ def _file_digest(path: str) -> str:
 
 
 def _helpers_digest(decoder_file: Path) -> str:
-    """Digest of the ``_``-prefixed modules beside a decoder file."""
-    parts = [_file_digest(str(p)) for p in sorted(decoder_file.parent.glob("_*.py"))]
+    """Digest of the toolkit beside a decoder file (``toolkit/*.py``) and the harness's assignment."""
+    files = [*sorted((decoder_file.parent / "toolkit").glob("*.py")), Path(assignment.__file__)]
+    parts = [_file_digest(str(p)) for p in files]
     return hashlib.sha256("".join(parts).encode()).hexdigest()
 
 
@@ -252,8 +255,6 @@ class ResultStore:
         EnvironmentFailure
             On a full disk or an unwritable folder (the file is named).
         """
-        from benchmark.outdir import environment_failure
-
         fd, tmp = None, None
         try:
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{key}-", suffix=".tmp")

@@ -3,7 +3,7 @@
 One adapter serves every caller: the runner, the scorer, the Kaggle export and
 the tests. It is lazy (one subject at a time, never the whole dataset in
 memory) and validates every file it reads, raising
-:class:`~benchmark.errors.DatasetError` with the file's path, what was
+:class:`~datasets.errors.DatasetError` with the file's path, what was
 expected and what was found.
 
 Decoders never see this object. The runner hands them arrays taken from
@@ -33,9 +33,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.errors import DatasetError
 from datasets import layout
 from datasets.cache import ArrayCache, file_signature, files_key
+from datasets.errors import DatasetError
 
 logger = logging.getLogger(__name__)
 

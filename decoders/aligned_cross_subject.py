@@ -42,12 +42,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderSpec, TaskMemo
-from decoders._evidence import DEFAULT_POOLING, check_pooling, pooled_proba
-from decoders._model_selection import make_inner_cv
-from decoders._scan import ContextFactory, ImagineClassifierMixin
-from decoders._spatial import inverse_sqrtm, mean_covariance
-from decoders._time import sample_times, training_windows, window_means, window_starts
-from decoders._validation import check_epochs, check_labels, check_localizer_epochs
+from decoders.toolkit.evidence import DEFAULT_POOLING, check_pooling, pooled_proba
+from decoders.toolkit.model_selection import make_inner_cv
+from decoders.toolkit.scan import ContextFactory, ImagineClassifierMixin
+from decoders.toolkit.spatial import inverse_sqrtm, mean_covariance
+from decoders.toolkit.times import sample_times, training_windows, window_means, window_starts
+from decoders.toolkit.validation import check_epochs, check_labels, check_localizer_epochs
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ class AlignedCrossSubjectDecoder(ImagineClassifierMixin, BaseEstimator):
     Parameters
     ----------
     sfreq, localizer_tmin, imagine_tmin
-        See *Common parameters* of :class:`decoders._scan.ImagineClassifierMixin`.
+        See *Common parameters* of :class:`decoders.toolkit.scan.ImagineClassifierMixin`.
     windows : sequence of (float, float)
         Candidate localizer training windows (s), all of the same duration;
         chosen by inner cross-validation on the target's localizer.
@@ -169,7 +169,7 @@ class AlignedCrossSubjectDecoder(ImagineClassifierMixin, BaseEstimator):
         epoch.
     reg : float
         Shrinkage of each subject's mean covariance before its inverse square
-        root (see :func:`decoders._spatial.inverse_sqrtm`).
+        root (see :func:`decoders.toolkit.spatial.inverse_sqrtm`).
     recenter_imagine : bool
         Align imagine epochs with their own mean covariance (True) or with
         the target's localizer statistics (False).
@@ -178,7 +178,7 @@ class AlignedCrossSubjectDecoder(ImagineClassifierMixin, BaseEstimator):
     stride : float
         Step (s) between sliding imagine windows.
     pooling : str
-        How per-window evidence is pooled (:data:`decoders._evidence.POOLINGS`).
+        How per-window evidence is pooled (:data:`decoders.toolkit.evidence.POOLINGS`).
     n_splits : int
         Folds of the inner cross-validation.
     random_state : int or None
@@ -361,7 +361,7 @@ class AlignedCrossSubjectDecoder(ImagineClassifierMixin, BaseEstimator):
         return self.classifier_.predict_proba(feats)
 
     def scan_evidence(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Decision values of every sliding imagine window (the scan of :class:`decoders._scan.ImagineScan`).
+        """Decision values of every sliding imagine window (the scan of ``toolkit.scan.ImagineScan``).
 
         Parameters
         ----------
@@ -375,7 +375,7 @@ class AlignedCrossSubjectDecoder(ImagineClassifierMixin, BaseEstimator):
         centres : ndarray, shape (n_windows,)
             Centre time (s) of each window.
         """
-        from decoders._scan import evidence
+        from decoders.toolkit.scan import evidence
 
         check_is_fitted(self, "classifier_")
         X = check_epochs(X, self.n_channels_, keep_float32=True)

@@ -20,11 +20,11 @@ def make(context: DecoderContext):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from decoders._lda import shrinkage_lda
-    from decoders._scan import window_scan
-    from decoders._spatial import ChannelPCA
-    from decoders._spectral import FilterBank
-    from decoders._time import WindowMean
+    from decoders.toolkit.lda import shrinkage_lda
+    from decoders.toolkit.scan import window_scan
+    from decoders.toolkit.spatial import ChannelPCA
+    from decoders.toolkit.spectral import FilterBank
+    from decoders.toolkit.times import WindowMean
 
     bands = ((8.0, 12.0), (13.0, 30.0))
     preprocessor = make_pipeline(ChannelPCA(60), FilterBank(context.sfreq, bands, output="log-envelope"))

@@ -19,10 +19,10 @@ def make(context: DecoderContext):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from decoders._lda import shrinkage_lda
-    from decoders._scan import window_scan
-    from decoders._spatial import BatchCovariances, ChannelPCA, joint_diagonalise
-    from decoders._spectral import FilterBank, per_band
+    from decoders.toolkit.lda import shrinkage_lda
+    from decoders.toolkit.scan import window_scan
+    from decoders.toolkit.spatial import BatchCovariances, ChannelPCA, joint_diagonalise
+    from decoders.toolkit.spectral import FilterBank, per_band
 
     bands = ((None, 4.0), (4.0, 8.0), (8.0, 13.0), (13.0, 30.0))  # delta (low-pass), theta, alpha, beta
     csp = CSP(nfilter=6, metric="euclid", log=True, ajd_method=joint_diagonalise)

@@ -3,7 +3,7 @@
 Channels are z-scored and reduced by PCA (fitted on the localizer); a
 shrinkage LDA is trained on the 50 ms window centred on the latency where the
 localizer is best decoded (inner CV), then applied to the same window centred
-on every imagine sample of 0-5 s (:class:`decoders._scan.ImagineScan`).
+on every imagine sample of 0-5 s (:class:`decoders.toolkit.scan.ImagineScan`).
 
 References
 ----------
@@ -20,8 +20,8 @@ from benchmark.contract import DecoderContext, DecoderSpec
 
 def make(context: DecoderContext):
     """Shrinkage LDA at the localizer peak (inner CV), scanned over 0-5 s of imagery."""
-    from decoders._lda import shrinkage_lda
-    from decoders._scan import peak_scan
+    from decoders.toolkit.lda import shrinkage_lda
+    from decoders.toolkit.scan import peak_scan
 
     return peak_scan(shrinkage_lda(), context)
 

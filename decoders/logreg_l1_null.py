@@ -34,10 +34,10 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderSpec
-from decoders._model_selection import make_inner_cv
-from decoders._scan import ContextFactory, ImagineClassifierMixin, LocalizerProjectionMixin
-from decoders._time import moving_average, sample_times, time_mask, window_width
-from decoders._validation import check_epochs, check_localizer_epochs
+from decoders.toolkit.model_selection import make_inner_cv
+from decoders.toolkit.scan import ContextFactory, ImagineClassifierMixin, LocalizerProjectionMixin
+from decoders.toolkit.times import moving_average, sample_times, time_mask, window_width
+from decoders.toolkit.validation import check_epochs, check_localizer_epochs
 
 #: Label of the null class; never one of the item names.
 NULL_LABEL = "__null__"
@@ -81,7 +81,7 @@ class LogRegL1NullDecoder(LocalizerProjectionMixin, ImagineClassifierMixin, Base
     Parameters
     ----------
     sfreq, localizer_tmin, imagine_tmin, search, half_window, n_components, scan, n_splits
-        See *Common parameters* of :class:`decoders._scan.ImagineClassifierMixin`.
+        See *Common parameters* of :class:`decoders.toolkit.scan.ImagineClassifierMixin`.
     null_window : tuple of float
         Localizer interval (s) from which null data are drawn; samples whose
         averaging window would reach past its end are excluded.
@@ -162,7 +162,7 @@ class LogRegL1NullDecoder(LocalizerProjectionMixin, ImagineClassifierMixin, Base
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
-        from decoders._lda import cross_val_accuracy_over_time
+        from decoders.toolkit.lda import cross_val_accuracy_over_time
 
         Z, y, classes = self._fit_projection(X, y)
         if NULL_LABEL in set(classes.tolist()):

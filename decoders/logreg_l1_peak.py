@@ -20,7 +20,7 @@ def make(context: DecoderContext):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from decoders._scan import peak_scan
+    from decoders.toolkit.scan import peak_scan
 
     lasso = OneVsRestClassifier(LogisticRegression(l1_ratio=1.0, C=1.0, solver="liblinear"))
     return peak_scan(make_pipeline(StandardScaler(), lasso), context)

@@ -21,8 +21,8 @@ def make(context: DecoderContext):
     from pyriemann.classification import MDM
     from sklearn.pipeline import make_pipeline
 
-    from decoders._scan import window_scan
-    from decoders._spatial import BatchCovariances, ChannelPCA, oas_second_moment, riemann_distance
+    from decoders.toolkit.scan import window_scan
+    from decoders.toolkit.spatial import BatchCovariances, ChannelPCA, oas_second_moment, riemann_distance
 
     classifier = make_pipeline(
         BatchCovariances(oas_second_moment), MDM(metric={"mean": "riemann", "distance": riemann_distance})

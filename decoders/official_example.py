@@ -13,7 +13,7 @@ The IMAGINE decoding challenge's ``examples/simple-decoding-example.ipynb``
 2. ``predict_proba`` at every imagine sample of the scanned window: the
    notebook scores ``range(120)``, the first 1.2 s of the epoch (-0.2 to
    0.99 s), the default ``scan=(None, 0.99)`` here (bounds included, as in
-   every decoder: :func:`decoders._time.time_mask`).
+   every decoder: :func:`decoders.toolkit.times.time_mask`).
 3. Each class's probability divided by its mean over all imagine trials and
    scanned times of the subject (``probas / probas.mean(0).mean(0)``), then
    summed (averaged) over time; the item with the largest sum wins.
@@ -52,9 +52,9 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderSpec
-from decoders._scan import ContextFactory, ImagineClassifierMixin
-from decoders._time import sample_times
-from decoders._validation import check_epochs, check_localizer_epochs
+from decoders.toolkit.scan import ContextFactory, ImagineClassifierMixin
+from decoders.toolkit.times import sample_times
+from decoders.toolkit.validation import check_epochs, check_localizer_epochs
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class OfficialExampleDecoder(ImagineClassifierMixin, BaseEstimator):
     Parameters
     ----------
     sfreq, localizer_tmin, imagine_tmin
-        See *Common parameters* of :class:`decoders._scan.ImagineClassifierMixin`.
+        See *Common parameters* of :class:`decoders.toolkit.scan.ImagineClassifierMixin`.
     train_time : float
         Localizer time (s) whose sample trains the classifier (nearest sample).
     scan : tuple of (float or None, float or None)

@@ -24,8 +24,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderContext, DecoderSpec
-from decoders._evidence import zscore_over_batch
 from decoders.oracle_transfer import imagery_mask, true_imagery
+from decoders.toolkit.evidence import zscore_over_batch
 
 
 class TimingOracleDecoder(ClassifierMixin, BaseEstimator):

@@ -36,9 +36,9 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderContext, DecoderSpec
-from decoders._scan import ImagineClassifierMixin
-from decoders._time import sample_times
-from decoders._validation import check_epochs, check_localizer_epochs
+from decoders.toolkit.scan import ImagineClassifierMixin
+from decoders.toolkit.times import sample_times
+from decoders.toolkit.validation import check_epochs, check_localizer_epochs
 
 #: Noise models the oracle can whiten with.
 NOISE_SOURCES = ("residuals", "baseline")
@@ -50,7 +50,7 @@ class TransferOracleDecoder(ImagineClassifierMixin, BaseEstimator):
     Parameters
     ----------
     sfreq, localizer_tmin, imagine_tmin
-        See *Common parameters* of :class:`decoders._scan.ImagineClassifierMixin`.
+        See *Common parameters* of :class:`decoders.toolkit.scan.ImagineClassifierMixin`.
     noise : {"residuals", "baseline"}
         Localizer samples the noise covariance is estimated from: every
         sample minus its class's mean evoked response (uses localizer labels)
@@ -279,7 +279,7 @@ def imagery_mask(
             raise ValueError(f"{owner}: envelopes have {known.shape[1]} samples, epochs {n_times}.")
         return known >= 0.5 * known.max(axis=1, keepdims=True)
     times = sample_times(imagine_tmin, sfreq, n_times)
-    half = 0.5 / sfreq  # the interval rule of decoders._time.time_mask, per trial
+    half = 0.5 / sfreq  # the interval rule of decoders.toolkit.times.time_mask, per trial
     inside = (times[None, None, :] >= intervals[..., 0, None] - half) & (
         times[None, None, :] <= intervals[..., 1, None] + half
     )

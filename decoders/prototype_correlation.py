@@ -47,11 +47,11 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderSpec
-from decoders._evidence import zscore_over_batch
-from decoders._model_selection import make_inner_cv
-from decoders._scan import ContextFactory, ImagineClassifierMixin, LocalizerProjectionMixin
-from decoders._time import time_mask
-from decoders._validation import check_epochs, check_localizer_epochs
+from decoders.toolkit.evidence import zscore_over_batch
+from decoders.toolkit.model_selection import make_inner_cv
+from decoders.toolkit.scan import ContextFactory, ImagineClassifierMixin, LocalizerProjectionMixin
+from decoders.toolkit.times import time_mask
+from decoders.toolkit.validation import check_epochs, check_localizer_epochs
 
 _MAX_R = 1.0 - 1e-7
 
@@ -160,7 +160,7 @@ class PrototypeCorrelation(LocalizerProjectionMixin, ImagineClassifierMixin, Bas
     Parameters
     ----------
     sfreq, localizer_tmin, imagine_tmin, search, half_window, n_components, scan, n_splits
-        See *Common parameters* of :class:`decoders._scan.ImagineClassifierMixin`.
+        See *Common parameters* of :class:`decoders.toolkit.scan.ImagineClassifierMixin`.
     whiten : bool
         Multivariate noise normalisation of the features (inverse square root
         of the pooled within-class covariance of the localizer) before the

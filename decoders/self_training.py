@@ -1,7 +1,7 @@
 """Transductive self-training on the subject's unlabeled imagine epochs.
 
 A shrinkage LDA trained at the localizer's decoding peak (the ``lda-peak``
-decoder, :func:`decoders._scan.peak_scan`) labels the subject's
+decoder, :func:`decoders.toolkit.scan.peak_scan`) labels the subject's
 imagine epochs under the design's balanced-class constraint: every item is
 imagined about equally often, so labels are assigned by the Hungarian
 algorithm with each item offered ``ceil(n / 10)`` slots, maximising the
@@ -38,12 +38,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from benchmark.assignment import balanced_assignment
 from benchmark.contract import DecoderContext, DecoderSpec
-from decoders._assignment import balanced_assignment
-from decoders._evidence import pooled_proba, zscore_over_batch
-from decoders._scan import evidence
-from decoders._time import moving_average, sample_times
-from decoders._validation import check_epochs, check_labels, check_localizer_epochs
+from decoders.toolkit.evidence import pooled_proba, zscore_over_batch
+from decoders.toolkit.scan import evidence
+from decoders.toolkit.times import moving_average, sample_times
+from decoders.toolkit.validation import check_epochs, check_labels, check_localizer_epochs
 
 
 class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
@@ -113,7 +113,7 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X, y
-            Localizer epochs and item names, as in :meth:`decoders._scan.ImagineScan.fit`.
+            Localizer epochs and item names, as in :meth:`decoders.toolkit.scan.ImagineScan.fit`.
         X_imagine : ndarray, shape (n_imagine_epochs, n_channels, n_imagine_times) or None
             The subject's unlabeled imagine epochs; not modified. None fits
             the base scan alone.
@@ -127,7 +127,7 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
         if self.base is None or getattr(self.base, "window_input", None) != "mean":
             raise ValueError(
                 "self-training: base must be an ImagineScan with window_input='mean' (e.g. lda-peak's "
-                f"decoders._scan.peak_scan), got {type(self.base).__name__}."
+                f"decoders.toolkit.scan.peak_scan), got {type(self.base).__name__}."
             )
         if int(self.n_iter) < 0:
             raise ValueError(f"n_iter must be >= 0, got {self.n_iter}.")
@@ -198,7 +198,7 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
 def make(context: DecoderContext) -> SelfTrainingDecoder:
     """Peak LDA self-trained on balanced (Hungarian) pseudo-labels of the unlabeled imagery.
 
-    ``lda-peak``'s decoder (:func:`decoders._scan.peak_scan`) as the base.
+    ``lda-peak``'s decoder (:func:`decoders.toolkit.scan.peak_scan`) as the base.
     """
     from decoders.lda_peak import make as lda_peak
 

@@ -7,12 +7,12 @@ applied at every imagine time point (temporal generalisation), because
 imagery re-activates perceptual codes at unknown and variable latencies.
 Decision values are z-scored per class over the imagine batch and averaged
 over training times and imagine times 0-5 s
-(:class:`decoders._generalization.GeneralizationEnsemble`, uniform weights).
+(:class:`decoders.toolkit.generalization.GeneralizationEnsemble`, uniform weights).
 
 References
 ----------
 King & Dehaene (2014), Trends Cogn Sci; Dijkstra et al. (2018), eLife: in full in
-:mod:`decoders._generalization`.
+:mod:`decoders.toolkit.generalization`.
 Grootswagers, T., Wardle, S. G., & Carlson, T. A. (2017). Decoding dynamic
 brain patterns from evoked responses. J Cogn Neurosci, 29(4), 677-697.
 """
@@ -22,7 +22,7 @@ from benchmark.contract import DecoderContext, DecoderSpec
 
 def make(context: DecoderContext):
     """One shrinkage LDA per localizer time 0.1-0.6 s, all generalised over imagery, averaged."""
-    from decoders._generalization import GeneralizationEnsemble
+    from decoders.toolkit.generalization import GeneralizationEnsemble
 
     return GeneralizationEnsemble(
         **context.time_params(),

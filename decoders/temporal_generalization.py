@@ -11,12 +11,12 @@ z-scored per class over the imagine batch, averaged with those weights, then
 over imagine times 0-5 s. Imagery re-activates the perceptual code at
 latencies that differ from perception and between trials (Dijkstra et al.
 2018), which the generalisation over all imagine times tolerates
-(:class:`decoders._generalization.GeneralizationEnsemble`).
+(:class:`decoders.toolkit.generalization.GeneralizationEnsemble`).
 
 References
 ----------
 King & Dehaene (2014), Trends Cogn Sci; Dijkstra et al. (2018), eLife: in full in
-:mod:`decoders._generalization`.
+:mod:`decoders.toolkit.generalization`.
 """
 
 from benchmark.contract import DecoderContext, DecoderSpec
@@ -24,7 +24,7 @@ from benchmark.contract import DecoderContext, DecoderSpec
 
 def make(context: DecoderContext):
     """Localizer x imagine generalisation, training times weighted by inner-CV accuracy."""
-    from decoders._generalization import GeneralizationEnsemble
+    from decoders.toolkit.generalization import GeneralizationEnsemble
 
     return GeneralizationEnsemble(
         **context.time_params(), weighting="accuracy", random_state=context.random_state

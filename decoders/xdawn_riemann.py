@@ -22,9 +22,9 @@ def make(context: DecoderContext):
     from pyriemann.tangentspace import TangentSpace
     from sklearn.pipeline import make_pipeline
 
-    from decoders._lda import shrinkage_lda
-    from decoders._scan import window_scan
-    from decoders._spatial import ChannelPCA, oas_second_moment
+    from decoders.toolkit.lda import shrinkage_lda
+    from decoders.toolkit.scan import window_scan
+    from decoders.toolkit.spatial import ChannelPCA, oas_second_moment
 
     xdawn = XdawnCovariances(nfilter=2, estimator=oas_second_moment, xdawn_estimator="oas")
     classifier = make_pipeline(xdawn, TangentSpace(metric="riemann"), shrinkage_lda())

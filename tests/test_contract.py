@@ -13,7 +13,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from benchmark.contract import DecoderContext, TaskMemo
+from benchmark.contract import Decoder, DecoderContext, TaskMemo
 from benchmark.registry import discover
 from benchmark.runner import ordered_proba, pools_time_course
 from datasets.layout import CLASS_NAMES
@@ -86,6 +86,10 @@ def test_fit_returns_self_and_factory_gives_fresh_estimators(spec, subject):
     X, y, X_img, _ = subject
     first, second = spec.factory(context()), spec.factory(context())
     assert first is not second, f"{spec.module}: the factory must build a new estimator per call"
+    assert isinstance(first, Decoder), (
+        f"{spec.module}: the factory's estimator needs fit, predict_proba and predict_proba_imagine "
+        "(benchmark.contract.Decoder)"
+    )
     assert first.fit(X, y, **fit_params(spec, X_img)) is first, f"{spec.module}: fit must return self"
     with pytest.raises(NotFittedError):
         check_is_fitted(second)

@@ -1,4 +1,4 @@
-"""Tests of the batched, time-resolved shrinkage LDA (``decoders._lda``).
+"""Tests of the batched, time-resolved shrinkage LDA (``decoders.toolkit.lda``).
 
 Every result is checked against scikit-learn's
 ``LinearDiscriminantAnalysis(solver='lsqr')`` fitted separately at single time
@@ -15,7 +15,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from decoders._lda import (
+from decoders.toolkit.lda import (
     cross_val_accuracy_over_time,
     decision_function_batched,
     fit_lda_batched,
@@ -376,7 +376,7 @@ def test_model_shape_mismatch_raises():
 
 def test_solve_falls_back_to_least_squares_when_one_matrix_is_not_positive_definite():
     """A Cholesky failure at one time point leaves every matrix intact for the pseudo-inverse route."""
-    from decoders._lda import _solve_batched
+    from decoders.toolkit.lda import _solve_batched
 
     rng = np.random.default_rng(3)
     A = rng.standard_normal((3, 40, 6))

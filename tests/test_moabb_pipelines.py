@@ -62,7 +62,7 @@ def test_broken_file_is_named(tmp_path):
         discover(pipelines=[bad])
     registry = discover(strict=False, pipelines=[tmp_path])
     assert str(bad) in registry.broken
-    with pytest.raises(DecoderRegistrationError, match="no such MOABB pipeline"):
+    with pytest.raises(DecoderRegistrationError, match="no such pipeline file"):
         discover(pipelines=[tmp_path / "missing"])
 
 

@@ -9,7 +9,6 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from benchmark.cli import main
 from tools.checks import (
     AT_LEAST,
     AT_MOST,
@@ -24,6 +23,7 @@ from tools.checks import (
     verdict,
     with_load,
 )
+from tools.cli import main
 from tools.profile import official_time_points
 from tools.runs import RunMeasurement
 from tools.runtime_bench import render_benchmark_json, write_runtime_bench

@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from benchmark.cli import main
-from benchmark.report import load_run, write_reports
+from benchmark.journal import load_run
+from benchmark.report import write_reports
 
 TRAIN = [f"sub-{i:02d}" for i in range(2, 10)]
 TEST = ["sub-40"]

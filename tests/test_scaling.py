@@ -241,7 +241,7 @@ def test_scaling_end_to_end_on_tiny_datasets(tmp_path, monkeypatch):
 
 
 def test_scaling_json_renders_again_without_measuring(tmp_path, capsys):
-    from benchmark.cli import main
+    from tools.cli import main
 
     result = _result()
     result.n_cores = 2

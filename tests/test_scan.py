@@ -1,4 +1,4 @@
-"""``decoders._scan.ImagineScan``: the one localizer-window -> imagery scan of the decoders."""
+"""``decoders.toolkit.scan.ImagineScan``: the one localizer-window -> imagery scan of the decoders."""
 
 import numpy as np
 import pytest
@@ -6,9 +6,9 @@ from pyriemann.classification import MDM
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.pipeline import make_pipeline
 
-from decoders._scan import ImagineScan
-from decoders._spatial import BatchCovariances
-from decoders._time import WindowMean
+from decoders.toolkit.scan import ImagineScan
+from decoders.toolkit.spatial import BatchCovariances
+from decoders.toolkit.times import WindowMean
 from tests.test_contract import IMG_TIMES, LOC_TIMES, SFREQ, make_subject
 
 TIMES = dict(sfreq=SFREQ, localizer_tmin=float(LOC_TIMES[0]), imagine_tmin=float(IMG_TIMES[0]))
@@ -95,7 +95,7 @@ def _burst_courses(rng, n=200, n_times=501, snr=0.0):
 def test_adaptive_pooling_decodes_strong_bursts_and_stays_at_chance_without_them():
     from scipy import stats
 
-    from decoders._evidence import pooled_proba
+    from decoders.toolkit.evidence import pooled_proba
 
     rng = np.random.default_rng(0)
     course, labels = _burst_courses(rng, snr=1.5)
@@ -107,7 +107,7 @@ def test_adaptive_pooling_decodes_strong_bursts_and_stays_at_chance_without_them
 
 
 def test_channel_pca_rank_takes_the_dimensionality_from_the_data():
-    from decoders._spatial import ChannelPCA
+    from decoders.toolkit.spatial import ChannelPCA
 
     rng = np.random.default_rng(1)
     mixing = rng.normal(size=(30, 12))  # 30 channels of rank 12, like tSSS data

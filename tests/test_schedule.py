@@ -5,7 +5,8 @@ import json
 import benchmark.runner as runner
 from benchmark.config import RunConfig
 from benchmark.experiment import run_benchmark
-from benchmark.schedule import longest_first, previous_durations
+from benchmark.journal import TASKS_FILE, previous_durations
+from benchmark.schedule import longest_first
 
 
 def _write_rows(path, rows):
@@ -47,7 +48,7 @@ def test_run_starts_the_slowest_decoder_first_and_reports_in_task_order(foreign_
     monkeypatch.setattr(runner, "_execute", spy)
     first = run_benchmark(config)
     assert started[-1] == ["chance", "lda-peak"]  # no history: the given order
-    durations = previous_durations(out / runner.TASKS_FILE)
+    durations = previous_durations(out / TASKS_FILE)
     assert durations["lda-peak"] > durations["chance"]  # measured, not assumed
     second = run_benchmark(RunConfig(**{**config.__dict__, "force": True}))
     assert started[-1] == ["lda-peak", "chance"]

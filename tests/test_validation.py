@@ -1,9 +1,9 @@
-"""Input checks every decoder building block runs (decoders/_validation.py)."""
+"""Input checks every decoder building block runs (decoders/toolkit/validation.py)."""
 
 import numpy as np
 import pytest
 
-from decoders._validation import all_finite, check_epochs
+from decoders.toolkit.validation import all_finite, check_epochs
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -1,6 +1,6 @@
 """Focused tests of the window / spatial / spectral building blocks of the decoder zoo.
 
-``decoders/_time.py``, ``_spatial.py``, ``_spectral.py`` and ``_evidence.py``
+``decoders/toolkit/times.py``, ``_spatial.py``, ``_spectral.py`` and ``_evidence.py``
 (sliding windows, PCA, filters, OAS, pooling)
 and the alignment and weighted LDA of ``decoders/aligned_cross_subject.py``.
 The decoders themselves are exercised by ``test_contract.py``.
@@ -12,8 +12,9 @@ from sklearn.covariance import oas
 from sklearn.decomposition import PCA
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
-from decoders._evidence import pooled_proba
-from decoders._spatial import (
+from decoders.aligned_cross_subject import WeightedShrinkageLDA
+from decoders.toolkit.evidence import pooled_proba
+from decoders.toolkit.spatial import (
     BatchCovariances,
     ChannelPCA,
     channel_scatter,
@@ -22,9 +23,8 @@ from decoders._spatial import (
     oas_covariance,
     riemann_distance,
 )
-from decoders._spectral import ChannelBlock, FilterBank
-from decoders._time import training_windows, window_means, window_starts
-from decoders.aligned_cross_subject import WeightedShrinkageLDA
+from decoders.toolkit.spectral import ChannelBlock, FilterBank
+from decoders.toolkit.times import training_windows, window_means, window_starts
 
 SFREQ = 100.0
 IMG_TIMES = np.arange(521) / SFREQ - 0.2
@@ -110,7 +110,7 @@ def test_band_pass_equals_mne_filter_data(band, n_times):
     """The scipy sosfiltfilt path gives MNE's ``filter_data(method='iir')`` output (issue 14)."""
     import mne
 
-    from decoders._spectral import BandPass
+    from decoders.toolkit.spectral import BandPass
 
     X = np.random.default_rng(n_times).normal(size=(6, 5, n_times))
     expected = mne.filter.filter_data(
@@ -233,7 +233,7 @@ def test_weighted_lda_ignores_zero_weight_samples():
 
 
 def test_localizer_epoch_check_rejects_imagine_length_and_keeps_float32():
-    from decoders._validation import check_localizer_epochs
+    from decoders.toolkit.validation import check_localizer_epochs
 
     X = np.zeros((3, 4, 121), dtype=np.float32)
     assert check_localizer_epochs(X, 4, 121, keep_float32=True) is X

@@ -7,17 +7,17 @@ the harness contract; these tests check what is specific to each of them.
 import numpy as np
 import pytest
 
-from decoders._assignment import balanced_assignment
-from decoders._evidence import zscore_over_batch
-from decoders._generalization import GeneralizationEnsemble, training_time_weights
-from decoders._lda import shrinkage_lda
-from decoders._model_selection import accuracy_weights
-from decoders._scan import ImagineScan
-from decoders._spatial import ChannelPCA
-from decoders._time import time_mask
+from benchmark.assignment import balanced_assignment
 from decoders.logreg_l1_null import NULL_LABEL, LogRegL1NullDecoder, draw_null_indices
 from decoders.prototype_correlation import PrototypeCorrelation, correlate
 from decoders.self_training import SelfTrainingDecoder
+from decoders.toolkit.evidence import zscore_over_batch
+from decoders.toolkit.generalization import GeneralizationEnsemble, training_time_weights
+from decoders.toolkit.lda import shrinkage_lda
+from decoders.toolkit.model_selection import accuracy_weights
+from decoders.toolkit.scan import ImagineScan
+from decoders.toolkit.spatial import ChannelPCA
+from decoders.toolkit.times import time_mask
 
 SFREQ = 100.0
 LOC_TIMES = np.arange(121) / SFREQ - 0.2
@@ -45,7 +45,7 @@ KWARGS = dict(sfreq=SFREQ, localizer_tmin=-0.2, imagine_tmin=-0.2, random_state=
 
 
 def peak_lda() -> ImagineScan:
-    """``lda-peak``'s scan (:func:`decoders._scan.peak_scan`) on the synthetic time axes."""
+    """``lda-peak``'s scan (:func:`decoders.toolkit.scan.peak_scan`) on the synthetic time axes."""
     scan = dict(windows=None, window_input="mean", stride=None, n_splits=5)
     return ImagineScan(shrinkage_lda(), ChannelPCA("rank"), **scan, **KWARGS)
 

@@ -1,6 +1,6 @@
 """Performance targets of issue #6, measured side by side in one process.
 
-``python -m benchmark profile`` times each fast path next to the slow path it
+``python -m tools profile`` times each fast path next to the slow path it
 replaces, in the same process and on the same data, and checks the ratio
 against its target (set for a 2-core machine):
 
@@ -8,7 +8,7 @@ against its target (set for a 2-core machine):
    5-fold CV with the same folds for every pipeline, one BLAS thread each:
 
    a. the batched shrinkage LDA
-      (:func:`decoders._lda.cross_val_accuracy_over_time`) >= 10x faster than
+      (:func:`decoders.toolkit.lda.cross_val_accuracy_over_time`) >= 10x faster than
       ``SlidingEstimator(StandardScaler + LDA(lsqr, auto))`` with
       ``cross_val_multiscore``;
    b. >= 100x faster than the organisers' example pipeline
@@ -156,7 +156,7 @@ def check_time_resolved(
     from sklearn.model_selection import StratifiedKFold
     from threadpoolctl import threadpool_limits
 
-    from decoders._lda import cross_val_accuracy_over_time
+    from decoders.toolkit.lda import cross_val_accuracy_over_time
 
     X = np.ascontiguousarray(X)
     y = np.asarray(y)
@@ -184,7 +184,7 @@ def check_time_resolved(
         (batched_t, batched), (sliding_t, sliding), (subset_t, _) = measure_interleaved(
             [
                 (
-                    "batched LDA: decoders._lda.cross_val_accuracy_over_time",
+                    "batched LDA: decoders.toolkit.lda.cross_val_accuracy_over_time",
                     lambda: cross_val_accuracy_over_time(X, y, splits, shrinkage="auto", scale=True),
                 ),
                 (
@@ -453,7 +453,7 @@ def check_full_run(data: Path, work: Path, *, n_jobs: int, limit: float, timeout
 # ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ProfileOptions:
-    """What ``python -m benchmark profile`` measures.
+    """What ``python -m tools profile`` measures.
 
     Attributes
     ----------

@@ -51,7 +51,7 @@ def render_benchmark_json(data: dict, source: str = "runtime.json") -> str:
     lines = [
         "## Benchmark timings (pytest-benchmark)",
         "",
-        f"Rendered from `{source}` by `python -m benchmark profile --render`. Seconds per round; "
+        f"Rendered from `{source}` by `python -m tools profile --render`. Seconds per round; "
         "the machine may have been shared with other jobs, so compare rows of one file rather than "
         "files from different days.",
         "",

@@ -1,6 +1,6 @@
 """Cost curve of the harness: time and memory against the amount of work.
 
-``python -m benchmark profile --scaling`` runs ``python -m benchmark run``
+``python -m tools profile --scaling`` runs ``python -m benchmark run``
 (through :func:`tools.runs.run_cli`, exactly as a user calls it, data cache
 warm) on simulated datasets of growing size and writes ``reports/scaling.md``
 and ``reports/scaling.png``:
@@ -374,7 +374,7 @@ def render_scaling(result: ScalingResult) -> str:
     lines = [
         "# Cost curve: time and memory against the amount of work",
         "",
-        "Written by `python -m benchmark profile --scaling` (`tools/scaling.py`); how to read it: "
+        "Written by `python -m tools profile --scaling` (`tools/scaling.py`); how to read it: "
         "[docs/performance.md](../docs/performance.md#cost-curve). Growth is a least-squares power law "
         "on log-log axes, time ~ n^k (k = 1: linear, k = 2: quadratic); R² is shown from three points on.",
         "",

@@ -54,7 +54,7 @@ def _cv():
 
 def test_bench_batched_lda_cv(benchmark, subject):
     """``cross_val_accuracy_over_time``: all time points in one batched fit."""
-    from decoders._lda import cross_val_accuracy_over_time
+    from decoders.toolkit.lda import cross_val_accuracy_over_time
 
     X, y = subject
 

@@ -4,7 +4,7 @@ The data is the profile's simulated dataset (2 train + 1 test full-size
 subjects, generated once into ``$IMAGINE_BENCH_HOME``); the first train
 subject is timed. Nothing asserts on time: pytest-benchmark records the
 timings (``tox -e bench`` -> ``reports/runtime.json``) and
-``python -m benchmark profile`` checks the ratio against issue #6's target.
+``python -m tools profile`` checks the ratio against issue #6's target.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.benchmark
 
 @pytest.fixture(scope="module")
 def root() -> Path:
-    """The simulated dataset shared with ``python -m benchmark profile``."""
+    """The simulated dataset shared with ``python -m tools profile``."""
     from tools.profile import profile_dataset
 
     return profile_dataset(quick=False)

@@ -5,7 +5,7 @@ A MOABB user keeps a pipeline as a YAML file (``name``, ``paradigms``,
 steps are built by :func:`moabb.pipelines.utils.create_pipeline_from_config`
 into a scikit-learn pipeline on windows ``(n_epochs, n_channels, n_times)``,
 trained on one localizer window and scanned over imagery by
-:class:`decoders._scan.ImagineScan`, after a channel PCA fitted on the
+:class:`decoders.toolkit.scan.ImagineScan`, after a channel PCA fitted on the
 localizer (tSSS data have rank ~70 of 306 channels: covariance methods fail
 on the raw sensors). Its evidence is the pipeline's ``decision_function``,
 else ``predict_log_proba``, else its ``transform`` read as distances (MDM).
@@ -29,8 +29,8 @@ def make(context: DecoderContext, *, steps: list[dict]):
     """Return a fresh scan of the MOABB pipeline built from ``steps`` (the file's ``pipeline``)."""
     from moabb.pipelines.utils import create_pipeline_from_config
 
-    from decoders._scan import METHODS, window_scan
-    from decoders._spatial import ChannelPCA
+    from decoders.toolkit.scan import METHODS, window_scan
+    from decoders.toolkit.spatial import ChannelPCA
 
     pipeline = create_pipeline_from_config(copy.deepcopy(steps))
     method = next((m for m in METHODS if hasattr(pipeline, m)), "decision_function")

@@ -25,7 +25,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from decoders._validation import StatelessTransformer, check_epochs
+from decoders.toolkit.validation import StatelessTransformer, check_epochs
 
 logger = logging.getLogger(__name__)
 

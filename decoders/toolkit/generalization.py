@@ -1,7 +1,7 @@
 """Temporal generalisation from the localizer to imagery, uniform or accuracy-weighted.
 
 One shrinkage LDA per localizer training time (fitted in one batched
-computation, :func:`decoders._lda.fit_lda_batched`), applied at every
+computation, :func:`decoders.toolkit.lda.fit_lda_batched`), applied at every
 imagine time, ensembled with per-training-time weights: the estimator of
 ``sliding-ensemble`` (uniform weights on a fixed window) and
 ``temporal-generalization`` (weights from inner-CV accuracy).
@@ -23,11 +23,11 @@ from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from decoders._evidence import zscore_over_batch
-from decoders._model_selection import accuracy_weights, make_inner_cv
-from decoders._scan import ImagineClassifierMixin, LocalizerProjectionMixin
-from decoders._time import moving_average, time_mask, window_width
-from decoders._validation import check_localizer_epochs
+from decoders.toolkit.evidence import zscore_over_batch
+from decoders.toolkit.model_selection import accuracy_weights, make_inner_cv
+from decoders.toolkit.scan import ImagineClassifierMixin, LocalizerProjectionMixin
+from decoders.toolkit.times import moving_average, time_mask, window_width
+from decoders.toolkit.validation import check_localizer_epochs
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class GeneralizationEnsemble(LocalizerProjectionMixin, ImagineClassifierMixin, B
     Parameters
     ----------
     sfreq, localizer_tmin, imagine_tmin, scan, n_components, n_splits, shrinkage
-        See *Common parameters* of :class:`decoders._scan.ImagineClassifierMixin`.
+        See *Common parameters* of :class:`decoders.toolkit.scan.ImagineClassifierMixin`.
     train_window : tuple of (float or None) or None
         Localizer interval (s, inclusive) considered for training; None:
         every sample (the full matrix).
@@ -154,7 +154,7 @@ class GeneralizationEnsemble(LocalizerProjectionMixin, ImagineClassifierMixin, B
         if self.weighting == "uniform":
             self._fit_models(Z, y, window.astype(float))
             return self
-        from decoders._lda import cross_val_accuracy_over_time
+        from decoders.toolkit.lda import cross_val_accuracy_over_time
 
         cv = make_inner_cv(y, self.n_splits, self.random_state)
         curve = np.full(Z.shape[2], np.nan)
@@ -187,7 +187,7 @@ class GeneralizationEnsemble(LocalizerProjectionMixin, ImagineClassifierMixin, B
 
     def _fit_models(self, Z: np.ndarray, y: np.ndarray, weights: np.ndarray) -> None:
         """Fit the batched LDA at every localizer time with a positive weight."""
-        from decoders._lda import fit_lda_batched
+        from decoders.toolkit.lda import fit_lda_batched
 
         weights = np.asarray(weights, dtype=float)
         if weights.shape != (Z.shape[2],) or (weights < 0).any() or weights.sum() <= 0:
@@ -209,7 +209,7 @@ class GeneralizationEnsemble(LocalizerProjectionMixin, ImagineClassifierMixin, B
         log-probabilities are averaged over training times with the fitted
         weights (a weighted geometric mean of the probabilities).
         """
-        from decoders._lda import decision_function_batched
+        from decoders.toolkit.lda import decision_function_batched
 
         check_is_fitted(self, "coef_")
         X = check_localizer_epochs(X, self.projection_.n_channels_, self.n_times_)
@@ -222,13 +222,13 @@ class GeneralizationEnsemble(LocalizerProjectionMixin, ImagineClassifierMixin, B
         """Ensembled evidence at every imagine time.
 
         Every training time's LDA is applied at every imagine time
-        (:func:`decoders._lda.generalization_decision`); its decision values
+        (:func:`decoders.toolkit.lda.generalization_decision`); its decision values
         are z-scored per class over the batch's epochs and ``scan`` times,
         then averaged over training times with the fitted weights.
 
         ``X``: imagine epochs -> ``(n_epochs, n_imagine_times, n_classes)``.
         """
-        from decoders._lda import generalization_decision
+        from decoders.toolkit.lda import generalization_decision
 
         Z = self._features(X)
         scan = self.scan_mask(Z.shape[2])

@@ -5,7 +5,7 @@ The meta-estimator behind most decoders, in the pattern of MNE's
 Pipeline) that classifies one window of epochs, and owns everything about
 time:
 
-1. the label-free ``preprocessor`` (e.g. :class:`decoders._spatial.ChannelPCA`),
+1. the label-free ``preprocessor`` (e.g. :class:`decoders.toolkit.spatial.ChannelPCA`),
    fitted on the localizer's whole epochs and applied to whole imagine epochs;
 2. the localizer training window: fixed, chosen among candidate
    ``windows`` by inner cross-validation of the classifier, or (``windows=None``)
@@ -15,7 +15,7 @@ time:
    length over ``scan``, every ``stride`` s;
 4. the evidence, taken from the classifier's ``method``, z-scored per class
    over the imagine batch (no labels) and pooled over the scan into
-   probabilities (:data:`decoders._evidence.POOLINGS`).
+   probabilities (:data:`decoders.toolkit.evidence.POOLINGS`).
 
 What the classifier sees is set by ``window_input``: ``'mean'`` hands it the
 time average of the window, ``(n_epochs, n_features)``, e.g. a shrinkage LDA;
@@ -33,9 +33,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from decoders._evidence import DEFAULT_POOLING, check_pooling, pooled_proba
-from decoders._model_selection import make_inner_cv, pick_peak, seed_estimator
-from decoders._time import (
+from decoders.toolkit.evidence import DEFAULT_POOLING, check_pooling, pooled_proba
+from decoders.toolkit.model_selection import make_inner_cv, pick_peak, seed_estimator
+from decoders.toolkit.times import (
     moving_average,
     sample_times,
     time_mask,
@@ -43,7 +43,7 @@ from decoders._time import (
     window_starts,
     window_width,
 )
-from decoders._validation import check_epochs, check_labels, check_localizer_epochs
+from decoders.toolkit.validation import check_epochs, check_labels, check_localizer_epochs
 
 #: Where evidence comes from: classifier method -> sign (transform returns distances: smaller is better).
 METHODS: dict[str, float] = {"decision_function": 1.0, "predict_log_proba": 1.0, "transform": -1.0}
@@ -121,13 +121,13 @@ class ImagineClassifierMixin(ClassifierMixin):
         Half-width (s) of the window averaged around the peak, and of the
         moving average applied to imagine (and null) data.
     n_components : int, 'rank' or None
-        Components of the :class:`decoders._spatial.ChannelPCA` fitted on the
+        Components of the :class:`decoders.toolkit.spatial.ChannelPCA` fitted on the
         localizer (None: z-scored channels, no PCA).
     scan : tuple of float
         Imagine interval (s) over which evidence is pooled.
     n_splits : int
         Folds of the inner cross-validation
-        (:func:`decoders._model_selection.make_inner_cv`).
+        (:func:`decoders.toolkit.model_selection.make_inner_cv`).
     shrinkage : 'auto' or float
         LDA covariance shrinkage: Ledoit-Wolf ('auto') or fixed in [0, 1].
     """
@@ -144,7 +144,7 @@ class ImagineClassifierMixin(ClassifierMixin):
         """Imagine epochs -> (n_epochs, n_classes): the evidence course pooled over ``scan``.
 
         Each class is z-scored over the batch's epochs and scanned times (no
-        labels) before pooling (:func:`decoders._evidence.pooled_proba`).
+        labels) before pooling (:func:`decoders.toolkit.evidence.pooled_proba`).
         """
         return self.pool_time_course(self.imagine_time_course(X))
 
@@ -163,7 +163,7 @@ class LocalizerProjectionMixin:
 
     For estimators with the common parameters ``sfreq``, ``localizer_tmin``,
     ``n_components``, ``half_window`` and ``search`` (see
-    :class:`ImagineClassifierMixin`): a :class:`decoders._spatial.ChannelPCA`
+    :class:`ImagineClassifierMixin`): a :class:`decoders.toolkit.spatial.ChannelPCA`
     fitted on the localizer, followed by the ``half_window`` moving average,
     and the peak of an accuracy curve inside ``search``.
     """
@@ -173,7 +173,7 @@ class LocalizerProjectionMixin:
 
         ``Z`` (n_epochs, n_features, n_times) is the projected, smoothed localizer.
         """
-        from decoders._spatial import ChannelPCA
+        from decoders.toolkit.spatial import ChannelPCA
 
         X = check_epochs(X)
         y, classes = check_labels(X, y)
@@ -190,7 +190,7 @@ class LocalizerProjectionMixin:
         """Set ``cv_curve_`` to ``curve``; ``peak_index_``, ``peak_time_``: its best sample inside ``search``.
 
         ``width``: samples of the moving average applied to ``curve`` first
-        (:func:`decoders._model_selection.pick_peak`).
+        (:func:`decoders.toolkit.model_selection.pick_peak`).
         """
         search = time_mask(self.localizer_tmin, self.sfreq, len(curve), self.search, "search")
         self.cv_curve_ = curve
@@ -240,7 +240,7 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
         (smaller is better, e.g. pyriemann's MDM). Checked at fit.
     pooling : str
         How evidence over the scan becomes one logit per class, a key of
-        :data:`decoders._evidence.POOLINGS` (``'adaptive'``, the default:
+        :data:`decoders.toolkit.evidence.POOLINGS` (``'adaptive'``, the default:
         a soft maximum under a label-free time prior, for sustained, brief
         or repeated imagery alike; ``'mean'``; ``'max'``).
     n_splits : int
@@ -354,7 +354,7 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
         times = sample_times(self.localizer_tmin, self.sfreq, self.n_times_)
         self.cv_curve_ = self.peak_index_ = None
         if self.windows is None:
-            from decoders._lda import cross_val_accuracy_over_time
+            from decoders.toolkit.lda import cross_val_accuracy_over_time
 
             self.length_ = window_width(self.half_window, self.sfreq)
             cv = make_inner_cv(y, self.n_splits, self.random_state)
@@ -484,7 +484,7 @@ def peak_scan(classifier, context, *, n_components: int | str | None = "rank", *
     context : DecoderContext
         The subject's sampling rate, time axes and seed.
     n_components : int, 'rank' or None
-        Dimensionality of the :class:`decoders._spatial.ChannelPCA` (None:
+        Dimensionality of the :class:`decoders.toolkit.spatial.ChannelPCA` (None:
         z-scored channels).
     **params
         Other :class:`ImagineScan` parameters (e.g. ``pooling='max'``).
@@ -493,7 +493,7 @@ def peak_scan(classifier, context, *, n_components: int | str | None = "rank", *
     -------
     ImagineScan
     """
-    from decoders._spatial import ChannelPCA
+    from decoders.toolkit.spatial import ChannelPCA
 
     defaults = dict(windows=None, window_input="mean", stride=None, n_splits=5)
     return ImagineScan(
@@ -516,7 +516,7 @@ def window_scan(classifier, context, preprocessor=None, **params) -> ImagineScan
         The subject's sampling rate, time axes and seed.
     preprocessor : transformer or None
         Whole-epoch preprocessing fitted on the localizer (e.g. a
-        :class:`decoders._spatial.ChannelPCA`).
+        :class:`decoders.toolkit.spatial.ChannelPCA`).
     **params
         Other :class:`ImagineScan` parameters (e.g. ``windows``, ``method``).
 

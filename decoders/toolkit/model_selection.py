@@ -69,7 +69,7 @@ def pick_peak(curve: np.ndarray, mask: np.ndarray, width: int = 1) -> int:
     curve : ndarray, shape (n_times,)
         Cross-validated accuracy at each time.
     mask : ndarray of bool, shape (n_times,)
-        Times allowed (e.g. :func:`decoders._time.time_mask` of a search
+        Times allowed (e.g. :func:`decoders.toolkit.times.time_mask` of a search
         interval); the moving average still sees the whole curve.
     width : int
         Samples of the centred moving average applied first (1: none).
@@ -79,7 +79,7 @@ def pick_peak(curve: np.ndarray, mask: np.ndarray, width: int = 1) -> int:
     int
         The first index of the maximum (ties: the earliest time).
     """
-    from decoders._time import moving_average
+    from decoders.toolkit.times import moving_average
 
     candidates = np.flatnonzero(mask)
     if len(candidates) == 0:

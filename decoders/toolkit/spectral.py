@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from decoders._validation import StatelessTransformer
+from decoders.toolkit.validation import StatelessTransformer
 
 
 class BandPass(StatelessTransformer):

@@ -1,9 +1,10 @@
-"""Balanced assignment (Hungarian algorithm): one implementation for decoders and the harness.
+"""Balanced assignment (Hungarian algorithm): one implementation, owned by the harness.
 
 The design of the challenge gives every item about the same number of
 imagine trials; labelling a batch under that constraint is an assignment
-problem. Pure numpy/scipy, no harness import: ``benchmark.scoring`` scores
-with it and ``self-training`` pseudo-labels with it.
+problem. Pure numpy/scipy: :mod:`benchmark.scoring` scores with it, and
+decoders may import it (``self-training`` pseudo-labels with it), as they
+import :mod:`benchmark.contract`.
 
 References
 ----------

@@ -55,7 +55,7 @@ import scipy.linalg
 import scipy.linalg.lapack
 from sklearn.model_selection import check_cv
 
-from decoders._validation import check_epochs
+from decoders.toolkit.validation import check_epochs
 
 __all__ = [
     "cross_val_accuracy_over_time",

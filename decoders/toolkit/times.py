@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from decoders._validation import StatelessTransformer
+from decoders.toolkit.validation import StatelessTransformer
 
 
 def sample_times(tmin: float, sfreq: float, n_times: int) -> np.ndarray:

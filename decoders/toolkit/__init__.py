@@ -1,0 +1,24 @@
+"""The public decoder toolkit: building blocks that decoder files import.
+
+A subpackage, so the registry (which scans only the modules of
+:mod:`decoders`) never takes it for a decoder. One copy of each block:
+
+========================  ==================================================================
+module                    what it holds
+========================  ==================================================================
+:mod:`.scan`              ``ImagineScan``: localizer-fitted preprocessing, training window,
+                          sliding scan of imagery, per-class normalisation, pooling
+:mod:`.evidence`          z-scoring over the imagine batch, ``POOLINGS``, probabilities
+:mod:`.spatial`           ``ChannelPCA``, covariances, OAS, alignment, Riemannian distance
+:mod:`.spectral`          ``BandPass``, ``FilterBank``, ``ChannelBlock``, ``per_band``
+:mod:`.times`             sample times, the one interval rule, moving averages, windows
+:mod:`.model_selection`   the inner CV, ``seed_estimator``, ``pick_peak``, accuracy weights
+:mod:`.validation`        input checks and ``StatelessTransformer``
+:mod:`.lda`               shrinkage LDA, batched time-resolved LDA and its cross-validation
+:mod:`.generalization`    the temporal-generalisation ensemble
+:mod:`.moabb_pipelines`   MOABB pipeline YAML files read as decoders
+========================  ==================================================================
+
+The harness's balanced assignment, which decoders may use too, is
+:func:`benchmark.assignment.balanced_assignment`.
+"""
