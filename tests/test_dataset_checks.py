@@ -10,7 +10,7 @@ from benchmark.config import RunConfig
 from benchmark.errors import DatasetError
 from benchmark.experiment import run_benchmark
 from datasets import ChallengeDataset, layout
-from tests.conftest import write_foreign_dataset
+from tests.foreign_files import write_foreign_dataset
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ def test_folder_registers_two_decoders_with_citations():
 
 def test_mdm_pipeline_takes_distances_as_evidence():
     registry = discover(pipelines=[EXAMPLES])
-    from tests.test_contract import context
+    from tests.synthetic import context
 
     spec = registry.get("moabb-xdawncovariances-mdm")
     assert spec.family == "riemannian"

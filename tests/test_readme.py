@@ -8,7 +8,7 @@ import numpy as np
 from benchmark.registry import discover, markdown_table
 from benchmark.runner import ordered_proba
 from datasets.layout import CLASS_NAMES
-from tests.test_contract import context, make_subject
+from tests.synthetic import context, make_subject
 
 README = Path(__file__).parents[1] / "README.md"
 

@@ -210,7 +210,7 @@ def test_options_refuse_counts_that_cannot_be_simulated():
 
 @pytest.mark.slow  # three `python -m benchmark run` processes on tiny datasets (~20 s on an idle machine)
 def test_scaling_end_to_end_on_tiny_datasets(tmp_path, monkeypatch):
-    from tests.conftest import write_foreign_dataset
+    from tests.foreign_files import write_foreign_dataset
     from tools.scaling import run_scaling
 
     monkeypatch.setenv("IMAGINE_BENCH_HOME", str(tmp_path / "home"))

@@ -9,7 +9,7 @@ from sklearn.pipeline import make_pipeline
 from decoders.toolkit.scan import ImagineScan
 from decoders.toolkit.spatial import BatchCovariances
 from decoders.toolkit.times import WindowMean
-from tests.test_contract import IMG_TIMES, LOC_TIMES, SFREQ, make_subject
+from tests.synthetic import IMG_TIMES, LOC_TIMES, SFREQ, make_subject
 
 TIMES = dict(sfreq=SFREQ, localizer_tmin=float(LOC_TIMES[0]), imagine_tmin=float(IMG_TIMES[0]))
 

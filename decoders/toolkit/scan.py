@@ -30,7 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.utils._available_if import available_if
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from decoders.toolkit.evidence import DEFAULT_POOLING, check_pooling, pooled_proba

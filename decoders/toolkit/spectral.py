@@ -57,7 +57,7 @@ def _bandpass(X: np.ndarray, sfreq: float, l_freq, h_freq, order: int) -> np.nda
     sections, same padding length), applied by one
     :func:`scipy.signal.sosfiltfilt` call on the whole array, without MNE's
     per-call design, checks and copies. Equal to MNE's output to float
-    precision (``tests/test_zoo_spatial.py``).
+    precision (``tests/test_toolkit_blocks.py``).
     """
     X = np.asarray(X, dtype=np.float64)
     if l_freq is None and h_freq is None:

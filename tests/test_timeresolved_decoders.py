@@ -18,10 +18,9 @@ from decoders.toolkit.model_selection import accuracy_weights
 from decoders.toolkit.scan import ImagineScan
 from decoders.toolkit.spatial import ChannelPCA
 from decoders.toolkit.times import time_mask
+from tests.synthetic import LOC_TIMES, SFREQ
 
-SFREQ = 100.0
-LOC_TIMES = np.arange(121) / SFREQ - 0.2
-IMG_TIMES = np.arange(321) / SFREQ - 0.2
+IMG_TIMES = np.arange(321) / SFREQ - 0.2  # a shorter imagine block than the challenge's, for speed
 CLASSES = np.array(["apple", "bicycle", "brush", "cake", "clown", "cup", "desk", "foot", "mountain", "zebra"])
 N_CHANNELS = 10
 

@@ -1,6 +1,6 @@
-"""Focused tests of the window / spatial / spectral building blocks of the decoder zoo.
+"""Focused tests of the window / spatial / spectral building blocks of the decoder toolkit.
 
-``decoders/toolkit/times.py``, ``_spatial.py``, ``_spectral.py`` and ``_evidence.py``
+``decoders.toolkit``: ``times``, ``spatial``, ``spectral`` and ``evidence``
 (sliding windows, PCA, filters, OAS, pooling)
 and the alignment and weighted LDA of ``decoders/aligned_cross_subject.py``.
 The decoders themselves are exercised by ``test_contract.py``.
@@ -25,9 +25,7 @@ from decoders.toolkit.spatial import (
 )
 from decoders.toolkit.spectral import ChannelBlock, FilterBank
 from decoders.toolkit.times import training_windows, window_means, window_starts
-
-SFREQ = 100.0
-IMG_TIMES = np.arange(521) / SFREQ - 0.2
+from tests.synthetic import IMG_TIMES, SFREQ
 
 
 def test_window_starts_count_and_times():

@@ -1,4 +1,4 @@
-"""The two decoders of issue 12: the organisers' example and the transfer ceiling."""
+"""The organisers' example decoder and the transfer ceiling (oracle-transfer)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from datasets.layout import CLASS_NAMES
 from datasets.simulate import half_max_intervals
 from decoders.official_example import OfficialExampleDecoder
 from decoders.oracle_transfer import TransferOracleDecoder
+from tests.synthetic import IMG_TIMES, LOC_TIMES, SFREQ
 
-SFREQ = 100.0
-LOC_TIMES = np.arange(121) / SFREQ - 0.2
-IMG_TIMES = np.arange(521) / SFREQ - 0.2
 N_CH = 16
 NAMES = np.asarray(CLASS_NAMES)
 
