@@ -1,5 +1,7 @@
 """Command line: ``python -m benchmark {run,list,simulate,sweep,robustness,report,submit,compare,profile}``.
 
+``download`` fetches the real data (:mod:`benchmark.download`).
+
 Exit codes: see :data:`EXIT_CODES` (also printed by ``--help``).
 """
 
@@ -25,7 +27,7 @@ EXIT_CODES = """exit codes:
   2    bad input or usage: unknown decoder or subject, unreadable dataset, bad flag,
        --out not a folder or used by another run
   3    environment failure: disk full, read-only or unwritable folder, the harness
-       itself out of memory; the message names the path
+       itself out of memory, a failed download; the message names the path
   130  interrupted (Ctrl-C); finished tasks are kept and a rerun resumes"""
 
 
@@ -195,6 +197,25 @@ def _build_parser(defaults: bool = True) -> argparse.ArgumentParser:
     subm.add_argument(
         "--force-unranked", action="store_true",
         help="allow a decoder that is not ranked (the oracle reads the simulation's ground truth)",
+    )  # fmt: skip
+
+    dl = add_parser(
+        "download", help="download the challenge's real data from Zenodo, verify and unpack it",
+        description="Download every file of the challenge's Zenodo record (checksums from the record,\n"
+        "retries, resume of a broken transfer), unpack the archives and print the dataset root\n"
+        "that `run --data` takes. See docs/reports.md.",
+    )  # fmt: skip
+    dl.add_argument(
+        "dest", type=Path, nargs="?", metavar="DIR",
+        help="download folder (default: $IMAGINE_BENCH_HOME/zenodo-<record>)",
+    )  # fmt: skip
+    dl.add_argument("--doi", default=None, help="Zenodo DOI of the record (default: the challenge's)")
+    dl.add_argument("--api", default=None, help="records API base URL (default: Zenodo's; for a mirror)")
+    dl.add_argument("--retries", type=int, default=3, help="attempts after the first for each file")
+    dl.add_argument("--no-progress", action="store_true", help="no progress bar")
+    dl.add_argument(
+        "--remove-archives", action="store_true",
+        help="delete each archive once unpacked (half the disk space; a rerun cannot verify it again)",
     )  # fmt: skip
 
     cmp_ = add_parser("compare", help="compare two report folders (fails on unexplained score changes)")
@@ -707,6 +728,23 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 1 if result.failed else 0
 
 
+def _cmd_download(args: argparse.Namespace) -> int:
+    import shlex
+
+    from benchmark.download import ZENODO_API, ZENODO_DOI, fetch_record, record_id
+    from datasets.default import cache_home
+
+    doi = args.doi or ZENODO_DOI
+    dest = args.dest or cache_home() / f"zenodo-{record_id(doi)}"
+    root = fetch_record(
+        dest, doi, args.api or ZENODO_API, retries=args.retries,
+        progressbar=not args.no_progress and sys.stderr.isatty(), keep_archives=not args.remove_archives,
+    )  # fmt: skip
+    print(f"doi:{doi} downloaded, verified and unpacked into {dest}.\nRun on it with:")
+    print(f"  {_program_name()} run --all --data {shlex.quote(str(root))}")
+    return 0
+
+
 def _cmd_profile(args: argparse.Namespace) -> int:
     # the acceptance checks live outside the harness package, in the repository's tools/
     try:
@@ -797,6 +835,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_submit(args)
         if args.command == "compare":
             return _cmd_compare(args)
+        if args.command == "download":
+            return _cmd_download(args)
         if args.command == "profile":
             return _cmd_profile(args)
         return _cmd_run(args, argv)

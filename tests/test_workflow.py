@@ -1,15 +1,11 @@
 """The nightly workflow: its YAML, its Zenodo download script, and `benchmark compare`."""
 
-import hashlib
-import http.server
 import importlib.util
 import json
 import re
 import shutil
 import subprocess
 import sys
-import threading
-import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +13,7 @@ import pytest
 
 from benchmark.cli import main
 from benchmark.compare import compare_runs
+from tests.test_download import _no_real_network, server  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / ".github" / "workflows" / "nightly.yml"
@@ -141,116 +138,27 @@ def test_actionlint_accepts_workflow():
 
 
 # ------------------------------------------------------------- Zenodo script
-@pytest.fixture(scope="module")
-def fetch_zenodo():
+def test_fetch_script_uses_the_download_command_code(server, tmp_path, capsys):  # noqa: F811
+    """The workflow's script: the record's content key for the cache, then benchmark.download's fetch."""
     spec = importlib.util.spec_from_file_location(
         "fetch_zenodo", ROOT / ".github" / "scripts" / "fetch_zenodo.py"
     )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _fake_record(tmp_path: Path, corrupt: bool = False) -> str:
-    """A record served from file:// URLs: one zip holding imagine/train and imagine/test."""
-    archive = tmp_path / "served" / "imagine.zip"
-    archive.parent.mkdir()
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("imagine/train/sub-02/a.txt", "x")
-        zf.writestr("imagine/test/sub-01/b.txt", "y")
-    md5 = hashlib.md5(archive.read_bytes()).hexdigest()
-    if corrupt:
-        md5 = "0" * 32
-    meta = {"files": [{"key": "imagine.zip", "size": archive.stat().st_size, "checksum": f"md5:{md5}",
-                       "links": {"self": archive.as_uri()}}]}  # fmt: skip
-    (tmp_path / "api").mkdir()
-    (tmp_path / "api" / "123").write_text(json.dumps(meta))
-    return (tmp_path / "api").as_uri() + "/"
-
-
-def test_fetch_verifies_and_unpacks(fetch_zenodo, tmp_path):
-    api = _fake_record(tmp_path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    handler, api = server
+    args = ["--doi", "10.5281/zenodo.123", "--api", api]
+    assert script.main([*args, "key"]) == 0
+    key = capsys.readouterr().out.strip()
+    assert re.fullmatch(r"[0-9a-f]{16}", key)
     dest = tmp_path / "data"
-    assert fetch_zenodo.main(["123", str(dest), "--api", api]) == 0
-    root = Path((dest / "DATA_ROOT").read_text().strip())
-    assert root == dest / "imagine" and (root / "train" / "sub-02" / "a.txt").read_text() == "x"
-    assert not (dest / "imagine.zip").exists()
-
-
-def test_fetch_rejects_checksum_mismatch(fetch_zenodo, tmp_path, capsys):
-    api = _fake_record(tmp_path, corrupt=True)
-    dest = tmp_path / "data"
-    assert fetch_zenodo.main(["123", str(dest), "--api", api]) == 1
-    assert "differs from the record's" in capsys.readouterr().err
-    assert not (dest / "imagine.zip").exists() and not (dest / "DATA_ROOT").exists()
-
-
-class _FlakyRangeHandler(http.server.BaseHTTPRequestHandler):
-    """Serves one file; the first request breaks off half-way; honours ``Range: bytes=N-``."""
-
-    payload = b""
-    requests: list = []
-
-    def do_GET(self):  # noqa: N802 (http.server's naming)
-        start = 0
-        header = self.headers.get("Range")
-        if header:
-            start = int(header.split("=")[1].rstrip("-"))
-        type(self).requests.append(start)
-        body = self.payload[start:]
-        self.send_response(206 if start else 200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if len(type(self).requests) == 1:
-            self.wfile.write(body[: len(body) // 2])  # then the connection drops
-            self.wfile.flush()
-            self.close_connection = True
-            return
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-def test_download_resumes_a_broken_transfer(fetch_zenodo, tmp_path):
-    payload = bytes(range(256)) * 4096  # 1 MiB
-    handler = type("Handler", (_FlakyRangeHandler,), {"payload": payload, "requests": []})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        target = tmp_path / "data.bin"
-        url = f"http://127.0.0.1:{server.server_address[1]}/data.bin"
-        fetch_zenodo.download(url, target, size=len(payload), retries=2, pause=0.01, timeout=10)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-    assert target.read_bytes() == payload
-    assert handler.requests[0] == 0 and handler.requests[1] == len(payload) // 2, "did not resume"
-
-
-def test_download_gives_up_after_the_retries(fetch_zenodo, tmp_path):
-    missing = (tmp_path / "nowhere.bin").as_uri()
-    with pytest.raises(OSError, match="download failed after 3 attempts"):
-        fetch_zenodo.download(missing, tmp_path / "x.bin", retries=2, pause=0.0)
-
-
-def test_fetch_checks_disk_space_first(fetch_zenodo, tmp_path, capsys):
-    api = _fake_record(tmp_path)
-    dest = tmp_path / "data"
-    assert fetch_zenodo.main(["123", str(dest), "--api", api, "--space-factor", "1e12"]) == 1
-    assert "GB needed" in capsys.readouterr().err and not (dest / "imagine.zip").exists()
-
-
-def test_fetch_skips_a_verified_file(fetch_zenodo, tmp_path, capsys):
-    api = _fake_record(tmp_path)
-    dest = tmp_path / "data"
-    dest.mkdir()
-    shutil.copyfile(tmp_path / "served" / "imagine.zip", dest / "imagine.zip")
-    (tmp_path / "served" / "imagine.zip").unlink()  # a new download would fail
-    assert fetch_zenodo.main(["123", str(dest), "--api", api, "--retries", "0"]) == 0
-    assert "already downloaded and verified" in capsys.readouterr().out
+    assert script.main([*args, "fetch", str(dest), "--retries", "0"]) == 0
+    root = Path(capsys.readouterr().out.strip())
+    assert root == dest.resolve() / "imagine" and (root / "train" / "sub-02").is_dir()
+    assert not (dest / "imagine.zip").exists(), "the cache would hold the data twice"
+    assert json.loads((dest / "download.json").read_text())["content_key"] == key
+    handler.served = handler.payload[:-1] + b"!"  # corrupted: exit 1, the file named
+    assert script.main([*args, "fetch", str(tmp_path / "other"), "--retries", "0"]) == 1
+    assert "imagine.zip" in capsys.readouterr().err and not (tmp_path / "other" / "download.json").exists()
 
 
 # ------------------------------------------------------------------ compare
