@@ -1,5 +1,7 @@
 """Command line: ``python -m benchmark {run,list,simulate,sweep,robustness,report,submit,compare}``.
 
+``download`` fetches the real data (:mod:`benchmark.download`).
+
 Exit codes: see :data:`EXIT_CODES` (also printed by ``--help``).
 """
 
@@ -25,7 +27,7 @@ EXIT_CODES = """exit codes:
   2    bad input or usage: unknown decoder or subject, unreadable dataset, bad flag,
        --out not a folder or used by another run
   3    environment failure: disk full, read-only or unwritable folder, the harness
-       itself out of memory; the message names the path
+       itself out of memory, a failed download; the message names the path
   130  interrupted (Ctrl-C); finished tasks are kept and a rerun resumes"""
 
 
@@ -197,6 +199,25 @@ def _build_parser(defaults: bool = True) -> argparse.ArgumentParser:
         help="allow a decoder that is not ranked (the oracle reads the simulation's ground truth)",
     )  # fmt: skip
 
+    dl = add_parser(
+        "download", help="download the challenge's real data from Zenodo, verify and unpack it",
+        description="Download every file of the challenge's Zenodo record (checksums from the record,\n"
+        "retries, resume of a broken transfer), unpack the archives and print the dataset root\n"
+        "that `run --data` takes. See docs/reports.md.",
+    )  # fmt: skip
+    dl.add_argument(
+        "dest", type=Path, nargs="?", metavar="DIR",
+        help="download folder (default: $IMAGINE_BENCH_HOME/zenodo-<record>)",
+    )  # fmt: skip
+    dl.add_argument("--doi", default=None, help="Zenodo DOI of the record (default: the challenge's)")
+    dl.add_argument("--api", default=None, help="records API base URL (default: Zenodo's; for a mirror)")
+    dl.add_argument("--retries", type=int, default=3, help="attempts after the first for each file")
+    dl.add_argument("--no-progress", action="store_true", help="no progress bar")
+    dl.add_argument(
+        "--remove-archives", action="store_true",
+        help="delete each archive once unpacked (half the disk space; a rerun cannot verify it again)",
+    )  # fmt: skip
+
     cmp_ = add_parser("compare", help="compare two report folders (fails on unexplained score changes)")
     cmp_.add_argument("old", type=Path, metavar="OLD_DIR")
     cmp_.add_argument("new", type=Path, metavar="NEW_DIR")
@@ -211,10 +232,23 @@ def _build_parser(defaults: bool = True) -> argparse.ArgumentParser:
     return parser
 
 
-def _configure_logging(verbosity: int) -> None:
+#: The harness's own loggers: -vv shows their DEBUG lines, never a third-party library's.
+HARNESS_LOGGERS = ("benchmark", "datasets", "decoders", "tools")
+
+
+def configure_logging(verbosity: int) -> None:
+    """Quiet by default (warnings only), ``-v`` INFO, ``-vv`` the harness's DEBUG.
+
+    Third-party libraries stay at WARNING whatever the verbosity (matplotlib's
+    font manager, numba, distributed, urllib3 log DEBUG lines by the hundred),
+    except pooch's download messages, which ``-v`` shows. Handlers are set here
+    only, in the command line; library code only logs.
+    """
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    logger.setLevel(min(level, logging.INFO))
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", force=True)
+    for name in HARNESS_LOGGERS:
+        logging.getLogger(name).setLevel(level)
+    logging.getLogger("pooch").setLevel(logging.INFO if verbosity > 0 else logging.WARNING)
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -363,7 +397,7 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int
         n_jobs=options["n_jobs"],
         seed=options["seed"],
         localizer_folds=options["localizer_folds"],
-        progress=options["progress"],
+        progress=options["progress"] and sys.stderr.isatty(),  # never redraws in a redirected stderr
         timeout=options["timeout"],
         max_memory_mb=options["max_memory_mb"],
         force=options["force"],
@@ -614,6 +648,14 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     out = args.out or Path(f"submission-{args.decoder}.csv")
     out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out, index=False)
+    from datasets.truth import find_truth_dir
+
+    if find_truth_dir(dataset.root) is not None:
+        print(
+            f"SIMULATED DATA: {out} holds predictions for the simulated test subjects of {dataset.root}; "
+            "Kaggle rejects it (it only shows the format). `python -m benchmark download` fetches the "
+            "real data."
+        )
     print(
         f"{out}: {len(frame)} rows for {len(test_subjects)} test subject(s), "
         f"validated against {dataset.root}. The public leaderboard scores all test rows: "
@@ -636,11 +678,28 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 1 if result.failed else 0
 
 
+def _cmd_download(args: argparse.Namespace) -> int:
+    import shlex
+
+    from benchmark.download import ZENODO_API, ZENODO_DOI, fetch_record, record_id
+    from datasets.default import cache_home
+
+    doi = args.doi or ZENODO_DOI
+    dest = args.dest or cache_home() / f"zenodo-{record_id(doi)}"
+    root = fetch_record(
+        dest, doi, args.api or ZENODO_API, retries=args.retries,
+        progressbar=not args.no_progress and sys.stderr.isatty(), keep_archives=not args.remove_archives,
+    )  # fmt: skip
+    print(f"doi:{doi} downloaded, verified and unpacked into {dest}.\nRun on it with:")
+    print(f"  {_program_name()} run --all --data {shlex.quote(str(root))}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = _build_parser()
     args = parser.parse_args(argv)
-    _configure_logging(args.verbose)
+    configure_logging(args.verbose)
     try:
         if args.command == "list":
             return _cmd_list(args)
@@ -656,6 +715,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_submit(args)
         if args.command == "compare":
             return _cmd_compare(args)
+        if args.command == "download":
+            return _cmd_download(args)
         return _cmd_run(args, argv)
     except KeyboardInterrupt:
         kept = "finished tasks are kept in --out's cache/; rerun the same command to resume"

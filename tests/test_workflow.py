@@ -1,15 +1,11 @@
 """The nightly workflow: its YAML, its Zenodo download script, and `benchmark compare`."""
 
-import hashlib
-import http.server
 import importlib.util
 import json
 import re
 import shutil
 import subprocess
 import sys
-import threading
-import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +13,7 @@ import pytest
 
 from benchmark.cli import main
 from benchmark.compare import compare_runs
+from tests.test_download import _no_real_network, server  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / ".github" / "workflows" / "nightly.yml"
@@ -40,10 +37,19 @@ def test_triggers_schedule_and_manual(workflow):
     triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as True
     assert set(triggers) == {"schedule", "workflow_dispatch"}
     assert triggers["schedule"][0]["cron"].count(" ") == 4
-    assert workflow["permissions"] == {"contents": "write"}
+    # contents: commit; pull-requests: a protected main; actions: keep the schedule enabled
+    assert workflow["permissions"] == {"contents": "write", "pull-requests": "write", "actions": "write"}
 
 
-def test_steps_install_cache_run_compare_commit(workflow):
+def _step(workflow: dict, prefix: str) -> dict:
+    return next(s for s in _steps(workflow) if s["name"].startswith(prefix))
+
+
+def _names(workflow: dict) -> list[str]:
+    return [s["name"] for s in _steps(workflow)]
+
+
+def test_steps_install_cache_run_gate_compare_publish(workflow):
     uses = [step.get("uses", "") for step in _steps(workflow)]
     assert any(u.startswith("actions/checkout@") for u in uses)
     assert any(u.startswith("actions/setup-python@") for u in uses)
@@ -51,35 +57,61 @@ def test_steps_install_cache_run_compare_commit(workflow):
     assert sum(u.startswith("actions/cache/restore@") for u in uses) == 2  # real data and simulated default
     assert sum(u.startswith("actions/cache/save@") for u in uses) == 2
     text = _run_text(workflow)
-    assert 'pip install -e ".[test]"' in text
-    assert "fetch_zenodo.py" in text and workflow["env"]["ZENODO_RECORD"] == "17351690"
     assert "python -m benchmark run --all" in text
     assert "python -m benchmark compare reports" in text
-    assert "git commit" in text and "git push" in text
-    names = [step["name"] for step in _steps(workflow)]
-    commit = next(n for n in names if n.startswith("Commit the regenerated reports"))
-    assert names.index("Compare with the committed leaderboard") < names.index(commit)
+    assert "fetch_zenodo.py" in text and workflow["env"]["ZENODO_DOI"] == "10.5281/zenodo.17351690"
+    names = _names(workflow)
+    order = ["Run every decoder", "Keep the new reports as an artifact", "Stop unless every task is ok",
+             "Compare with the committed leaderboard", "Commit the regenerated reports"]  # fmt: skip
+    positions = [names.index(next(n for n in names if n.startswith(o))) for o in order]
+    assert positions == sorted(positions), "gate before compare before publish; artifact before the gate"
 
 
-def _step(workflow: dict, prefix: str) -> dict:
-    return next(s for s in _steps(workflow) if s["name"].startswith(prefix))
+def test_installs_from_the_kept_constraints(workflow):
+    install = _step(workflow, "Install the project")["run"]
+    assert "-c requirements/constraints.txt" in install and '-e ".[test]"' in install
+    assert (ROOT / "requirements" / "constraints.txt").is_file()
+    assert _step(workflow, "Set up Python")["with"]["cache-dependency-path"] == "requirements/constraints.txt"
 
 
-def test_zenodo_download_only_on_cold_cache(workflow):
-    download = next(s for s in _steps(workflow) if "fetch_zenodo.py" in s.get("run", ""))
-    assert "cache-hit != 'true'" in download["if"] and "zenodo" in download["if"]
-    assert "'simulated'" in _step(workflow, "Choose the dataset")["env"]["REQUESTED"]
+def test_broken_run_is_never_published(workflow):
+    gate = _step(workflow, "Stop unless every task is ok")
+    assert "if" not in gate, "the gate runs whenever the run step did"
+    assert "nightly.py gate" in gate["run"] and "steps.run.outputs.exit" in gate["run"]
+    artifact = _step(workflow, "Keep the new reports as an artifact")
+    assert artifact["if"] == "always()"
+    publish = _step(workflow, "Commit the regenerated reports")
+    assert publish["if"] == "steps.compare.outputs.changed == 'true'"  # implies success(): gate passed
+    assert "nightly.py publish" in publish["run"] and "--open-pr" in publish["run"]
+    assert "git push" not in _run_text(workflow), "pushing lives in nightly.py publish (tested)"
 
 
-def test_caches_saved_even_when_the_run_fails(workflow):
-    saves = [s for s in _steps(workflow) if s.get("uses", "").startswith("actions/cache/save@")]
-    restores = {s["with"]["path"]: s["with"]["key"] for s in _steps(workflow)
+def test_caches_hold_only_complete_inputs_under_content_keys(workflow):
+    steps = _steps(workflow)
+    saves = [s for s in steps if s.get("uses", "").startswith("actions/cache/save@")]
+    restores = {s["with"]["path"]: s["with"]["key"] for s in steps
                 if s.get("uses", "").startswith("actions/cache/restore@")}  # fmt: skip
+    names = _names(workflow)
     for save in saves:
         assert save["if"].startswith("always()"), save["name"]
+        assert "cache-hit != 'true'" in save["if"] and "outcome == 'success'" in save["if"], save["name"]
         assert restores[save["with"]["path"]] == save["with"]["key"], "save under the key restored"
-    names = [s["name"] for s in _steps(workflow)]
-    assert names.index("Save the real dataset") < names.index("Run every decoder")  # before any decoder runs
+        assert "arrays" not in save["with"]["path"], "derived arrays are never cached"
+        assert names.index(save["name"]) < names.index("Run every decoder"), "saved before any decoder runs"
+        assert "-v1" not in save["with"]["key"], "a content key, not a fixed one"
+    real = _step(workflow, "Save the real dataset")
+    assert "steps.record.outputs.key" in real["with"]["key"] and "steps.download.outcome" in real["if"]
+    assert "fetch_zenodo.py" in _step(workflow, "Read the Zenodo record's content key")["run"]
+    simulated = _step(workflow, "Save the simulated default dataset")
+    assert "hashFiles(" in simulated["with"]["key"] and "steps.simulate.outcome" in simulated["if"]
+    assert "!.imagine-home/simulated-*.partial-*" in simulated["with"]["path"]
+
+
+def test_schedule_kept_alive(workflow):
+    keep = _step(workflow, "Keep the schedule alive")
+    assert keep["if"] == "github.event_name == 'schedule'" and keep.get("continue-on-error") is True
+    assert "actions/workflows/nightly.yml/enable" in keep["run"] and "GH_TOKEN" in keep["env"]
+    assert WORKFLOW.name == "nightly.yml"
 
 
 def test_dataset_is_a_choice_and_checked_case_insensitively(workflow, tmp_path):
@@ -100,15 +132,6 @@ def test_dataset_is_a_choice_and_checked_case_insensitively(workflow, tmp_path):
         assert env_file.read_text() == (f"DATASET={chosen}\n" if chosen else ""), requested
     later = [s.get("if", "") for s in _steps(workflow) if "DATASET" in s.get("if", "")]
     assert later and all("env.DATASET ==" in c or "env.DATASET !=" in c for c in later)
-
-
-def test_commits_only_changes_and_retries_the_push(workflow):
-    commit = _step(workflow, "Commit the regenerated reports")
-    assert commit["if"] == "steps.compare.outputs.changed == 'true'"
-    assert "--changes-json" in _step(workflow, "Compare with the committed leaderboard")["run"]
-    script = commit["run"]
-    assert "git pull --rebase" in script and re.search(r"for attempt in .*\n(.*\n)*.*git push", script)
-    assert "--append-history" in script
 
 
 def test_workflow_passes_github_schema():
@@ -141,116 +164,27 @@ def test_actionlint_accepts_workflow():
 
 
 # ------------------------------------------------------------- Zenodo script
-@pytest.fixture(scope="module")
-def fetch_zenodo():
+def test_fetch_script_uses_the_download_command_code(server, tmp_path, capsys):  # noqa: F811
+    """The workflow's script: the record's content key for the cache, then benchmark.download's fetch."""
     spec = importlib.util.spec_from_file_location(
         "fetch_zenodo", ROOT / ".github" / "scripts" / "fetch_zenodo.py"
     )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _fake_record(tmp_path: Path, corrupt: bool = False) -> str:
-    """A record served from file:// URLs: one zip holding imagine/train and imagine/test."""
-    archive = tmp_path / "served" / "imagine.zip"
-    archive.parent.mkdir()
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("imagine/train/sub-02/a.txt", "x")
-        zf.writestr("imagine/test/sub-01/b.txt", "y")
-    md5 = hashlib.md5(archive.read_bytes()).hexdigest()
-    if corrupt:
-        md5 = "0" * 32
-    meta = {"files": [{"key": "imagine.zip", "size": archive.stat().st_size, "checksum": f"md5:{md5}",
-                       "links": {"self": archive.as_uri()}}]}  # fmt: skip
-    (tmp_path / "api").mkdir()
-    (tmp_path / "api" / "123").write_text(json.dumps(meta))
-    return (tmp_path / "api").as_uri() + "/"
-
-
-def test_fetch_verifies_and_unpacks(fetch_zenodo, tmp_path):
-    api = _fake_record(tmp_path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    handler, api = server
+    args = ["--doi", "10.5281/zenodo.123", "--api", api]
+    assert script.main([*args, "key"]) == 0
+    key = capsys.readouterr().out.strip()
+    assert re.fullmatch(r"[0-9a-f]{16}", key)
     dest = tmp_path / "data"
-    assert fetch_zenodo.main(["123", str(dest), "--api", api]) == 0
-    root = Path((dest / "DATA_ROOT").read_text().strip())
-    assert root == dest / "imagine" and (root / "train" / "sub-02" / "a.txt").read_text() == "x"
-    assert not (dest / "imagine.zip").exists()
-
-
-def test_fetch_rejects_checksum_mismatch(fetch_zenodo, tmp_path, capsys):
-    api = _fake_record(tmp_path, corrupt=True)
-    dest = tmp_path / "data"
-    assert fetch_zenodo.main(["123", str(dest), "--api", api]) == 1
-    assert "differs from the record's" in capsys.readouterr().err
-    assert not (dest / "imagine.zip").exists() and not (dest / "DATA_ROOT").exists()
-
-
-class _FlakyRangeHandler(http.server.BaseHTTPRequestHandler):
-    """Serves one file; the first request breaks off half-way; honours ``Range: bytes=N-``."""
-
-    payload = b""
-    requests: list = []
-
-    def do_GET(self):  # noqa: N802 (http.server's naming)
-        start = 0
-        header = self.headers.get("Range")
-        if header:
-            start = int(header.split("=")[1].rstrip("-"))
-        type(self).requests.append(start)
-        body = self.payload[start:]
-        self.send_response(206 if start else 200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if len(type(self).requests) == 1:
-            self.wfile.write(body[: len(body) // 2])  # then the connection drops
-            self.wfile.flush()
-            self.close_connection = True
-            return
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-def test_download_resumes_a_broken_transfer(fetch_zenodo, tmp_path):
-    payload = bytes(range(256)) * 4096  # 1 MiB
-    handler = type("Handler", (_FlakyRangeHandler,), {"payload": payload, "requests": []})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        target = tmp_path / "data.bin"
-        url = f"http://127.0.0.1:{server.server_address[1]}/data.bin"
-        fetch_zenodo.download(url, target, size=len(payload), retries=2, pause=0.01, timeout=10)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-    assert target.read_bytes() == payload
-    assert handler.requests[0] == 0 and handler.requests[1] == len(payload) // 2, "did not resume"
-
-
-def test_download_gives_up_after_the_retries(fetch_zenodo, tmp_path):
-    missing = (tmp_path / "nowhere.bin").as_uri()
-    with pytest.raises(OSError, match="download failed after 3 attempts"):
-        fetch_zenodo.download(missing, tmp_path / "x.bin", retries=2, pause=0.0)
-
-
-def test_fetch_checks_disk_space_first(fetch_zenodo, tmp_path, capsys):
-    api = _fake_record(tmp_path)
-    dest = tmp_path / "data"
-    assert fetch_zenodo.main(["123", str(dest), "--api", api, "--space-factor", "1e12"]) == 1
-    assert "GB needed" in capsys.readouterr().err and not (dest / "imagine.zip").exists()
-
-
-def test_fetch_skips_a_verified_file(fetch_zenodo, tmp_path, capsys):
-    api = _fake_record(tmp_path)
-    dest = tmp_path / "data"
-    dest.mkdir()
-    shutil.copyfile(tmp_path / "served" / "imagine.zip", dest / "imagine.zip")
-    (tmp_path / "served" / "imagine.zip").unlink()  # a new download would fail
-    assert fetch_zenodo.main(["123", str(dest), "--api", api, "--retries", "0"]) == 0
-    assert "already downloaded and verified" in capsys.readouterr().out
+    assert script.main([*args, "fetch", str(dest), "--retries", "0"]) == 0
+    root = Path(capsys.readouterr().out.strip())
+    assert root == dest.resolve() / "imagine" and (root / "train" / "sub-02").is_dir()
+    assert not (dest / "imagine.zip").exists(), "the cache would hold the data twice"
+    assert json.loads((dest / "download.json").read_text())["content_key"] == key
+    handler.served = handler.payload[:-1] + b"!"  # corrupted: exit 1, the file named
+    assert script.main([*args, "fetch", str(tmp_path / "other"), "--retries", "0"]) == 1
+    assert "imagine.zip" in capsys.readouterr().err and not (tmp_path / "other" / "download.json").exists()
 
 
 # ------------------------------------------------------------------ compare

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmark.cli import is_environment_failure
+from benchmark.cli import configure_logging, is_environment_failure
 from benchmark.errors import EXPECTED
 from datasets import default
 from datasets.simulate import SimulationConfig
@@ -156,8 +156,7 @@ def run_command(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code (2 bad input, 3 the machine failed)."""
     args = build_parser().parse_args(argv)
-    level = logging.WARNING if args.verbose <= 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(args.verbose)
     try:
         return run_command(args)
     except KeyboardInterrupt:
