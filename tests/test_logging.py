@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.cli import HARNESS_LOGGERS, _build_parser, _configure_logging, main
+from benchmark.cli import HARNESS_LOGGERS, _build_parser, configure_logging, main
 from datasets.truth import METADATA_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +38,7 @@ def restore_levels():
 
 @pytest.mark.parametrize("verbosity, harness", [(0, logging.WARNING), (1, logging.INFO), (2, logging.DEBUG)])
 def test_verbosity_sets_the_harness_level_only(restore_levels, verbosity, harness):
-    _configure_logging(verbosity)
+    configure_logging(verbosity)
     for name in ("benchmark.runner", "datasets.adapter", "decoders._scan", "tools.profile"):
         log = logging.getLogger(name)
         assert log.isEnabledFor(harness) and not log.isEnabledFor(harness - 10), (name, verbosity)
