@@ -898,12 +898,11 @@ def write_reports(
         n_jobs=n_jobs,
     )
     present = [name for name, _ in html.REPORT_FILES if (out / name).is_file() or name == "tasks.jsonl"]
-    (out / "index.html").write_text(
-        html.render_index(
-            board, plots, run_info, compared, courses, notes=notes, simulated=simulated, files=present,
-            robustness=load_robustness(out),
-        )  # fmt: skip
-    )
+    page = html.render_index(
+        board, plots, run_info, compared, courses, notes=notes, simulated=simulated, files=present,
+        robustness=load_robustness(out),
+    )  # fmt: skip
+    (out / "index.html").write_text(page)
     logger.info("reports written to %s", out)
     return board
 

@@ -291,6 +291,24 @@ _PROBE = """<script>
     toc: Array.from(document.querySelectorAll("nav.toc a")).map(function (a) {
       return a.getAttribute("href"); }),
     images: Array.from(document.images).map(function (i) { return i.naturalWidth; }),
+    // a section renders: it has height and holds a decoded image, a table or text
+    empty: Array.from(document.querySelectorAll("section")).filter(function (s) {
+      var r = s.getBoundingClientRect(), imgs = Array.from(s.querySelectorAll("img"));
+      return r.height < 20 || imgs.some(function (i) { return !(i.naturalWidth > 0); }) ||
+        (!imgs.length && !s.querySelector("table, ul, pre, p"));
+    }).map(function (s) { return s.id; }),
+    // text wider than its box: the element's content overflows, or it sticks out of its section
+    overflow: Array.from(document.querySelectorAll(
+        "h1, h2, h3, p, li, th, td, figcaption, summary, nav a, header")).filter(function (e) {
+      var style = getComputedStyle(e);
+      if (style.display === "none" || e.closest("details:not([open])")) { return false; }
+      var box = e.getBoundingClientRect(), section = e.closest("section, header, nav, body");
+      var outer = section.getBoundingClientRect(), scroller = e.closest(".heat-wrap, .table-wrap");
+      var limit = scroller ? scroller.getBoundingClientRect() : outer;
+      return e.scrollWidth > e.clientWidth + 1 || box.right > limit.right + 1 || box.left < limit.left - 1;
+    }).map(function (e) { return e.tagName + ": " + e.textContent.slice(0, 40); }),
+    scrolled: Array.from(document.querySelectorAll(".heat-wrap, .table-wrap")).filter(function (w) {
+      return w.scrollWidth > w.clientWidth + 1; }).map(function (w) { return w.firstElementChild.id; }),
     sorted: Array.from(table.tBodies[0].rows).map(function (r) { return r.cells[col].textContent; }),
     text: document.body.innerText
   };
@@ -316,10 +334,11 @@ def _chromium_run(page: Path, profile: Path, width: int, *extra: str) -> subproc
 @pytest.mark.slow
 @pytest.mark.skipif(_chromium() is None, reason="chromium is not installed (apt-get install -y chromium)")
 @pytest.mark.parametrize("width", [800, 1400])
-def test_index_html_in_headless_chromium(written, tmp_path, width):
+def test_index_html_in_headless_chromium(written_full, tmp_path, width):
     import html as html_lib
     import struct
 
+    written = (written_full,)
     source = (written[0] / "index.html").read_text()
     page = written[0] / f"probe-{width}.html"  # beside index.html, so the relative links resolve
     page.write_text(source.replace("</body>", _PROBE))
@@ -330,11 +349,24 @@ def test_index_html_in_headless_chromium(written, tmp_path, width):
     assert probe["viewport"] == width
     assert probe["table"] <= probe["viewport"], f"leaderboard {probe['table']} px wide in a {width} px window"
     assert probe["page"] <= probe["viewport"], "the page scrolls sideways"
-    expected = {"leaderboard-section", "subject_scores", "time_courses", "confusion", "confusion_unranked",
-                "pairwise", "runtime", "files", "run"}  # fmt: skip
-    assert expected <= set(probe["sections"])
+    expected = {"leaderboard-section", "subject_scores", "paired", "effect_sizes", "time_courses",
+                "confusion", "confusion_unranked", "pairwise", "robustness", "runtime", "history", "files",
+                "run"}  # fmt: skip
+    assert expected == set(probe["sections"])
     assert {h.lstrip("#") for h in probe["toc"]} == set(probe["sections"])
-    assert len(probe["images"]) == 6 and min(probe["images"]) > 100, "an image did not decode"
+    assert len(probe["images"]) == 8 and min(probe["images"]) > 100, "an image did not decode"
+    assert probe["empty"] == [], f"sections that did not render at {width} px: {probe['empty']}"
+    assert probe["overflow"] == [], f"text overflowing its box at {width} px: {probe['overflow']}"
+    assert probe["scrolled"] == [], f"tables wider than the page at {width} px: {probe['scrolled']}"
+    if width == 800:  # the probe sees an overflow when there is one
+        broken = written[0] / "probe-broken.html"
+        long_word = "x" * 300
+        broken.write_text(
+            page.read_text().replace('<section id="files">', f'<section id="files"><p>{long_word}</p>')
+        )
+        seen = json.loads(html_lib.unescape(re.search(r'<pre id="probe">(.*?)</pre>', _chromium_run(
+            broken, tmp_path / "profile", width, "--dump-dom").stdout, flags=re.S).group(1)))  # fmt: skip
+        assert seen["overflow"] == ["P: " + long_word[:40]]
     assert probe["sorted"] == sorted(probe["sorted"]), "clicking 'decoder' did not sort the table"
     assert "`" not in probe["text"], "literal backticks on the rendered page"
     assert "Simulated data." in probe["text"]
@@ -420,10 +452,11 @@ def _robustness_csv(folder: Path) -> Path:
                 ("oracle-timing", False, 0.8),
             ):
                 accuracy = 0.1 + share * (ceiling - 0.1)
+                fraction = (accuracy - 0.1) / (ceiling - 0.1) if ceiling > 0.15 else np.nan
                 records.append({"regime": regime, "alpha": alpha, "decoder": decoder, "eligible": eligible,
-                                "n_subjects": 4, "n_failed": 0, "n_trials": 120, "hits": round(120 * accuracy),
-                                "accuracy": accuracy, "subject_mean": accuracy, "ceiling": ceiling,
-                                "margin_fraction": (accuracy - 0.1) / (ceiling - 0.1) if ceiling > 0.15 else np.nan,
+                                "n_subjects": 4, "n_failed": 0, "n_trials": 120,
+                                "hits": round(120 * accuracy), "accuracy": accuracy, "subject_mean": accuracy,
+                                "ceiling": ceiling, "margin_fraction": fraction,
                                 "p_binomial": 0.5})  # fmt: skip
     path = folder / "robustness.csv"
     pd.DataFrame(records).to_csv(path, index=False)
