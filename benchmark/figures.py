@@ -356,11 +356,11 @@ def effect_sizes(
         return None
     p_chance = board.set_index("decoder")["p_signflip"] if "p_signflip" in board else pd.Series(dtype=float)
     best = compared.best if compared.best in wide else order[0]
-    panels = [("against chance (10 %)", order, lambda n: wide[n].to_numpy(dtype=float) - chance,
+    panels = [("each decoder\nagainst chance (10 %)", order, lambda n: wide[n].to_numpy(dtype=float) - chance,
                lambda n: p_chance.get(n, np.nan))]  # fmt: skip
     others = [n for n in order if n != best]
     if others:
-        panels.append((f"{best} against each other decoder", others,
+        panels.append((f"{best}\nagainst each other decoder", others,
                        lambda n: (wide[best] - wide[n]).to_numpy(dtype=float),
                        lambda n: compared.tied_p.get(n, np.nan)))  # fmt: skip
     fig = Figure(figsize=(10, 1.3 + 0.32 * len(order)), layout="constrained")
