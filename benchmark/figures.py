@@ -65,15 +65,34 @@ class Plot:
 CHANCE_COLOR = "firebrick"
 
 
-def _colors(n: int) -> list:
-    """``n`` distinct colours (tab10 up to 10, tab20 up to 20, then a continuous map)."""
-    from matplotlib import colormaps
+#: Distinct colours for decoders: Kelly's colours of maximum contrast (no white), most distinct first.
+PALETTE = (
+    "#0067A5", "#F38400", "#008856", "#BE0032", "#875692", "#882D17", "#E68FAC", "#848482", "#8DB600",
+    "#A1CAF1", "#F3C300", "#604E97", "#F99379", "#2B3D26", "#B3446C", "#DCD300", "#654522", "#E25822",
+    "#C2B280", "#222222", "#F6A600",
+)  # fmt: skip
 
-    if n <= 10:
-        return [colormaps["tab10"](i) for i in range(n)]
-    if n <= 20:
-        return [colormaps["tab20"](i) for i in range(n)]
-    return [colormaps["turbo"](x) for x in np.linspace(0.05, 0.95, n)]
+
+def decoder_colors(names) -> dict[str, str]:
+    """One distinct colour per decoder, the same in every figure of a report.
+
+    Names are sorted, so a decoder keeps its colour whatever the ranking;
+    beyond the :data:`PALETTE`'s 21 colours, evenly spaced hues follow.
+    """
+    from matplotlib.colors import hsv_to_rgb, to_hex
+
+    names = sorted(set(names))
+    extra = len(names) - len(PALETTE)
+    colors = list(PALETTE[: len(names)])
+    if extra > 0:
+        hues = (np.arange(extra) / extra + 0.03) % 1.0
+        colors += [to_hex(hsv_to_rgb((h, 0.65, 0.75 if k % 2 else 0.55))) for k, h in enumerate(hues)]
+    return dict(zip(names, colors, strict=True))
+
+
+def _colors(n: int) -> list:
+    """``n`` distinct colours (the first ``n`` of :func:`decoder_colors`)."""
+    return list(decoder_colors([f"{i:04d}" for i in range(n)]).values())
 
 
 def _strip(ax, train: pd.DataFrame, names: list[str], metric: str, colors: list, rng) -> None:
@@ -94,7 +113,11 @@ def _strip(ax, train: pd.DataFrame, names: list[str], metric: str, colors: list,
 
 
 def subject_scores(
-    results: pd.DataFrame, order: list[str], seed: int = 0, unranked: frozenset[str] = frozenset()
+    results: pd.DataFrame,
+    order: list[str],
+    seed: int = 0,
+    unranked: frozenset[str] = frozenset(),
+    colors: Mapping[str, str] | None = None,
 ) -> Figure | None:
     """Strip plot of per-subject scores per decoder, with mean, 95 % CI and chance line.
 
@@ -110,9 +133,9 @@ def subject_scores(
     ranked = [n for n in order if n not in unranked]
     apart = [n for n in order if n in unranked]
     groups = [g for g in (ranked, apart) if g]
-    colors = dict(zip(order, _colors(len(order)), strict=True))
+    colors = colors or decoder_colors(order)
     widths = [max(len(g), 1) + 0.6 for g in groups]
-    fig = Figure(figsize=(3 + 0.75 * len(order), 9), layout="constrained")
+    fig = Figure(figsize=(max(8.0, 3 + 0.5 * len(order)), 9), layout="constrained")
     axes = np.asarray(
         fig.subplots(len(_METRICS), len(groups), squeeze=False, gridspec_kw={"width_ratios": widths})
     )
@@ -125,29 +148,33 @@ def subject_scores(
             if col == 0:
                 ax.set_ylabel(f"{label} (%)")
             if row == len(_METRICS) - 1:
-                ax.set_xticks(range(len(names)), names, rotation=35, ha="right")
+                ax.set_xticks(range(len(names)), names, rotation=40, ha="right", fontsize=10)
             else:
                 ax.set_xticks(range(len(names)), [])
             if row == 0:
-                ax.set_title("ranked decoders" if names is ranked else "not ranked\n(own scale)", fontsize=9)
+                ax.set_title("ranked decoders" if names is ranked else "not ranked\n(own scale)", fontsize=11)
     handles = [
         Line2D([], [], marker="o", linestyle="", color="grey", label="one train subject"),
         Line2D([], [], color="black", linewidth=2, label="mean over subjects"),
         Line2D([], [], color="black", linewidth=1.2, label="95 % bootstrap CI of the mean"),
         Line2D([], [], color=CHANCE_COLOR, linestyle="--", label="chance (10 %; top-3: 30 %)"),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=8, frameon=False)
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=11, frameon=False)
     return fig
 
 
-def time_courses(courses: Mapping[str, TimeCourse], alpha: float = 0.05) -> Figure | None:
+def time_courses(
+    courses: Mapping[str, TimeCourse], alpha: float = 0.05, colors: Mapping[str, str] | None = None
+) -> Figure | None:
     """Imagine evidence curves (mean +/- SEM over subjects) with significant clusters shaded."""
     courses = {k: v for k, v in courses.items() if v.curves.size}
     if not courses:
         return None
     fig = Figure(figsize=(9, 1.9 * len(courses) + 0.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(len(courses), 1, sharex=True, squeeze=False)[:, 0])
-    for ax, (name, course), color in zip(axes, courses.items(), _colors(len(courses)), strict=True):
+    colors = colors or decoder_colors(courses)
+    for ax, (name, course) in zip(axes, courses.items(), strict=True):
+        color = colors[name]
         mean = course.curves.mean(axis=0)
         n = course.curves.shape[0]
         sem = course.curves.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.zeros_like(mean)
@@ -170,41 +197,47 @@ def confusion_matrices(
 ) -> Figure | None:
     """Row-normalised confusion matrix per decoder (true rows, predicted columns).
 
-    The panels share one colour scale, set by the highest rate among them
-    (at least twice ``chance``), with ``chance`` marked on the colour bar.
-    Draw unranked decoders (the oracle) in a separate call so that their
-    rates do not set the scale of the others.
+    The panels share one diverging colour scale centred on ``chance``
+    (white): red above chance, blue below, its top set by the highest rate
+    among them (at least twice ``chance``). Draw unranked decoders (the
+    oracle) in a separate call so that their rates do not set the scale of
+    the others.
     """
     if not matrices:
         return None
+    from matplotlib.colors import TwoSlopeNorm
+
     n = len(matrices)
     ncols = min(3, n)
     nrows = int(np.ceil(n / ncols))
-    fig = Figure(figsize=(3.6 * ncols + 1.0, 3.4 * nrows), layout="constrained")
+    fig = Figure(figsize=(3.6 * ncols + 1.2, 3.4 * nrows + 0.4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False).ravel())
     image = None
     ticks = range(len(classes))
     rates_max = max((m / np.maximum(m.sum(axis=1, keepdims=True), 1)).max() for m in matrices.values())
     vmax = max(200 * chance, 100 * rates_max)  # one colour scale for every panel
+    norm = TwoSlopeNorm(vmin=0, vcenter=100 * chance, vmax=vmax)
     for index, (ax, (name, counts)) in enumerate(zip(axes, matrices.items(), strict=False)):
         totals = counts.sum(axis=1, keepdims=True)
         rates = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
-        image = ax.imshow(100 * rates, vmin=0, vmax=vmax, cmap="viridis")
-        ax.set_title(f"{name} ({int(counts.sum())} trials)", fontsize=9)
+        image = ax.imshow(100 * rates, norm=norm, cmap="RdBu_r")
+        ax.set_title(f"{name} ({int(counts.sum())} trials)", fontsize=10)
         # item names on the outer panels only (tick labels dominate the drawing time)
         bottom, left = index + ncols >= n, index % ncols == 0
-        ax.set_xticks(ticks, classes if bottom else [], rotation=90, fontsize=7)
-        ax.set_yticks(ticks, classes if left else [], fontsize=7)
+        ax.set_xticks(ticks, classes if bottom else [], rotation=90, fontsize=8)
+        ax.set_yticks(ticks, classes if left else [], fontsize=8)
         if bottom:
-            ax.set_xlabel("predicted", fontsize=8)
+            ax.set_xlabel("predicted", fontsize=9)
         if left:
-            ax.set_ylabel("imagined", fontsize=8)
+            ax.set_ylabel("imagined", fontsize=9)
     for ax in axes[n:]:
         ax.set_axis_off()
     if image is not None:
-        label = f"% of the row's trials (red line: chance, {100 * chance:.0f} %)"
-        bar = fig.colorbar(image, ax=list(axes[:n]), shrink=0.6, label=label)
-        bar.ax.axhline(100 * chance, color=CHANCE_COLOR, linewidth=2)
+        label = f"% of the row's trials (chance {100 * chance:.0f} %)"
+        bar = fig.colorbar(image, ax=list(axes[:n]), shrink=0.8 if nrows == 1 else 0.6, label=label)
+        step = 5 if vmax <= 40 else 10 if vmax <= 80 else 20
+        bar.set_ticks(sorted({0.0, 100 * chance, *np.arange(step, vmax + 1e-9, step)}))
+        bar.ax.axhline(100 * chance, color="black", linewidth=1)
     return fig
 
 
@@ -216,7 +249,7 @@ def _text_color(rgba) -> str:
 
 
 def pairwise_matrix(compared: stats.Comparisons, alpha: float = 0.05) -> Figure | None:
-    """Mean accuracy difference (row minus column) with Holm-corrected p-values."""
+    """Mean accuracy difference (row minus column); * marks Holm-corrected p <= ``alpha``."""
     k = len(compared.decoders)
     if k < 2 or compared.n_subjects < 2:
         return None
@@ -225,7 +258,8 @@ def pairwise_matrix(compared: stats.Comparisons, alpha: float = 0.05) -> Figure 
     diff = 100 * compared.mean_diff.to_numpy(dtype=float)
     limit = max(1.0, np.nanmax(np.abs(diff)))
     decidable = compared.can_separate_pairs(alpha)
-    fig = Figure(figsize=(2.5 + 0.75 * k, 1.8 + 0.65 * k), layout="constrained")
+    fontsize = 10 if k <= 10 else 8
+    fig = Figure(figsize=(3.0 + 0.6 * k, 2.2 + 0.5 * k), layout="constrained")
     ax = fig.subplots()
     norm = Normalize(-limit, limit)
     image = ax.imshow(diff, cmap="RdBu_r", norm=norm)
@@ -233,20 +267,119 @@ def pairwise_matrix(compared: stats.Comparisons, alpha: float = 0.05) -> Figure 
         for j in range(k):
             if i == j or not np.isfinite(diff[i, j]):
                 continue
-            p = compared.p_holm.iat[i, j]
-            text = f"{diff[i, j]:+.1f}" + ("*" if p <= alpha else "")
-            if decidable:
-                text += f"\np={p:.2g}"
+            significant = compared.p_holm.iat[i, j] <= alpha
             color = _text_color(image.cmap(norm(diff[i, j])))
-            ax.text(j, i, text, ha="center", va="center", fontsize=7, color=color)
-    ax.set_xticks(range(k), compared.decoders, rotation=35, ha="right")
-    ax.set_yticks(range(k), compared.decoders)
-    title = f"Row minus column, imagine accuracy (% points), {compared.n_subjects} subjects"
+            text = f"{diff[i, j]:+.0f}" + ("*" if significant else "")
+            weight = "bold" if significant else "normal"
+            ax.text(j, i, text, ha="center", va="center", fontsize=fontsize, color=color, fontweight=weight)
+    ax.set_xticks(range(k), compared.decoders, rotation=40, ha="right", fontsize=fontsize)
+    ax.set_yticks(range(k), compared.decoders, fontsize=fontsize)
+    title = f"Row minus column, imagine accuracy (% points), {compared.n_subjects} subjects; * p <= {alpha}"
     if not decidable:
-        title += f"\nno pair can reach p <= {alpha} with this many subjects: p-values left out"
+        title += f"\nno pair can reach p <= {alpha} with this many subjects"
     ax.set_title(title, fontsize=10)
     bar = fig.colorbar(image, ax=ax, label="difference (% points); 0: no difference")
     bar.ax.axhline(0, color=CHANCE_COLOR, linewidth=2)
+    return fig
+
+
+def paired_views(
+    results: pd.DataFrame, order: list[str], colors: Mapping[str, str] | None = None, max_panels: int = 12,
+    chance: float = 0.1,
+) -> Figure | None:  # fmt: skip
+    """Per-subject paired scores of the best decoder against each other ranked one (MOABB's paired plot).
+
+    One panel per other decoder (the first ``max_panels`` of ``order``, the
+    leaderboard's): each dot is a train subject, the best decoder's accuracy
+    up, the other's across; above the diagonal the best one wins.
+    """
+    train = results[(results["status"] == "ok") & (results["split"] == "train")]
+    wide = train.pivot_table(index="subject", columns="pipeline", values="score", aggfunc="mean")
+    order = [n for n in order if n in wide]
+    if len(order) < 2 or len(wide) < 2:
+        return None
+    colors = colors or decoder_colors(order)
+    best, others = order[0], order[1 : max_panels + 1]
+    ncols = min(4, len(others))
+    nrows = int(np.ceil(len(others) / ncols))
+    fig = Figure(figsize=(2.7 * ncols + 0.4, 2.8 * nrows + 0.5), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False).ravel())
+    values = 100 * wide[order].to_numpy(dtype=float)
+    lo, hi = np.nanmin(values) - 3, np.nanmax(values) + 3
+    for ax, other in zip(axes, others, strict=False):
+        pair = 100 * wide[[other, best]].dropna()
+        wins = int((pair[best] > pair[other]).sum())
+        ax.plot([lo, hi], [lo, hi], color="grey", linewidth=0.8)
+        ax.axhline(100 * chance, color=CHANCE_COLOR, linestyle="--", linewidth=0.8)
+        ax.axvline(100 * chance, color=CHANCE_COLOR, linestyle="--", linewidth=0.8)
+        ax.scatter(pair[other], pair[best], s=22, color=colors[other], edgecolors="black", linewidths=0.4)
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(lo, hi)
+        ax.set_aspect("equal")
+        ax.set_xlabel(f"{other} (%)", fontsize=9)
+        ax.set_ylabel(f"{best} (%)", fontsize=9)
+        ax.set_title(f"above the diagonal: {wins} of {len(pair)}", fontsize=9)
+        ax.tick_params(labelsize=8)
+    for ax in axes[len(others) :]:
+        ax.set_axis_off()
+    return fig
+
+
+def _smd(diffs: np.ndarray) -> tuple[float, float, float]:
+    """Standardised mean difference ``d = mean / sd`` of paired differences and its approximate 95 % CI."""
+    diffs = diffs[np.isfinite(diffs)]
+    n = diffs.size
+    if n < 2 or not np.std(diffs, ddof=1) > 0:
+        return float("nan"), float("nan"), float("nan")
+    d = float(diffs.mean() / diffs.std(ddof=1))
+    half = 1.96 * np.sqrt(1 / n + d**2 / (2 * n))
+    return d, d - half, d + half
+
+
+def effect_sizes(
+    results: pd.DataFrame, order: list[str], compared: stats.Comparisons, board: pd.DataFrame,
+    chance: float = 0.1, alpha: float = 0.05,
+) -> Figure | None:  # fmt: skip
+    """Forest plot of standardised effects (MOABB's meta-analysis plot, per decoder).
+
+    Left: each ranked decoder against chance (per-subject accuracy minus
+    ``chance``); right: the best decoder against each other one (paired
+    differences). A dot is the standardised mean difference ``d`` (mean
+    over subjects divided by its SD), the line its approximate 95 % CI;
+    filled dots are significant at ``alpha`` (exact sign-flip against
+    chance; Holm-corrected one-sided against the best).
+    """
+    train = results[(results["status"] == "ok") & (results["split"] == "train")]
+    wide = train.pivot_table(index="subject", columns="pipeline", values="score", aggfunc="mean")
+    order = [n for n in order if n in wide]
+    if not order or len(wide) < 2:
+        return None
+    p_chance = board.set_index("decoder")["p_signflip"] if "p_signflip" in board else pd.Series(dtype=float)
+    best = compared.best if compared.best in wide else order[0]
+    panels = [("each decoder\nagainst chance (10 %)", order, lambda n: wide[n].to_numpy(dtype=float) - chance,
+               lambda n: p_chance.get(n, np.nan))]  # fmt: skip
+    others = [n for n in order if n != best]
+    if others:
+        panels.append((f"{best}\nagainst each other decoder", others,
+                       lambda n: (wide[best] - wide[n]).to_numpy(dtype=float),
+                       lambda n: compared.tied_p.get(n, np.nan)))  # fmt: skip
+    fig = Figure(figsize=(10, 1.3 + 0.32 * len(order)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(panels), squeeze=False)[0])
+    for ax, (title, names, diffs, pvalue) in zip(axes, panels, strict=True):
+        y = np.arange(len(names))[::-1]
+        for yi, name in zip(y, names, strict=True):
+            d, low, high = _smd(diffs(name))
+            if not np.isfinite(d):
+                continue
+            significant = pvalue(name) <= alpha
+            ax.hlines(yi, low, high, color="black", linewidth=1)
+            ax.plot(d, yi, marker="D", markersize=6, color="black" if significant else "white",
+                    markeredgecolor="black")  # fmt: skip
+        ax.axvline(0, color=CHANCE_COLOR, linestyle="--", linewidth=1)
+        ax.set_yticks(y, names, fontsize=9)
+        ax.set_xlabel("standardised mean difference d (95 % CI)", fontsize=9)
+        ax.set_title(title, fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
     return fig
 
 
@@ -272,7 +405,9 @@ def runtime_bars(board: pd.DataFrame) -> Figure | None:
     return fig
 
 
-def history(frame: pd.DataFrame, chance: float = 0.1) -> Figure | None:
+def history(
+    frame: pd.DataFrame, chance: float = 0.1, colors: Mapping[str, str] | None = None
+) -> Figure | None:
     """Imagine accuracy of each decoder over the runs of ``history.csv``.
 
     Ranked decoders on the left axis; unranked ones (the oracle) on their own
@@ -294,16 +429,19 @@ def history(frame: pd.DataFrame, chance: float = 0.1) -> Figure | None:
     )
     for ax, (group, title) in zip(axes, groups, strict=True):
         names = sorted(group["decoder"].unique())
-        for name, color in zip(names, _colors(len(names)), strict=True):
+        shared = colors if colors and set(names) <= set(colors) else decoder_colors(frame["decoder"])
+        for name in names:
+            color = shared[name]
             rows = group[group["decoder"] == name]
             ax.plot(rows["run"], 100 * rows["imagine_accuracy"], marker="o", markersize=3, color=color,
                     linewidth=1.2, label=name)  # fmt: skip
-        ax.axhline(100 * chance, color=CHANCE_COLOR, linestyle="--", linewidth=1, label="chance")
+        ax.axhline(100 * chance, color=CHANCE_COLOR, linestyle="--", linewidth=1,
+                   label=f"chance level ({100 * chance:.0f} %)")  # fmt: skip
         ax.set_title(title, fontsize=10)
         ax.set_ylabel("imagine accuracy (%)")
         ax.tick_params(axis="x", labelrotation=30, labelsize=7)
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9, frameon=False)
     return fig
 
 
@@ -337,32 +475,46 @@ def write_figures(
     unranked = frozenset(board.loc[~board["eligible"].astype(bool), "decoder"]) if len(board) else frozenset()
     ranked_conf = {k: v for k, v in confusions.items() if k not in unranked}
     unranked_conf = {k: v for k, v in confusions.items() if k in unranked}
+    ranked = [n for n in order if n not in unranked]
+    known = {*order, *courses, *(history_frame["decoder"] if history_frame is not None else [])}
+    colors = decoder_colors(known)  # one colour per decoder in every figure
     chance_note = "dashed red line: chance"
     specs = [
         ("subject_scores", "Per-subject scores", "Each dot is one train subject; black bar: mean over "
          "subjects; vertical line: its 95 % bootstrap interval; dashed red line: the metric's chance level "
          "(10 % top-1 and balanced, 30 % top-3). Decoders that are not ranked (the oracle) are drawn on "
          "their own scale on the right.",
-         lambda: subject_scores(results, order, seed, unranked)),
+         lambda: subject_scores(results, order, seed, unranked, colors)),
+        ("paired", "Per-subject paired scores", "The best ranked decoder against each other ranked one, "
+         "subject by subject (MOABB's paired plot): above the grey diagonal the best one scores higher; "
+         "dashed red lines: chance (10 %).",
+         lambda: paired_views(results, ranked, colors)),
+        ("effect_sizes", "Effect sizes", "Standardised mean differences d (mean over train subjects divided "
+         "by their SD) with approximate 95 % intervals, in the manner of MOABB's meta-analysis plot. Left: "
+         "each ranked decoder against chance; right: the best decoder against each other one. Filled: "
+         "significant at p <= 0.05 (exact sign-flip against chance; against the best, one-sided and "
+         "Holm-corrected); dashed red line: no effect.",
+         lambda: effect_sizes(results, ranked, compared, board)),
         ("time_courses", "Imagine time courses", "Mean over train subjects (band: SEM) of the true item's "
          "evidence minus the other items' mean, for decoders with imagine_time_course; 0 (dashed red) is "
          "chance; shaded: clusters above 0 in a one-sided cluster permutation test.",
-         lambda: time_courses(courses)),
+         lambda: time_courses(courses, colors=colors)),
         ("confusion", "Confusion matrices", "Imagine trials of all train subjects pooled; rows sum to 100 %; "
-         "one colour scale for the ranked decoders, chance (10 %) marked in red on the colour bar.",
+         "one diverging colour scale for the ranked decoders, centred on chance (10 %, white): red cells "
+         "are predicted more often than chance, blue ones less.",
          lambda: confusion_matrices(ranked_conf, classes)),
         ("confusion_unranked", "Confusion matrices, not ranked", "Decoders that are not ranked (the oracle "
-         "reads the simulation's truth), on their own colour scale; chance (10 %) marked in red.",
+         "reads the simulation's truth), on their own scale, centred on chance (10 %, white).",
          lambda: confusion_matrices(unranked_conf, classes)),
         ("pairwise", "Pairwise comparisons", "Mean per-subject difference in imagine accuracy (row minus "
-         "column) among the ranked decoders; p: paired sign-flip test, two-sided, Holm-corrected over all "
-         "pairs; * p <= 0.05. The red mark on the colour bar is 0 (no difference).",
+         "column, % points) among the ranked decoders; * and bold: paired sign-flip test, two-sided, "
+         "Holm-corrected over all pairs, p <= 0.05 (every p in pairwise.csv).",
          lambda: pairwise_matrix(compared)),
         ("runtime", "Runtime", "Fit and predict time per subject (mean over subjects, symlog scale) and "
          "the peak resident memory (RSS) a task added. Chance has no meaning here.",
          lambda: runtime_bars(board)),
         ("history", "History", f"Imagine accuracy of each decoder over the runs recorded in history.csv "
-         f"(one point per nightly run); {chance_note}.", lambda: history(history_frame)),
+         f"(one point per nightly run); {chance_note}.", lambda: history(history_frame, colors=colors)),
     ]  # fmt: skip
     pngs = draw_pngs({name: draw for name, _, _, draw in specs}, n_jobs=n_jobs)
     plots = []

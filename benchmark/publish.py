@@ -28,8 +28,9 @@ def publish_reports(
 
     The reports are written into ``<out>/.reports-XXXX/`` by
     :func:`benchmark.report.write_reports` (``runtime.md`` is copied there
-    first, so its other sections are kept, and so is ``history.csv``, which
-    ``record_history`` appends to), then each entry is renamed into
+    first, so its other sections are kept, and so are ``history.csv``, which
+    ``record_history`` appends to, and a robustness run's ``robustness.csv``
+    and ``robustness.md``, which the page shows), then each entry is renamed into
     ``out`` (a folder such as ``figures/`` replaces the old one whole).
     Renames need no space, so a full disk or an exception in a writer leaves
     the previous complete set; only a kill during the final renames
@@ -51,7 +52,7 @@ def publish_reports(
     try:
         out.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=out, prefix=".reports-"))
-        for kept in ("runtime.md", "history.csv"):
+        for kept in ("runtime.md", "history.csv", "robustness.csv", "robustness.md"):
             if (out / kept).is_file():
                 shutil.copy2(out / kept, staging / kept)
         board = write_reports(rows, staging, run_info, record_history=record_history, n_jobs=n_jobs)

@@ -665,6 +665,32 @@ def append_history(folder: Path, board: pd.DataFrame, run_info: dict, rows: Sequ
     return path
 
 
+#: Columns of ``robustness.csv`` the page's robustness section reads.
+ROBUSTNESS_COLUMNS = ("regime", "alpha", "decoder", "eligible", "accuracy", "ceiling", "margin_fraction")
+
+
+def load_robustness(folder: Path) -> pd.DataFrame | None:
+    """Return ``folder/robustness.csv`` (a robustness run's matrix) for the page, or None.
+
+    None when there is no such file, or when it cannot be read or lacks a
+    column (a warning names the file): the page is then built without it,
+    never lost.
+    """
+    path = Path(folder) / "robustness.csv"
+    if not path.is_file():
+        return None
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        logger.warning("%s is not readable (%s): the page has no robustness section", path, exc)
+        return None
+    missing = [c for c in ROBUSTNESS_COLUMNS if c not in table]
+    if missing:
+        logger.warning("%s lacks the column(s) %s: the page has no robustness section", path, missing)
+        return None
+    return table
+
+
 def write_reports(
     rows: Sequence[dict], out: Path, run_info: dict, *, record_history: bool = False, n_jobs: int = 1
 ) -> pd.DataFrame:
@@ -730,11 +756,11 @@ def write_reports(
         n_jobs=n_jobs,
     )
     present = [name for name, _ in html.REPORT_FILES if (out / name).is_file() or name == "tasks.jsonl"]
-    (out / "index.html").write_text(
-        html.render_index(
-            board, plots, run_info, compared, courses, notes=notes, simulated=simulated, files=present
-        )
-    )
+    page = html.render_index(
+        board, plots, run_info, compared, courses, notes=notes, simulated=simulated, files=present,
+        robustness=load_robustness(out),
+    )  # fmt: skip
+    (out / "index.html").write_text(page)
     logger.info("reports written to %s", out)
     return board
 

@@ -149,6 +149,26 @@ def test_publish_pushes_to_an_open_branch(nightly, good_run, tmp_path):
     assert _git(origin, "log", "-1", "--format=%s", "main").strip() == "Nightly"
 
 
+def test_carry_then_publish_keeps_what_other_commands_committed(nightly, good_run, tmp_path):
+    """A committed robustness run and raw benchmark timings survive a nightly publish; stale files go."""
+    old = _copy(good_run, tmp_path / "old")
+    (old / "robustness.csv").write_text("regime,alpha\n")
+    (old / "runtime.json").write_text("{}")
+    (old / "submissions" / "removed-decoder.csv").write_text("ID,label\n")
+    origin, repo = _checkout(tmp_path, old)
+    new = tmp_path / "new"
+    carried = nightly.carry(repo / "reports", new)
+    assert carried == ["tasks.jsonl", "runtime.md", "robustness.csv"]
+    shutil.copytree(good_run, new, dirs_exist_ok=True, ignore=shutil.ignore_patterns("tasks.jsonl"))
+    (new / "runtime.json").write_text('{"new": 1}')
+    assert nightly.publish(new, repo, "main", message="Nightly", dry_run=True) == 0
+    reports = repo / "reports"
+    assert (reports / "robustness.csv").read_text() == "regime,alpha\n"
+    assert (reports / "runtime.json").read_text() == "{}", "runtime.json is neither published nor deleted"
+    assert not (reports / "submissions" / "removed-decoder.csv").exists()
+    assert (reports / "history.csv").is_file() and not (reports / "cache").exists()
+
+
 def test_constraints_pin_every_dependency():
     constraints = _load("update_constraints")
     pins = constraints.read_pins()

@@ -157,11 +157,11 @@ def test_few_subjects_say_the_tests_cannot_decide(tmp_path):
 def test_figures_written_and_embedded(written):
     out, _ = written
     names = {p.stem for p in (out / "figures").glob("*.png")}
-    assert names == {"subject_scores", "time_courses", "confusion", "confusion_unranked", "pairwise",
-                     "runtime"}  # fmt: skip
+    assert names == {"subject_scores", "paired", "effect_sizes", "time_courses", "confusion",
+                     "confusion_unranked", "pairwise", "runtime"}  # fmt: skip
     page = (out / "index.html").read_text()
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
-    assert len(images) == 6
+    assert len(images) == 7, "every figure but the pairwise matrix, which is a table on the page"
     assert base64.b64decode(images[0])[:8] == b"\x89PNG\r\n\x1a\n"
     assert 'id="leaderboard"' in page and '<td class="text">good</td>' in page
     assert "0123456789abcdef" in page and "&quot;seed&quot;: 0" in page
@@ -173,6 +173,7 @@ def test_figures_written_and_embedded(written):
     for anchor in ("#leaderboard-section", "#subject_scores", "#pairwise", "#files", "#run"):
         assert anchor in links, anchor
     assert "<title>imagine-bench leaderboard: simulated data</title>" in page and "Simulated data." in page
+    assert re.search(r'<details class="run"><summary>[^<]+</summary>\s*<pre>', page), "configuration folded"
     assert "`" not in re.sub(r"<(script|pre)>.*?</\1>", "", page, flags=re.S), "literal backticks"
 
 
@@ -291,6 +292,24 @@ _PROBE = """<script>
     toc: Array.from(document.querySelectorAll("nav.toc a")).map(function (a) {
       return a.getAttribute("href"); }),
     images: Array.from(document.images).map(function (i) { return i.naturalWidth; }),
+    // a section renders: it has height and holds a decoded image, a table or text
+    empty: Array.from(document.querySelectorAll("section")).filter(function (s) {
+      var r = s.getBoundingClientRect(), imgs = Array.from(s.querySelectorAll("img"));
+      return r.height < 20 || imgs.some(function (i) { return !(i.naturalWidth > 0); }) ||
+        (!imgs.length && !s.querySelector("table, ul, pre, p"));
+    }).map(function (s) { return s.id; }),
+    // text wider than its box: the element's content overflows, or it sticks out of its section
+    overflow: Array.from(document.querySelectorAll(
+        "h1, h2, h3, p, li, th, td, figcaption, summary, nav a, header")).filter(function (e) {
+      var style = getComputedStyle(e);
+      if (style.display === "none" || e.closest("details:not([open])")) { return false; }
+      var box = e.getBoundingClientRect(), section = e.closest("section, header, nav, body");
+      var outer = section.getBoundingClientRect(), scroller = e.closest(".heat-wrap, .table-wrap");
+      var limit = scroller ? scroller.getBoundingClientRect() : outer;
+      return e.scrollWidth > e.clientWidth + 1 || box.right > limit.right + 1 || box.left < limit.left - 1;
+    }).map(function (e) { return e.tagName + ": " + e.textContent.slice(0, 40); }),
+    scrolled: Array.from(document.querySelectorAll(".heat-wrap, .table-wrap")).filter(function (w) {
+      return w.scrollWidth > w.clientWidth + 1; }).map(function (w) { return w.firstElementChild.id; }),
     sorted: Array.from(table.tBodies[0].rows).map(function (r) { return r.cells[col].textContent; }),
     text: document.body.innerText
   };
@@ -316,10 +335,11 @@ def _chromium_run(page: Path, profile: Path, width: int, *extra: str) -> subproc
 @pytest.mark.slow
 @pytest.mark.skipif(_chromium() is None, reason="chromium is not installed (apt-get install -y chromium)")
 @pytest.mark.parametrize("width", [800, 1400])
-def test_index_html_in_headless_chromium(written, tmp_path, width):
+def test_index_html_in_headless_chromium(written_full, tmp_path, width):
     import html as html_lib
     import struct
 
+    written = (written_full,)
     source = (written[0] / "index.html").read_text()
     page = written[0] / f"probe-{width}.html"  # beside index.html, so the relative links resolve
     page.write_text(source.replace("</body>", _PROBE))
@@ -330,11 +350,24 @@ def test_index_html_in_headless_chromium(written, tmp_path, width):
     assert probe["viewport"] == width
     assert probe["table"] <= probe["viewport"], f"leaderboard {probe['table']} px wide in a {width} px window"
     assert probe["page"] <= probe["viewport"], "the page scrolls sideways"
-    expected = {"leaderboard-section", "subject_scores", "time_courses", "confusion", "confusion_unranked",
-                "pairwise", "runtime", "files", "run"}  # fmt: skip
-    assert expected <= set(probe["sections"])
+    expected = {"leaderboard-section", "subject_scores", "paired", "effect_sizes", "time_courses",
+                "confusion", "confusion_unranked", "pairwise", "robustness", "runtime", "history", "files",
+                "run"}  # fmt: skip
+    assert expected == set(probe["sections"])
     assert {h.lstrip("#") for h in probe["toc"]} == set(probe["sections"])
-    assert len(probe["images"]) == 6 and min(probe["images"]) > 100, "an image did not decode"
+    assert len(probe["images"]) == 8 and min(probe["images"]) > 100, "an image did not decode"
+    assert probe["empty"] == [], f"sections that did not render at {width} px: {probe['empty']}"
+    assert probe["overflow"] == [], f"text overflowing its box at {width} px: {probe['overflow']}"
+    assert probe["scrolled"] == [], f"tables wider than the page at {width} px: {probe['scrolled']}"
+    if width == 800:  # the probe sees an overflow when there is one
+        broken = written[0] / "probe-broken.html"
+        long_word = "x" * 300
+        broken.write_text(
+            page.read_text().replace('<section id="files">', f'<section id="files"><p>{long_word}</p>')
+        )
+        seen = json.loads(html_lib.unescape(re.search(r'<pre id="probe">(.*?)</pre>', _chromium_run(
+            broken, tmp_path / "profile", width, "--dump-dom").stdout, flags=re.S).group(1)))  # fmt: skip
+        assert seen["overflow"] == ["P: " + long_word[:40]]
     assert probe["sorted"] == sorted(probe["sorted"]), "clicking 'decoder' did not sort the table"
     assert "`" not in probe["text"], "literal backticks on the rendered page"
     assert "Simulated data." in probe["text"]
@@ -386,6 +419,130 @@ def _square(value: float):
 
 def _boom():
     raise ValueError("no data for this figure")
+
+
+def test_pairwise_table_says_which_pairs_are_significant(written):
+    page = (written[0] / "index.html").read_text()
+    section = page.split('<section id="pairwise">')[1].split("</section>")[0]
+    assert '<table id="pairwise-table" class="heat">' in section
+    # 8 subjects, 4 ranked decoders (6 pairs): good and also-good beat chance and broken on every subject
+    verdict = re.search(r"<b>(\d+) of 6 pairs differ significantly</b>", section)
+    assert verdict and int(verdict.group(1)) >= 1
+    assert re.search(r"<li><b>(also-)?good</b> scores higher than <b>(chance|broken)</b>: \+\d+\.\d points, "
+                     r"p = 0\.0\d+</li>", section)  # fmt: skip
+    assert re.search(r'<td class="sig" style="background:#[0-9a-f]{6};color:(black|white)" title="[^"]+">'
+                     r"\+\d+\*</td>", section)  # fmt: skip
+
+
+def test_few_subjects_pairwise_says_no_pair_can_be_significant(tmp_path):
+    rows = [r for r in _rows(np.random.default_rng(1)) if r["subject"] in TRAIN[:4]]
+    write_reports(rows, tmp_path, RUN_INFO)
+    section = (tmp_path / "index.html").read_text().split('<section id="pairwise">')[1]
+    assert "<b>No pair can be significant here:</b> with 4 subjects and 6 pairs" in section
+
+
+def _robustness_csv(folder: Path) -> Path:
+    """A small robustness matrix as `python -m benchmark robustness` writes it."""
+    records = []
+    for regime in ("default", "brief-full-rank"):
+        for alpha, ceiling in ((0.0, 0.12), (0.5, 0.35), (1.0, 0.6)):
+            for decoder, eligible, share in (
+                ("good", True, 0.6),
+                ("chance", True, 0.0),
+                ("oracle-transfer", False, 1.0),
+                ("oracle-timing", False, 0.8),
+            ):
+                accuracy = 0.1 + share * (ceiling - 0.1)
+                fraction = (accuracy - 0.1) / (ceiling - 0.1) if ceiling > 0.15 else np.nan
+                records.append({"regime": regime, "alpha": alpha, "decoder": decoder, "eligible": eligible,
+                                "n_subjects": 4, "n_failed": 0, "n_trials": 120,
+                                "hits": round(120 * accuracy), "accuracy": accuracy, "subject_mean": accuracy,
+                                "ceiling": ceiling, "margin_fraction": fraction,
+                                "p_binomial": 0.5})  # fmt: skip
+    path = folder / "robustness.csv"
+    pd.DataFrame(records).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def written_full(tmp_path_factory):
+    """A report folder with everything the page can show: a robustness run and a history of runs."""
+    from benchmark.outdir import publish_reports
+
+    out = tmp_path_factory.mktemp("full")
+    rows = _rows(np.random.default_rng(0))
+    _robustness_csv(out)
+    publish_reports(rows, out, {**RUN_INFO, "started_utc": "2025-01-01T00:00:00+00:00"}, record_history=True)
+    publish_reports(rows, out, {**RUN_INFO, "started_utc": "2025-01-02T00:00:00+00:00"}, record_history=True)
+    return out
+
+
+def test_robustness_section_shows_the_ceiling_and_the_margin(written_full):
+    page = (written_full / "index.html").read_text()
+    assert (written_full / "robustness.csv").is_file(), "publishing the reports keeps the robustness run"
+    section = page.split('<section id="robustness">')[1].split("</section>")[0]
+    accuracy = section.split('id="robustness-accuracy"')[1].split("</table>")[0]
+    rows = re.findall(r'<th class="row">(.*?)</th>', accuracy)
+    assert rows[0] == "transfer ceiling (oracle-<wbr>transfer)", rows
+    assert rows[1:] == ["good", "chance", "oracle-<wbr>timing"], "ranked by margin, diagnostics last"
+    ceiling_row = re.search(r'<tr class="ceiling">(.*?)</tr>', accuracy).group(1)
+    assert re.findall(r">(\d+)</td>", ceiling_row) == ["12", "35", "60"] * 2
+    assert '<th class="group" colspan="3">brief-<wbr>full-<wbr>rank</th>' in accuracy
+    margin = section.split('id="robustness-margin"')[1].split("</table>")[0]
+    good = re.search(r'<th class="row">good</th>(.*?)</tr>', margin).group(1)
+    assert re.findall(r">([-.\d]*)</td>", good) == ["", ".60", ".60"] * 2  # empty: ceiling at chance
+    assert 'href="#robustness"' in page and 'href="robustness.csv"' in page
+
+
+def test_robustness_without_a_column_is_left_out_with_a_warning(tmp_path, caplog):
+    from benchmark.report import load_robustness
+
+    pd.DataFrame({"regime": ["default"], "alpha": [0.0]}).to_csv(tmp_path / "robustness.csv", index=False)
+    assert load_robustness(tmp_path) is None
+    assert "robustness.csv lacks the column(s)" in caplog.text
+    assert load_robustness(tmp_path / "nowhere") is None
+
+
+def test_history_trend_on_the_page(written_full):
+    page = (written_full / "index.html").read_text()
+    assert '<section id="history">' in page and (written_full / "figures" / "history.png").is_file()
+    assert pd.read_csv(written_full / "history.csv")["run_utc"].nunique() == 2
+
+
+def test_every_decoder_has_its_own_colour():
+    from matplotlib.colors import to_rgb
+
+    from benchmark.figures import PALETTE, decoder_colors
+
+    for n in (5, 19, len(PALETTE), 30):
+        names = [f"decoder-{i}" for i in range(n)]
+        colors = decoder_colors(names)
+        assert len(set(colors.values())) == n, n
+        rgb = np.array([to_rgb(c) for c in colors.values()])
+        closest = min(np.abs(rgb[i] - rgb[j]).sum() for i in range(n) for j in range(i))
+        assert closest > 0.1, f"two of {n} colours are nearly the same"
+    assert decoder_colors(["b", "a"]) == decoder_colors(["a", "b", "a"]), "a decoder keeps its colour"
+
+
+def test_confusion_scale_is_centred_on_chance():
+    from benchmark.figures import confusion_matrices
+
+    counts = np.full((10, 10), 2) + 18 * np.eye(10, dtype=int)  # 20 of 38 trials (53 %) on the diagonal
+    fig = confusion_matrices({"x": counts}, tuple("abcdefghij"))
+    image = fig.axes[0].images[0]
+    norm = image.norm
+    assert norm(10.0) == pytest.approx(0.5), "chance must sit at the middle (white) of the scale"
+    assert norm(0.0) == pytest.approx(0.0) and norm(100 * 20 / 38) == pytest.approx(1.0)
+    assert image.get_cmap().name.startswith("RdBu")
+
+
+def test_history_legend_tells_the_chance_decoder_from_the_chance_line():
+    from benchmark.figures import history
+
+    frame = pd.DataFrame({"run_utc": ["2025-01-01T00:00:00+00:00"] * 2, "decoder": ["chance", "good"],
+                          "ranked": [True, True], "imagine_accuracy": [0.1, 0.2]})  # fmt: skip
+    labels = [t.get_text() for t in history(frame).axes[0].get_legend().get_texts()]
+    assert labels.count("chance") == 1 and "chance level (10 %)" in labels
 
 
 def test_draw_pngs_in_processes_equals_drawing_here():

@@ -58,6 +58,7 @@ def test_steps_install_cache_run_gate_compare_publish(workflow):
     assert sum(u.startswith("actions/cache/save@") for u in uses) == 2
     text = _run_text(workflow)
     assert "python -m benchmark run --all" in text
+    assert "nightly.py carry reports" in _step(workflow, "Run every decoder")["run"]
     assert "python -m benchmark compare reports" in text
     assert "fetch_zenodo.py" in text and workflow["env"]["ZENODO_DOI"] == "10.5281/zenodo.17351690"
     names = _names(workflow)

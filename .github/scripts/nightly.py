@@ -1,19 +1,22 @@
 """The nightly workflow's decisions, in code a test can run: publish a run only when every task is ok.
 
+    python .github/scripts/nightly.py carry reports NEW_DIR
     python .github/scripts/nightly.py gate NEW_DIR --run-exit CODE
     python .github/scripts/nightly.py publish NEW_DIR [--repo .] [--branch main] [--open-pr] [--dry-run]
 
-``gate`` reads ``NEW_DIR/results_all.csv`` (one row per task) and exits 1,
-naming every task whose status is not ``ok`` (decoder, subject, status,
-error), when any task failed or the run's own exit code was not 0: such a
-run is kept as an artifact but never committed. ``publish`` appends the run
-to ``reports/history.csv``, copies the regenerated reports into
-``reports/``, commits them and pushes to ``--branch``, retrying after a
-rebase when someone pushed meanwhile; when the branch refuses the push (a
-protected ``main``), it pushes a ``nightly/<date>`` branch instead and, with
-``--open-pr``, opens a pull request with ``gh pr create``. ``--dry-run``
-commits locally and prints the push and pull-request commands instead of
-running them.
+``carry`` copies the committed files a run starts from or leaves alone
+(:data:`CARRIED`) into the run folder. ``gate`` reads
+``NEW_DIR/results_all.csv`` (one row per task) and exits 1, naming every
+task whose status is not ``ok`` (decoder, subject, status, error), when any
+task failed or the run's own exit code was not 0: such a run is kept as an
+artifact but never committed. ``publish`` appends the run to
+``reports/history.csv``, copies the regenerated reports into ``reports/``,
+commits them and pushes to ``--branch``, retrying after a rebase when
+someone pushed meanwhile; when the branch refuses the push (a protected
+``main``), it pushes a ``nightly/<date>`` branch instead and, with
+``--open-pr``, opens a pull request with ``gh pr create``. ``--dry-run`` commits
+locally and prints the push and pull-request commands instead of running
+them.
 """
 
 from __future__ import annotations
@@ -29,8 +32,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout, when not installed
 
-#: Files of a run folder that are not published (cache of task results, raw timings).
+#: Files of a run folder that are not published (cache of task results, raw timings); a
+#: committed ``reports/runtime.json`` (written by ``tox -e bench``) is left as it is.
 NOT_PUBLISHED = ("cache", "runtime.json")
+#: Committed files the nightly run starts from: its task order (``tasks.jsonl``), the sections and
+#: rows it adds to (``runtime.md``, ``history.csv``), and what other commands wrote, which the
+#: run leaves alone and the page shows (a robustness run, the scaling curve).
+CARRIED = (
+    "tasks.jsonl", "runtime.md", "history.csv", "robustness.csv", "robustness.md", "robustness.png",
+    "robustness-subjects.csv", "scaling.md", "scaling.png", "scaling.json",
+)  # fmt: skip
 #: Statuses of a task that may be published.
 OK = "ok"
 
@@ -85,11 +96,36 @@ def _git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProc
     return subprocess.run(["git", *args], cwd=repo, check=check, capture_output=True, text=True)
 
 
+def carry(reports: Path, new: Path) -> list[str]:
+    """Copy the :data:`CARRIED` files of the committed ``reports`` into the run folder ``new``."""
+    new.mkdir(parents=True, exist_ok=True)
+    carried = [name for name in CARRIED if (reports / name).is_file()]
+    for name in carried:
+        shutil.copy2(reports / name, new / name)
+    return carried
+
+
 def copy_reports(new: Path, reports: Path) -> None:
-    """Make ``reports`` hold exactly the published files of ``new``."""
-    if reports.exists():
-        shutil.rmtree(reports)
-    shutil.copytree(new, reports, ignore=shutil.ignore_patterns(*NOT_PUBLISHED))
+    """Make ``reports`` hold the published files of ``new`` (as ``rsync --delete`` with excludes).
+
+    Entries of ``reports`` that ``new`` no longer has are deleted (a removed
+    decoder's submission, say), except :data:`NOT_PUBLISHED` ones, which are
+    neither copied nor deleted.
+    """
+    reports.mkdir(parents=True, exist_ok=True)
+    for entry in reports.iterdir():
+        if entry.name not in NOT_PUBLISHED and not (new / entry.name).exists():
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    for entry in new.iterdir():
+        if entry.name in NOT_PUBLISHED:
+            continue
+        target = reports / entry.name
+        if entry.is_dir():
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(entry, target)
+        else:
+            shutil.copy2(entry, target)
 
 
 def publish(
@@ -157,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("carry", help="copy the committed files a nightly run starts from into NEW_DIR")
+    c.add_argument("reports", type=Path, metavar="REPORTS_DIR")
+    c.add_argument("new", type=Path, metavar="NEW_DIR")
     g = sub.add_parser("gate", help="exit 1 naming the failed tasks unless every task is ok")
     g.add_argument("new", type=Path, metavar="NEW_DIR")
     g.add_argument("--run-exit", type=int, required=True, help="exit code of `python -m benchmark run`")
@@ -169,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dry-run", action="store_true", help="commit, but print the push instead of running it")
     p.add_argument("--pause", type=float, default=15.0, help="seconds before the first push retry")
     args = parser.parse_args(argv)
+    if args.command == "carry":
+        print("carried: " + (", ".join(carry(args.reports, args.new)) or "nothing"))
+        return 0
     if args.command == "gate":
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         return gate(args.new, args.run_exit, Path(summary) if summary else None)
