@@ -192,7 +192,7 @@ def test_localizer_cv_only_for_ranked_decoders(foreign_root, tmp_path):
 
 
 def test_leaderboard_legend_names_the_runs_folds():
-    from benchmark.report import leaderboard_legend
+    from benchmark.tables import leaderboard_legend
 
     legend = leaderboard_legend({"config": {"localizer_folds": 3}})
     assert "stratified 3-fold CV, ranked decoders only" in legend

@@ -467,7 +467,7 @@ def _robustness_csv(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def written_full(tmp_path_factory):
     """A report folder with everything the page can show: a robustness run and a history of runs."""
-    from benchmark.outdir import publish_reports
+    from benchmark.publish import publish_reports
 
     out = tmp_path_factory.mktemp("full")
     rows = _rows(np.random.default_rng(0))
