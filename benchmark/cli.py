@@ -582,7 +582,7 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     from benchmark.errors import DatasetError
     from benchmark.files import read_json_object
     from benchmark.registry import discover
-    from benchmark.report import expected_submission_ids, submission_frame, validate_submission
+    from benchmark.submissions import expected_submission_ids, submission_frame, validate_submission
     from datasets.adapter import ChallengeDataset
 
     registry = discover(strict=False)

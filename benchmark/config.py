@@ -110,7 +110,7 @@ CACHE_PLACEHOLDER = "$IMAGINE_BENCH_HOME"
 
 
 def expand_path(value: str | Path) -> Path:
-    """Reverse :func:`benchmark.report.portable_paths`: ``$IMAGINE_BENCH_HOME/...`` and ``~/...``."""
+    """Reverse :func:`benchmark.runinfo.portable_paths`: ``$IMAGINE_BENCH_HOME/...`` and ``~/...``."""
     from datasets.default import cache_home
 
     text = str(value)

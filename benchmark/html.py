@@ -392,7 +392,7 @@ def render_index(
     Parameters
     ----------
     board : DataFrame
-        From :func:`benchmark.report.leaderboard`.
+        From :func:`benchmark.frames.leaderboard`.
     plots : sequence of benchmark.figures.Plot
         Rendered figures, embedded in order.
     run_info : dict
@@ -402,7 +402,7 @@ def render_index(
     courses : mapping of str to TimeCourse, optional
         For the list of significant time clusters.
     notes : sequence of str
-        Statistical caveats (:func:`benchmark.report.statistics_notes`).
+        Statistical caveats (:func:`benchmark.frames.statistics_notes`).
     simulated : bool
         Whether the data are simulated (said in the title and a banner).
     files : sequence of str, optional

@@ -154,7 +154,7 @@ def test_render_refuses_json_that_is_not_pytest_benchmark():
 
 
 def test_render_cli_writes_bench_section_and_keeps_the_runs_section(tmp_path, capsys):
-    from benchmark.report import write_section
+    from benchmark.markdown import write_section
 
     source = tmp_path / "runtime.json"
     source.write_text(json.dumps(BENCH_JSON))

@@ -186,7 +186,7 @@ def test_unranked_oracle_is_not_submitted(written):
 
 
 def test_run_json_paths_are_portable(tmp_path):
-    from benchmark.report import portable_paths
+    from benchmark.runinfo import portable_paths
 
     home, cache = Path("/home/alice"), Path("/home/alice/.cache/imagine-bench")
     info = {"dataset_root": "/home/alice/.cache/imagine-bench/simulated-x/data",
@@ -203,7 +203,7 @@ def test_run_json_paths_are_portable(tmp_path):
 
 
 def test_history_appended_once_per_run_and_plotted(tmp_path):
-    from benchmark.report import append_history, load_history
+    from benchmark.history import append_history, load_history
 
     rows = _rows(np.random.default_rng(4))
     board = write_reports(rows, tmp_path, RUN_INFO, record_history=True)
@@ -220,7 +220,7 @@ def test_history_appended_once_per_run_and_plotted(tmp_path):
 
 def test_malformed_history_is_named(tmp_path):
     from benchmark.errors import ReportInputError
-    from benchmark.report import load_history
+    from benchmark.history import load_history
 
     (tmp_path / "history.csv").write_text("a,b\n1,2\n")
     with pytest.raises(ReportInputError, match=r"history\.csv lacks the column"):
@@ -495,7 +495,7 @@ def test_robustness_section_shows_the_ceiling_and_the_margin(written_full):
 
 
 def test_robustness_without_a_column_is_left_out_with_a_warning(tmp_path, caplog):
-    from benchmark.report import load_robustness
+    from benchmark.history import load_robustness
 
     pd.DataFrame({"regime": ["default"], "alpha": [0.0]}).to_csv(tmp_path / "robustness.csv", index=False)
     assert load_robustness(tmp_path) is None

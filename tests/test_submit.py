@@ -8,7 +8,7 @@ import pytest
 
 from benchmark.cli import main
 from benchmark.errors import SubmissionError
-from benchmark.report import expected_submission_ids, validate_submission
+from benchmark.submissions import expected_submission_ids, validate_submission
 from datasets.adapter import ChallengeDataset
 from datasets.layout import CLASS_NAMES
 

@@ -93,7 +93,7 @@ def write_runtime_bench(json_path: Path, out: Path) -> Path:
     The other sections of ``out`` (``reports/runtime.md``: the last run's
     per-decoder totals) are kept.
     """
-    from benchmark.report import write_section
+    from benchmark.markdown import write_section
 
     data = json.loads(Path(json_path).read_text())
     out = Path(out)
