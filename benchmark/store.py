@@ -266,5 +266,14 @@ class ResultStore:
             if tmp is not None:
                 Path(tmp).unlink(missing_ok=True)
             if isinstance(exc, OSError):
-                raise environment_failure(exc, self.path(key), "storing a task's result") from exc
+                failure = environment_failure(exc, self.path(key), "storing a task's result")
+                if not isinstance(failure, EnvironmentFailure):  # e.g. a folder where the file should be
+                    failure = EnvironmentFailure(
+                        exc.errno,
+                        f"storing a task's result: {self.path(key)}: {exc.strerror or exc}; make that path "
+                        "a writable file location (or choose another --out) and rerun "
+                        "(finished tasks are kept)",
+                    )
+                    failure.filename = str(self.path(key))
+                raise failure from exc
             raise

@@ -565,6 +565,15 @@ class ChallengeDataset:
             names = _event_names(_read_epochs(img_file, preload=False), img_file)
         return self._read_labels(layout.imagine_labels_file(ref.path, subject), names, "imagine")
 
+    def imagine_count(self, subject: str) -> int:
+        """Return the number of imagine epochs of ``subject`` (array cache, else the file's header)."""
+        ref = self.ref(subject)
+        hit = self._cache_hit(subject, ref)
+        if hit is not None:
+            return int(hit[0]["imagine_trial_idx"].shape[0])
+        img_file = layout.imagine_epochs_file(ref.path, subject)
+        return int(len(_read_epochs(img_file, preload=False).events))
+
     def imagine_class_counts(self, subject: str) -> np.ndarray:
         """Count the imagine epochs per class (``CLASS_NAMES`` order), for scoring."""
         labels = self.imagine_labels(subject)
