@@ -254,8 +254,13 @@ def _cli(tmp_path, foreign_root, out, *args, env=None):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)]), **(env or {})}
     cmd = [sys.executable, str(script), "run", "--data", str(foreign_root), "--out", str(out), "--subjects",
            "sub-02", "--no-progress", "--localizer-folds", "0", *args]  # fmt: skip
+    # output to a file, not a pipe: a process the run leaves behind would hold a pipe open.
     # timeout: only a safety net should the run hang (the failure this file guards against)
-    return subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    log = tmp_path / "run.log"
+    with log.open("w") as fh:
+        done = subprocess.run(cmd, cwd=tmp_path, env=env, stdout=fh, stderr=subprocess.STDOUT, timeout=600)
+    done.stderr = log.read_text()
+    return done
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
