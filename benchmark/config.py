@@ -72,6 +72,12 @@ class RunConfig:
     def __post_init__(self) -> None:
         if self.n_jobs == 0 or self.n_jobs < -1:
             raise ValueError(f"n_jobs must be a positive integer or -1, got {self.n_jobs}.")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}.")
+        if self.max_memory_mb is not None and not self.max_memory_mb > 0:
+            raise ValueError(
+                f"max_memory_mb must be positive megabytes (or unset: no cap), got {self.max_memory_mb}."
+            )
         if self.timeout is not None and self.timeout <= 0:
             raise ValueError(f"timeout must be positive seconds, got {self.timeout}.")
         if self.localizer_folds == 1 or self.localizer_folds < 0:

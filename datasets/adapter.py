@@ -35,7 +35,7 @@ import pandas as pd
 
 from benchmark.errors import DatasetError
 from datasets import layout
-from datasets.cache import ArrayCache, file_signature, files_key
+from datasets.cache import ArrayCache, content_signature, file_signature, files_key
 
 logger = logging.getLogger(__name__)
 
@@ -360,12 +360,45 @@ class ChallengeDataset:
                         f"{_fact_text(attr, first[k])}: {_names(groups[k])}" for k, _ in counts
                     )
         self._ref = _Reference(values, holders, tuple(headers))
+        self._warn_duplicates(list(headers))
         for subject, header in headers.items():
             try:
                 self._check_headers(header)
             except DatasetError as exc:
                 problems[subject] = str(exc)
         return problems
+
+    def _warn_duplicates(self, subjects: list[str]) -> dict[tuple, list[str]]:
+        """Warn about subjects whose epochs files hold the same recording (``sub-05`` and ``sub-5``).
+
+        Compares :func:`~datasets.cache.content_signature` of each subject's
+        localizer and imagine epochs files (about 400 KiB read per file).
+
+        Returns
+        -------
+        dict
+            Signature -> the subjects sharing it, for groups of two or more.
+        """
+        groups: dict[tuple, list[str]] = {}
+        for subject in subjects:
+            ref = self.ref(subject)
+            files = (
+                layout.localizer_epochs_file(ref.path, subject),
+                layout.imagine_epochs_file(ref.path, subject),
+            )
+            try:
+                key = tuple(content_signature(f) for f in files)
+            except OSError:
+                continue
+            groups.setdefault(key, []).append(subject)
+        shared = {k: v for k, v in groups.items() if len(v) > 1}
+        for names in shared.values():
+            folders = ", ".join(str(self.ref(s).path) for s in names)
+            logger.warning(
+                "%s hold the same recording (identical epochs files in %s): each is scored as a separate "
+                "subject; remove the copies you did not mean to run", " and ".join(names), folders,
+            )  # fmt: skip
+        return shared
 
     def header_problems(self, subjects: Iterable[str]) -> dict[str, str]:
         """Check the headers of ``subjects`` against the current reference (see :meth:`set_reference`).
@@ -759,12 +792,18 @@ def _read_epochs(fname: Path, *, preload: bool):
     if not fname.is_file():
         raise DatasetError(f"Missing epochs file {fname}.")
     try:
-        return mne.read_epochs(fname, preload=preload, verbose="error")
+        epochs = mne.read_epochs(fname, preload=preload, verbose="error")
     except Exception as exc:  # mne raises many types on a corrupted file
         raise DatasetError(
             f"Cannot read {fname} as MNE epochs ({type(exc).__name__}: {exc}). "
             "The file may be truncated or corrupted; download or copy it again."
         ) from exc
+    if len(epochs.events) == 0:
+        raise DatasetError(
+            f"{fname} holds no epochs (0 events; its drop log says why they were dropped): "
+            "every subject needs localizer and imagine epochs."
+        )
+    return epochs
 
 
 def _event_names(epochs, fname: Path) -> list[str]:
