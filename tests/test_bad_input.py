@@ -102,8 +102,9 @@ def test_sigterm_says_one_line_like_ctrl_c(foreign_root, tmp_path):
     started = tmp_path / "started"
     path = os.pathsep.join([str(tmp_path), str(ROOT)])
     env = {**os.environ, "PYTHONPATH": path, "STARTED": str(started)}
-    cmd = [sys.executable, str(script), "run", "--decoder", "slow", "--data", str(foreign_root), "--out",
-           str(tmp_path / "out"), "--subjects", "sub-02", "--no-progress", "--localizer-folds", "0"]  # fmt: skip
+    cmd = [sys.executable, str(script), "run", "--decoder", "slow", "--data", str(foreign_root),
+           "--out", str(tmp_path / "out"), "--subjects", "sub-02", "--no-progress",
+           "--localizer-folds", "0"]  # fmt: skip
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)  # fmt: skip
     try:
