@@ -298,7 +298,7 @@ class ChallengeDataset:
         ref = self.ref(subject)
         hit = self._cache_hit(subject, ref)
         if hit is not None:
-            data = _from_cache(subject, ref.split, *hit)
+            data = _from_cache(subject, ref, *hit)
             return {kind: _block_header(getattr(data, kind)) for kind in _KINDS}
         files = {
             "localizer": layout.localizer_epochs_file(ref.path, subject),
@@ -537,7 +537,7 @@ class ChallengeDataset:
         ref = self.ref(subject)
         hit = self._cache_hit(subject, ref)
         if hit is not None:
-            data = _from_cache(subject, ref.split, *hit)
+            data = _from_cache(subject, ref, *hit)
             # the same checks as a FIF read: the cache holds the header facts
             self._check_headers({kind: _block_header(getattr(data, kind)) for kind in _KINDS})
             return data, list(hit[1]["imagine_events"])
@@ -768,7 +768,18 @@ def _to_cache(data: SubjectData) -> tuple[dict[str, np.ndarray], dict]:
     return arrays, meta
 
 
-def _from_cache(subject: str, split: str, arrays: dict[str, np.ndarray], meta: dict) -> SubjectData:
+def _from_cache(subject: str, ref: SubjectRef, arrays: dict[str, np.ndarray], meta: dict) -> SubjectData:
+    """Rebuild a subject's data from a cache entry; its files are this dataset's (never the entry's).
+
+    An entry is keyed by the files' content, so another dataset holding the
+    same files (a copy) shares it: the ``source`` recorded in the entry may
+    be that dataset's file, so errors name ``ref``'s files instead.
+    """
+    sources = {
+        "localizer": layout.localizer_epochs_file(ref.path, subject),
+        "imagine": layout.imagine_epochs_file(ref.path, subject),
+    }
+    split = ref.split
     blocks = {}
     for kind in ("localizer", "imagine"):
         info = meta[kind]
@@ -780,7 +791,7 @@ def _from_cache(subject: str, split: str, arrays: dict[str, np.ndarray], meta: d
             ch_types=tuple(info["ch_types"]),
             baseline=None if info["baseline"] is None else tuple(info["baseline"]),
             trial_idx=np.asarray(arrays[f"{kind}_trial_idx"]),
-            source=Path(info["source"]),
+            source=sources[kind],
         )
     labels = np.asarray(meta["localizer_labels"])
     return SubjectData(subject, split, blocks["localizer"], labels, blocks["imagine"])
