@@ -243,7 +243,7 @@ def test_replayed_run_json_warns_only_for_other_data(tmp_path, capsys, old_root,
 def test_a_replay_works_from_any_folder_and_leaves_the_recorded_reports_alone(
     foreign_root, tmp_path, monkeypatch
 ):
-    """run.json records absolute paths; ``run --config`` from anywhere repeats the run in a folder of its own."""
+    """run.json records absolute paths; ``run --config`` from anywhere repeats the run in its own folder."""
     import shutil
 
     monkeypatch.setenv("IMAGINE_BENCH_HOME", str(tmp_path / "home"))
