@@ -378,7 +378,9 @@ def _task_fields(prepared: PreparedTask, result) -> dict:
     in_file_order = np.empty_like(proba)
     in_file_order[order] = proba
     out["trial_idx"] = np.asarray(data.imagine.trial_idx).tolist()
-    out["proba"] = np.round(in_file_order, 6).tolist()
+    # full precision: the scores are recomputed from these numbers, stored or fresh (rounding to 6
+    # decimals tied the tiny probabilities of a confident decoder and moved its top-3 and balanced scores)
+    out["proba"] = in_file_order.tolist()
     course = result.arrays.get("course")
     if course is not None and course.ndim == 3 and course.shape[0] == len(order):
         in_order = np.empty_like(course)
