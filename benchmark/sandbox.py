@@ -47,17 +47,25 @@ logger = logging.getLogger(__name__)
 PRELOAD = (
     "numpy",
     "scipy.linalg",
-    "scipy.signal",
+    "scipy.ndimage",
     "scipy.optimize",
+    "scipy.signal",
+    "scipy.special",
     "scipy.stats",
     "sklearn.base",
+    "sklearn.covariance",
+    "sklearn.decomposition",
     "sklearn.discriminant_analysis",
     "sklearn.linear_model",
+    "sklearn.model_selection",
+    "sklearn.multiclass",
     "sklearn.pipeline",
     "sklearn.preprocessing",
-    "sklearn.decomposition",
-    "sklearn.model_selection",
-    "sklearn.covariance",
+    "pyriemann.classification",
+    "pyriemann.estimation",
+    "pyriemann.spatialfilters",
+    "pyriemann.tangentspace",
+    "moabb.pipelines.utils",
     "threadpoolctl",
     "cloudpickle",
     "benchmark.contract",
@@ -151,6 +159,8 @@ def _task_main(fd: int, zygote_pid: int) -> int:
         os.chdir(where["cwd"])
         try:
             header, arrays = receive_task(conn)
+            # the harness's warning filters (a test suite's "error", say) hold for its decoders too
+            _apply_warning_filters(header.pop("warning_filters", []))
         except Exception as exc:  # the decoder's module cannot be imported here, say
             send_message(conn, {"status": "error", "error": f"{type(exc).__name__}: {exc}",
                                 "traceback": traceback.format_exc(limit=-8)[-4000:]})  # fmt: skip
@@ -204,13 +214,39 @@ def send_task(conn: Connection, header: dict, arrays: dict[str, np.ndarray]) -> 
     """Send a task: ``header`` (pickled with cloudpickle: it holds the decoder's spec) and raw arrays."""
     import cloudpickle
 
-    if "spec" in header:  # a task's first message: where to import the decoder from
+    if "spec" in header:  # a task's first message: where to import the decoder from, the warning filters
         where = {"sys_path": [p for p in sys.path if isinstance(p, str)], "cwd": os.getcwd()}
         conn.send_bytes(json.dumps(where).encode())
+        header = {**header, "warning_filters": _warning_filters()}
     shapes = {k: (tuple(v.shape), str(v.dtype)) for k, v in arrays.items()}
     conn.send_bytes(cloudpickle.dumps({**header, "_arrays": shapes}))
     for value in arrays.values():
         conn.send_bytes(memoryview(np.ascontiguousarray(value)).cast("B"))
+
+
+def _warning_filters() -> list[tuple]:
+    """Return the warning filters of this process as plain values (a task process applies them)."""
+    import warnings
+
+    return [
+        (
+            action,
+            getattr(message, "pattern", "") or "",
+            category,
+            getattr(module, "pattern", "") or "",
+            lineno,
+        )
+        for action, message, category, module, lineno in warnings.filters
+    ]
+
+
+def _apply_warning_filters(filters: list[tuple]) -> None:
+    """Make ``filters`` (from :func:`_warning_filters`) this process's, in the same order."""
+    import warnings
+
+    warnings.resetwarnings()
+    for action, message, category, module, lineno in reversed(filters):
+        warnings.filterwarnings(action, message=message, category=category, module=module, lineno=lineno)
 
 
 def receive_task(conn: Connection) -> tuple[dict, dict[str, np.ndarray]]:

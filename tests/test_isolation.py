@@ -297,3 +297,39 @@ def test_a_decoder_that_fills_its_memory_cap_and_spins_is_oom(hostile_package, f
     row = rows[("hog-spin", "sub-02")]
     assert row["status"] == "oom", row
     assert "--max-memory" in row["error"]
+
+
+WARNS = """
+    import warnings
+
+    from benchmark.contract import DecoderSpec
+    from decoders.chance import ChanceDecoder
+
+    class Warns(ChanceDecoder):
+        def fit(self, X, y):
+            warnings.warn("careful", UserWarning)
+            return super().fit(X, y)
+
+    DECODER = DecoderSpec(name="warns", family="baseline", description="Warns in fit.",
+                          factory=lambda c: Warns(c.random_state))
+"""
+
+
+def test_the_task_process_applies_the_harness_warning_filters(tmp_path, foreign_root, monkeypatch):
+    """pytest's filterwarnings=error holds inside task processes too (a forked task inherited it)."""
+    import warnings
+
+    pkg = tmp_path / "warning_decoders"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "warns.py").write_text(textwrap.dedent(WARNS))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rows = _run(foreign_root, tmp_path / "out", ("warns",), "warning_decoders", subjects=("sub-02",))
+    row = rows[("warns", "sub-02")]
+    assert row["status"] == "error" and "UserWarning: careful" in row["error"], row
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rows = _run(foreign_root, tmp_path / "out2", ("warns",), "warning_decoders", subjects=("sub-02",))
+    assert rows[("warns", "sub-02")]["status"] == "ok"
