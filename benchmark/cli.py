@@ -28,7 +28,8 @@ EXIT_CODES = """exit codes:
        --out not a folder or used by another run
   3    environment failure: disk full, read-only or unwritable folder, the harness
        itself out of memory, a failed download; the message names the path
-  130  interrupted (Ctrl-C); finished tasks are kept and a rerun resumes"""
+  130  interrupted (Ctrl-C); finished tasks are kept and a rerun resumes
+  143  terminated (SIGTERM), as for Ctrl-C"""
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
@@ -695,11 +696,37 @@ def _cmd_download(args: argparse.Namespace) -> int:
     return 0
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: tasks stopped, finished ones kept, one line said."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = _build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
+    import signal
+    import threading
+
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if on_main_thread else None
+    try:
+        return _main(args, argv)
+    except KeyboardInterrupt as exc:
+        kept = "finished tasks are kept in --out's cache/; rerun the same command to resume"
+        word = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        print(f"{word}: {kept}" if args.command == "run" else word, file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     try:
         if args.command == "list":
             return _cmd_list(args)
@@ -718,10 +745,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "download":
             return _cmd_download(args)
         return _cmd_run(args, argv)
-    except KeyboardInterrupt:
-        kept = "finished tasks are kept in --out's cache/; rerun the same command to resume"
-        print(f"interrupted: {kept}" if args.command == "run" else "interrupted", file=sys.stderr)
-        return 130
     except MemoryError:
         logger.debug("traceback of the error below", exc_info=True)
         print(

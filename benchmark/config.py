@@ -72,6 +72,12 @@ class RunConfig:
     def __post_init__(self) -> None:
         if self.n_jobs == 0 or self.n_jobs < -1:
             raise ValueError(f"n_jobs must be a positive integer or -1, got {self.n_jobs}.")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}.")
+        if self.max_memory_mb is not None and not self.max_memory_mb > 0:
+            raise ValueError(
+                f"max_memory_mb must be positive megabytes (or unset: no cap), got {self.max_memory_mb}."
+            )
         if self.timeout is not None and self.timeout <= 0:
             raise ValueError(f"timeout must be positive seconds, got {self.timeout}.")
         if self.localizer_folds == 1 or self.localizer_folds < 0:
@@ -86,8 +92,11 @@ class RunConfig:
             )
 
     def to_dict(self) -> dict:
-        """JSON-ready representation (paths as strings)."""
-        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
+        """JSON-ready representation (paths as absolute strings: a replay works from any folder)."""
+        return {
+            k: (str(Path(v).expanduser().resolve()) if isinstance(v, Path) else v)
+            for k, v in asdict(self).items()
+        }
 
 
 # ------------------------------------------------------------ config files
@@ -176,7 +185,27 @@ def read_config_file(path: Path) -> dict:
         raise ConfigError(f"{path}: expected a table of options, got {type(raw).__name__}.")
     from_run = isinstance(raw.get("config"), dict) and "fingerprint" in raw
     options = raw["config"] if from_run else raw.get("run", raw)
-    return _normalise(options, path, from_run)
+    out = _normalise(options, path, from_run)
+    if (
+        from_run
+    ):  # a replay never writes where the recorded run wrote (a checkout's reports/) unless --out says so
+        out["out"] = replay_folder(path)
+    return out
+
+
+def replay_folder(run_json: Path) -> Path:
+    """Default output folder of a replayed ``run.json``: ``$IMAGINE_BENCH_HOME/replays/<folder>-<digest>``.
+
+    Outside any checkout, the same for every replay of one run folder (so a
+    replay resumes), whatever the working directory; ``--out`` overrides it.
+    """
+    import hashlib
+
+    from datasets.default import cache_home
+
+    folder = Path(run_json).expanduser().resolve().parent
+    digest = hashlib.sha256(str(folder).encode()).hexdigest()[:8]
+    return cache_home() / "replays" / f"{folder.name}-{digest}"
 
 
 def _normalise(options: dict, path: Path, from_run: bool) -> dict:

@@ -1,39 +1,52 @@
-"""Run tasks in isolated worker processes, with a timeout and a memory cap.
+"""Run tasks: decoder code in task processes that never hold labels, with a time and memory limit.
 
-Each task runs in its own forked process, at most ``n_jobs`` at a time, so a
-decoder that hangs is killed at ``timeout`` (status ``timeout``), one that
-exceeds ``max_memory_mb`` gets a :class:`MemoryError` (status ``oom``), and
-one that crashes the interpreter (segfault, killed by the OS) is recorded as
-an ``error`` with the exit code. The run itself never stops for a task.
+:func:`execute` runs jobs ``n_jobs`` at a time in threads of the harness's
+process; each job loads its subject there and hands the decoder's part to
+:func:`run_isolated`, which forks a *task process* from the zygote (a clean
+interpreter, :mod:`benchmark.sandbox`) and sends it epochs only. Each task
+process leads its own process group; the group is killed when the task
+ends, whatever the decoder left running (non-daemon threads, child
+processes), at ``timeout`` (status ``timeout``; ``oom`` if the process had
+filled its ``max_memory_mb`` data segment), and when the run stops (Ctrl-C,
+SIGTERM, an error). A decoder that exceeds the cap gets a
+:class:`MemoryError` (status ``oom``); one that crashes the interpreter is
+an ``error`` row. The run itself never stops for a task.
 
-Task processes never outlive the run: on Linux each asks the kernel for
-``SIGKILL`` when its parent dies (``prctl(PR_SET_PDEATHSIG)``), so a
-``kill -9`` of the run takes a decoder stuck in a loop with it; elsewhere a
-watchdog thread in the task ends it once its parent is gone. Task processes
-ignore ``SIGINT``: Ctrl-C stops the run, which kills them itself.
+Task processes never outlive the run: on Linux the zygote and each task
+process ask the kernel for ``SIGKILL`` when their parent dies
+(``prctl(PR_SET_PDEATHSIG)``), so a ``kill -9`` of the run takes a decoder
+stuck in a loop with it; elsewhere a watchdog thread does it. Task
+processes are in their own sessions: a terminal's Ctrl-C reaches the run
+only, which kills them itself.
 
 :func:`execute_dask` runs the same jobs on a dask.distributed cluster (same
-``(job, row)`` contract); ``distributed`` is imported only there, so the local
-backend never loads it.
+``(job, row)`` contract): on each worker, the job runs the decoder through
+:func:`run_isolated` too. ``distributed`` is imported only there, so the
+local backend never loads it.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing as mp
 import os
-import resource
 import signal
+import socket
+import struct
+import subprocess
 import sys
 import threading
 import time
-import traceback
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from benchmark.sandbox import die_with_parent  # noqa: F401 - public here since the first backend
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -50,62 +63,8 @@ class Job:
     label: dict
 
 
-_PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent(parent_pid: int) -> str:
-    """Make this (forked) process end when ``parent_pid`` does; return the mechanism used.
-
-    Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` through ctypes, the kernel
-    kills this process when the thread that forked it exits. Elsewhere (or
-    if prctl fails): a daemon thread that polls ``os.getppid()`` every
-    second and exits the process once the parent is gone.
-    """
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
-                if os.getppid() != parent_pid:  # the parent died before prctl took effect
-                    os._exit(1)
-                return "prctl"
-        except (OSError, AttributeError):
-            pass
-
-    def watchdog() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watchdog, name="orphan-watchdog", daemon=True).start()
-    return "watchdog"
-
-
-def _child(
-    fn: Callable[..., dict], args: tuple, conn: Connection, max_memory_mb: float | None, parent_pid: int
-) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    die_with_parent(parent_pid)
-    try:
-        if max_memory_mb:
-            # RLIMIT_DATA counts the heap and private writable mappings (numpy's arrays), not
-            # the shared libraries or the read-only mapped data cache that RLIMIT_AS also counts
-            limit = int(max_memory_mb * 2**20)
-            resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
-        row = fn(*args)
-        conn.send(("ok", row))
-    except MemoryError as exc:
-        cap = f" (over the --max-memory cap of {max_memory_mb:g} MB per task)" if max_memory_mb else ""
-        conn.send(("oom", f"MemoryError: {exc}{cap}"))
-    except BaseException as exc:  # report anything rather than die silently
-        conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-5)}"))
-    finally:
-        conn.close()
-
-
 def effective_n_jobs(n_jobs: int) -> int:
-    """Return the number of processes ``n_jobs`` stands for: -1 is one per core, 0 is 1."""
+    """Return the number of tasks ``n_jobs`` stands for: -1 is one per core, 0 is 1."""
     return (mp.cpu_count() if n_jobs == -1 else n_jobs) or 1
 
 
@@ -123,93 +82,279 @@ def _failed_row(job: Job, status: str, message: str, wall: float) -> dict:
     return row
 
 
+# ------------------------------------------------------------ task processes
+class Zygote:
+    """The harness's handle on its zygote: the clean process task processes are forked from.
+
+    Started on first use with ``python -m benchmark.sandbox`` (a fresh
+    interpreter: nothing of the run is in it) and kept for the life of this
+    process; restarted if it died. See :mod:`benchmark.sandbox`.
+    """
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen | None = None
+        self._control: socket.socket | None = None
+        self._lock = threading.Lock()
+        atexit.register(self.close)
+
+    def _start(self) -> None:
+        self.close()  # a zygote that died: its socket and process handle go first
+        ours, theirs = socket.socketpair()
+        paths = [p for p in sys.path if p]
+        # one BLAS thread: task processes limit BLAS to one anyway, and a single-threaded zygote forks cleanly
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "OPENBLAS_NUM_THREADS": "1",
+               "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # fmt: skip
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmark.sandbox", str(theirs.fileno()), str(os.getpid())],
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+        theirs.close()
+        self._control = ours
+
+    def ensure_running(self) -> None:
+        """Start the zygote now (in the calling thread) unless it runs."""
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self._start()
+
+    def spawn(self) -> tuple[int, Connection]:
+        """Fork a task process; return its pid (also its process group) and a connection to it."""
+        ours, theirs = socket.socketpair()
+        try:
+            with self._lock:
+                for attempt in range(2):
+                    if self._proc is None or self._proc.poll() is not None:
+                        self._start()
+                    try:
+                        socket.send_fds(self._control, [b"t"], [theirs.fileno()])
+                        reply = b""
+                        while len(reply) < 8:
+                            chunk = self._control.recv(8 - len(reply))
+                            if not chunk:
+                                raise OSError("the zygote closed its socket")
+                            reply += chunk
+                        break
+                    except OSError:
+                        self.close()
+                        if attempt:
+                            raise
+        finally:
+            theirs.close()
+        return struct.unpack("q", reply)[0], Connection(ours.detach())
+
+    def close(self) -> None:
+        """End the zygote (its task processes die with it)."""
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        if self._proc is not None:
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self._proc = None
+
+
+#: The zygote of this process (one per harness process, started on first use).
+ZYGOTE = Zygote()
+
+
+class ProcessGroups:
+    """The live task processes of one run; :meth:`close` kills them all and refuses new ones."""
+
+    def __init__(self) -> None:
+        self._pids: set[int] = set()
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def add(self, pid: int) -> bool:
+        """Track ``pid``; False (and the group killed) once closed."""
+        with self._lock:
+            if not self.closed:
+                self._pids.add(pid)
+                return True
+        kill_group(pid)
+        return False
+
+    def discard(self, pid: int) -> None:
+        """Stop tracking ``pid``."""
+        with self._lock:
+            self._pids.discard(pid)
+
+    def close(self) -> None:
+        """Kill every tracked process group; later :meth:`add` calls refuse."""
+        with self._lock:
+            self.closed = True
+            pids, self._pids = list(self._pids), set()
+        for pid in pids:
+            kill_group(pid)
+
+
+def kill_group(pid: int) -> None:
+    """``SIGKILL`` the process group of ``pid`` (and ``pid`` itself, should it not lead one yet)."""
+    for kill, target in ((os.killpg, pid), (os.kill, pid)):
+        try:
+            kill(target, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _memory_status_mb(pid: int) -> dict[str, float]:
+    """``VmData`` and ``VmHWM`` of a process in MB (empty where /proc is missing)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return {}
+    out = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmData", "VmHWM", "VmRSS") and value.strip().endswith("kB"):
+            out[name] = int(value.split()[0]) / 1024
+    return out
+
+
+@dataclass
+class Isolated:
+    """What a task process returned: ``status`` ``done``, ``timeout``, ``oom`` or ``error``."""
+
+    status: str
+    fields: dict
+    arrays: dict
+    wall: float
+
+
+def run_isolated(
+    header: dict,
+    arrays: dict,
+    *,
+    serve: Callable[[int], tuple[dict, dict]] | None = None,
+    timeout: float | None = None,
+    max_memory_mb: float | None = None,
+    max_elements: int = 10**8,
+    groups: ProcessGroups | None = None,
+) -> Isolated:
+    """Run one task's decoder code in a fresh task process (see :mod:`benchmark.sandbox`).
+
+    Parameters
+    ----------
+    header, arrays : dict
+        What the task process receives (:func:`benchmark.sandbox.send_task`).
+    serve : callable or None
+        ``serve(i)`` returns ``(header, arrays)`` of the ``i``-th other
+        subject's localizer, when the decoder asks for it.
+    timeout : float or None
+        Seconds after which the task's process group is killed (``timeout``;
+        ``oom`` when its data segment had reached the memory cap).
+    max_memory_mb : float or None
+        Data-segment cap (``RLIMIT_DATA``) of the task process.
+    max_elements : int
+        Largest array the harness accepts back.
+    groups : ProcessGroups or None
+        Where the live process is tracked (killed by its ``close``).
+
+    Returns
+    -------
+    Isolated
+        The process's JSON fields and float64 arrays, or a failure status
+        with its message in ``fields["error"]``. Whatever happened, the
+        task's process group is gone when this returns.
+    """
+    from benchmark.sandbox import read_message, send_task
+
+    groups = groups if groups is not None else ProcessGroups()
+    start = time.perf_counter()
+    pid, conn = ZYGOTE.spawn()
+    if not groups.add(pid):
+        conn.close()
+        return Isolated("error", {"error": "not run: the run was interrupted"}, {}, 0.0)
+    try:
+        send_task(conn, {**header, "max_memory_mb": max_memory_mb}, arrays)
+        while True:
+            remaining = None if timeout is None else timeout - (time.perf_counter() - start)
+            if remaining is not None and remaining <= 0:
+                return _overdue(pid, timeout, max_memory_mb, time.perf_counter() - start)
+            if not wait([conn], remaining):
+                continue
+            meta, out = read_message(conn, max_elements=max_elements)
+            if meta.get("kind") == "others" and serve is not None:
+                send_task(conn, *serve(int(meta["index"])))
+                continue
+            return Isolated("done", meta, out, time.perf_counter() - start)
+    except (EOFError, OSError):
+        if groups.closed:
+            message = "not finished: the run was interrupted"
+        else:
+            message = "the decoder's process died without a result (killed by the OS, or it crashed)"
+        return Isolated("error", {"error": message}, {}, time.perf_counter() - start)
+    except (ValueError, TypeError, KeyError) as exc:  # a malformed reply
+        return Isolated("error", {"error": f"{exc}"}, {}, time.perf_counter() - start)
+    finally:
+        kill_group(pid)  # whatever the decoder left running: threads, child processes
+        groups.discard(pid)
+        conn.close()
+
+
+def _overdue(pid: int, timeout: float, max_memory_mb: float | None, wall: float) -> Isolated:
+    """Classify a task process past its time limit: ``oom`` if it had filled its memory cap."""
+    used = _memory_status_mb(pid)
+    # a decoder refused memory may not raise: OpenBLAS spins when it cannot map its buffers
+    if max_memory_mb and used.get("VmData", 0.0) >= 0.9 * max_memory_mb:
+        message = (
+            f"killed after {timeout:g} s (--timeout) with its data segment at {used['VmData']:.0f} MB, "
+            f"the --max-memory cap of {max_memory_mb:g} MB per task: out of memory"
+        )
+        return Isolated("oom", {"error": message}, {}, wall)
+    return Isolated("timeout", {"error": f"killed after {timeout:g} s (--timeout)"}, {}, wall)
+
+
 def execute(
     fn: Callable[..., dict],
     jobs: Sequence[Job],
     *,
     n_jobs: int = 1,
-    timeout: float | None = None,
-    max_memory_mb: float | None = None,
 ) -> Iterator[tuple[Job, dict]]:
-    """Run ``fn(*job.args)`` for every job in a separate process; yield as they finish.
+    """Run ``fn(*job.args, groups=groups)`` for every job, ``n_jobs`` at a time; yield as they finish.
+
+    ``fn`` runs in a thread of this process (it loads the data and runs the
+    decoder through :func:`run_isolated`); ``groups`` tracks the task
+    processes, all killed when the iteration stops (Ctrl-C, an error).
 
     Parameters
     ----------
     fn : callable
-        Returns a result row (a dict); must be importable (fork keeps it).
+        Returns a result row (a dict); should not raise (a raise becomes an ``error`` row).
     jobs : sequence of Job
-        Work items.
+        Work items, started in this order.
     n_jobs : int
-        Processes at once (-1: one per core).
-    timeout : float or None
-        Seconds after which a job's process is killed.
-    max_memory_mb : float or None
-        Data-segment limit (``RLIMIT_DATA``: heap and private writable
-        mappings) of each job's process; going over it raises
-        :class:`MemoryError` in the job.
+        Tasks at once (-1: one per core).
 
     Yields
     ------
     job : Job
     row : dict
-        ``fn``'s row, or a row with status ``timeout``, ``oom`` or ``error``.
     """
-    ctx = mp.get_context("fork")
-    parent_pid = os.getpid()
-    n_jobs = effective_n_jobs(n_jobs)
-    queue = list(jobs)[::-1]
-    running: dict[Connection, tuple[Job, Any, float]] = {}
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    groups = ProcessGroups()
+    if jobs:
+        ZYGOTE.ensure_running()  # from this thread: a child of the run's main thread, not of a task's
+    pool = ThreadPoolExecutor(max_workers=effective_n_jobs(n_jobs), thread_name_prefix="task")
     try:
-        while queue or running:
-            while queue and len(running) < n_jobs:
-                job = queue.pop()
-                parent, child = ctx.Pipe(duplex=False)
-                proc = ctx.Process(
-                    target=_child, args=(fn, job.args, child, max_memory_mb, parent_pid), daemon=True
-                )
-                proc.start()
-                child.close()
-                running[parent] = (job, proc, time.perf_counter())
-            now = time.perf_counter()
-            wait_for = None
-            if timeout is not None:
-                wait_for = max(0.0, min(start + timeout - now for _, _, start in running.values()))
-            ready = wait(list(running), timeout=wait_for)
-            for conn in ready:
-                job, proc, start = running.pop(conn)
-                wall = time.perf_counter() - start
-                try:
-                    status, payload = conn.recv()
-                except (EOFError, OSError):
-                    proc.join()
-                    yield (
-                        job,
-                        _failed_row(job, "error", f"worker process died (exit code {proc.exitcode})", wall),
-                    )
-                    continue
-                finally:
-                    conn.close()
-                proc.join()
-                if status == "ok":
-                    yield job, payload
-                else:
-                    yield job, _failed_row(job, status, payload, wall)
-            if timeout is not None:
-                now = time.perf_counter()
-                for conn in [c for c, (_, _, s) in running.items() if now - s >= timeout]:
-                    job, proc, start = running.pop(conn)
-                    proc.kill()
-                    proc.join()
-                    conn.close()
-                    logger.warning("task %s exceeded the %g s timeout and was killed", job_name(job), timeout)
-                    yield (
-                        job,
-                        _failed_row(job, "timeout", f"killed after {timeout:g} s (--timeout)", now - start),
-                    )
+        futures = {pool.submit(fn, *job.args, groups=groups): job for job in jobs}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                row = future.result()
+            except Exception as exc:  # noqa: BLE001 - the harness's own bug: keep the run going
+                logger.exception("task %s failed in the harness", job_name(job))
+                row = _failed_row(job, "error", f"{type(exc).__name__}: {exc}", 0.0)
+            yield job, row
     finally:
-        for _, proc, _ in running.values():
-            proc.kill()
-            proc.join()
+        groups.close()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # ---------------------------------------------------------------- dask backend

@@ -179,3 +179,28 @@ def summarize(scores: np.ndarray, chance: float) -> GroupSummary:
     else:
         p_w = float(stats.wilcoxon(diffs, alternative="greater", zero_method="zsplit").pvalue)
     return GroupSummary(n, mean, float(low), float(high), p_t, p_w)
+
+
+def task_scores(proba: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Every per-task score of one subject's imagine probabilities against its true classes.
+
+    Parameters
+    ----------
+    proba : ndarray, shape (n_trials, n_classes)
+        Class probabilities, columns in the harness's class order.
+    y : ndarray of int, shape (n_trials,)
+        True class indices.
+
+    Returns
+    -------
+    dict
+        ``score`` (top-1 accuracy), ``balanced_accuracy`` (the subject's
+        class counts assigned by :func:`balanced_assignment`) and ``top3``.
+    """
+    proba, y = _check_proba(proba, y)
+    counts = np.bincount(y, minlength=proba.shape[1])
+    return {
+        "score": accuracy(proba, y),
+        "balanced_accuracy": balanced_assignment_accuracy(proba, y, counts),
+        "top3": top_k_accuracy(proba, y, k=3),
+    }

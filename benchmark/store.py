@@ -6,9 +6,12 @@ file or none. A stored file is trusted only if it parses, matches its key
 (decoder, subject) and passes :func:`row_problem` (required fields, their
 types, probabilities of the right shape); anything else is logged with its
 path and the task recomputed. The key covers everything that changes a task's result: the
-decoder's file and the private building blocks it may import, the harness's
+decoder's file and every project file it imports, directly or through
+another decoder it builds on (:func:`import_closure`), the harness's
 scoring code, the dataset fingerprint, the subject, the seed, the localizer
-folds and the versions of the numerical libraries. Re-running the same
+folds and the versions of Python and of every library that computes
+(MOABB included). The runner then checks a reused row against the dataset
+and recomputes its scores (:func:`benchmark.runner._verified`). Re-running the same
 command reads the ``ok`` results back and computes only what is missing (or
 failed); changing any input changes the key and recomputes.
 """
@@ -20,12 +23,12 @@ import json
 import logging
 import math
 import os
+import platform
 import tempfile
 from functools import cache
 from importlib import metadata
 from pathlib import Path
 
-from benchmark import assignment
 from benchmark.config import RunConfig
 from benchmark.contract import DecoderSpec
 from benchmark.errors import EnvironmentFailure
@@ -36,11 +39,13 @@ logger = logging.getLogger(__name__)
 #: Harness modules whose code decides a task's numbers.
 _SCORING_MODULES = (
     "benchmark/runner.py",
+    "benchmark/sandbox.py",
     "benchmark/scoring.py",
     "benchmark/contract.py",
     "datasets/adapter.py",
 )
-_VERSIONED = ("mne", "scikit-learn", "pyriemann", "numpy", "scipy")
+#: Every library that computes a task's numbers (and Python itself, in :func:`_versions`).
+_VERSIONED = ("mne", "scikit-learn", "pyriemann", "moabb", "numpy", "scipy", "pandas", "threadpoolctl")
 _ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -52,16 +57,109 @@ def _file_digest(path: str) -> str:
         return "missing"
 
 
-def _helpers_digest(decoder_file: Path) -> str:
-    """Digest of the toolkit beside a decoder file (``toolkit/*.py``) and the harness's assignment."""
-    files = [*sorted((decoder_file.parent / "toolkit").glob("*.py")), Path(assignment.__file__)]
-    parts = [_file_digest(str(p)) for p in files]
+def _module_file(name: str, roots: tuple[Path, ...]) -> Path | None:
+    """Return the file of module ``name`` under one of ``roots`` (a package's ``__init__.py``), or None."""
+    parts = name.split(".")
+    for root in roots:
+        base = root.joinpath(*parts)
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _imported_names(path: Path, package: str) -> set[str]:
+    """Absolute names of the modules ``path`` imports (``from a import b`` yields ``a`` and ``a.b``)."""
+    import ast
+
+    try:
+        tree = ast.parse(Path(path).read_bytes(), filename=str(path))
+    except (OSError, SyntaxError, ValueError):
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):  # imports inside functions too: factories import lazily
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base_parts = package.split(".") if package else []
+                base_parts = base_parts[: len(base_parts) - node.level + 1]
+                base = ".".join(base_parts + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            if base:
+                names.add(base)
+                names.update(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
+    return names
+
+
+def import_closure(path: Path, roots: tuple[Path, ...] = (_ROOT,)) -> list[Path]:
+    """Return ``path`` and every file under ``roots`` it imports, directly or not, sorted.
+
+    Found by reading the files' import statements (:mod:`ast`), without
+    importing anything; modules outside ``roots`` (installed libraries) are
+    left to :func:`_versions`. Parent packages' ``__init__.py`` files count too.
+
+    Parameters
+    ----------
+    path : Path
+        A module file (a decoder).
+    roots : tuple of Path
+        Folders that hold the project's top-level packages.
+    """
+    path = Path(path).resolve()
+    roots = tuple(Path(r).resolve() for r in roots)
+    seen: set[Path] = set()
+    todo = [path]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        package = ""
+        for root in roots:
+            if current.is_relative_to(root):
+                parts = current.relative_to(root).with_suffix("").parts
+                # the package a relative import starts from: the module's own for an __init__.py
+                package = ".".join(parts[:-1])
+                break
+        for name in _imported_names(current, package):
+            pieces = name.split(".")
+            for i in range(1, len(pieces) + 1):  # a.b.c imports a and a.b too
+                found = _module_file(".".join(pieces[:i]), roots)
+                if found is not None and found.resolve() not in seen:
+                    todo.append(found.resolve())
+    return sorted(seen)
+
+
+def _package_root(module: Path) -> Path:
+    """Return the folder above the top-level package holding ``module``."""
+    folder = module.resolve().parent
+    while (folder / "__init__.py").is_file():
+        folder = folder.parent
+    return folder
+
+
+def _code_digest(decoder_file: Path) -> str:
+    """Digest of a decoder's code: its file and every project file it imports (its import closure).
+
+    A decoder that is not a Python file (a MOABB pipeline YAML) is run by
+    the helpers beside it: their closure is hashed.
+    """
+    roots = tuple(dict.fromkeys((_ROOT, _package_root(decoder_file))))
+    if decoder_file.suffix == ".py":
+        files = import_closure(decoder_file, roots)
+    else:
+        files = [decoder_file.resolve()]
+        for helper in sorted(decoder_file.parent.glob("_*.py")):
+            files += import_closure(helper, roots)
+    parts = [f"{p.name}:{_file_digest(str(p))}" for p in sorted(set(files))]
     return hashlib.sha256("".join(parts).encode()).hexdigest()
 
 
 @cache
 def _versions() -> tuple[tuple[str, str], ...]:
-    out = []
+    out = [("python", platform.python_version())]
     for name in _VERSIONED:
         try:
             out.append((name, metadata.version(name)))
@@ -83,7 +181,8 @@ def task_key(spec: DecoderSpec, subject: str, config: RunConfig, fingerprint: st
     Parameters
     ----------
     spec : DecoderSpec
-        The decoder; its file (``spec.module``) and sibling helper modules are hashed.
+        The decoder; its file (``spec.module``) and its import closure in the
+        project (:func:`import_closure`) are hashed.
     subject : str
         Subject name.
     config : RunConfig
@@ -99,8 +198,7 @@ def task_key(spec: DecoderSpec, subject: str, config: RunConfig, fingerprint: st
     module = Path(spec.module) if spec.module else None
     payload = {
         "decoder": spec.name,
-        "decoder_file": _file_digest(str(module)) if module else "unknown",
-        "helpers": _helpers_digest(module) if module else "unknown",
+        "code": _code_digest(module) if module else "unknown",
         "harness": harness_version(),
         "dataset": fingerprint,
         "subject": subject,
@@ -267,5 +365,14 @@ class ResultStore:
             if tmp is not None:
                 Path(tmp).unlink(missing_ok=True)
             if isinstance(exc, OSError):
-                raise environment_failure(exc, self.path(key), "storing a task's result") from exc
+                failure = environment_failure(exc, self.path(key), "storing a task's result")
+                if not isinstance(failure, EnvironmentFailure):  # e.g. a folder where the file should be
+                    failure = EnvironmentFailure(
+                        exc.errno,
+                        f"storing a task's result: {self.path(key)}: {exc.strerror or exc}; make that path "
+                        "a writable file location (or choose another --out) and rerun "
+                        "(finished tasks are kept)",
+                    )
+                    failure.filename = str(self.path(key))
+                raise failure from exc
             raise

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from datasets import layout
-from datasets.cache import ArrayCache, file_signature, files_key
+from datasets.cache import ArrayCache, content_signature, file_signature, files_key
 from datasets.errors import DatasetError
 
 logger = logging.getLogger(__name__)
@@ -298,7 +298,7 @@ class ChallengeDataset:
         ref = self.ref(subject)
         hit = self._cache_hit(subject, ref)
         if hit is not None:
-            data = _from_cache(subject, ref.split, *hit)
+            data = _from_cache(subject, ref, *hit)
             return {kind: _block_header(getattr(data, kind)) for kind in _KINDS}
         files = {
             "localizer": layout.localizer_epochs_file(ref.path, subject),
@@ -360,12 +360,45 @@ class ChallengeDataset:
                         f"{_fact_text(attr, first[k])}: {_names(groups[k])}" for k, _ in counts
                     )
         self._ref = _Reference(values, holders, tuple(headers))
+        self._warn_duplicates(list(headers))
         for subject, header in headers.items():
             try:
                 self._check_headers(header)
             except DatasetError as exc:
                 problems[subject] = str(exc)
         return problems
+
+    def _warn_duplicates(self, subjects: list[str]) -> dict[tuple, list[str]]:
+        """Warn about subjects whose epochs files hold the same recording (``sub-05`` and ``sub-5``).
+
+        Compares :func:`~datasets.cache.content_signature` of each subject's
+        localizer and imagine epochs files (about 400 KiB read per file).
+
+        Returns
+        -------
+        dict
+            Signature -> the subjects sharing it, for groups of two or more.
+        """
+        groups: dict[tuple, list[str]] = {}
+        for subject in subjects:
+            ref = self.ref(subject)
+            files = (
+                layout.localizer_epochs_file(ref.path, subject),
+                layout.imagine_epochs_file(ref.path, subject),
+            )
+            try:
+                key = tuple(content_signature(f) for f in files)
+            except OSError:
+                continue
+            groups.setdefault(key, []).append(subject)
+        shared = {k: v for k, v in groups.items() if len(v) > 1}
+        for names in shared.values():
+            folders = ", ".join(str(self.ref(s).path) for s in names)
+            logger.warning(
+                "%s hold the same recording (identical epochs files in %s): each is scored as a separate "
+                "subject; remove the copies you did not mean to run", " and ".join(names), folders,
+            )  # fmt: skip
+        return shared
 
     def header_problems(self, subjects: Iterable[str]) -> dict[str, str]:
         """Check the headers of ``subjects`` against the current reference (see :meth:`set_reference`).
@@ -504,7 +537,7 @@ class ChallengeDataset:
         ref = self.ref(subject)
         hit = self._cache_hit(subject, ref)
         if hit is not None:
-            data = _from_cache(subject, ref.split, *hit)
+            data = _from_cache(subject, ref, *hit)
             # the same checks as a FIF read: the cache holds the header facts
             self._check_headers({kind: _block_header(getattr(data, kind)) for kind in _KINDS})
             return data, list(hit[1]["imagine_events"])
@@ -564,6 +597,15 @@ class ChallengeDataset:
             img_file = layout.imagine_epochs_file(ref.path, subject)
             names = _event_names(_read_epochs(img_file, preload=False), img_file)
         return self._read_labels(layout.imagine_labels_file(ref.path, subject), names, "imagine")
+
+    def imagine_count(self, subject: str) -> int:
+        """Return the number of imagine epochs of ``subject`` (array cache, else the file's header)."""
+        ref = self.ref(subject)
+        hit = self._cache_hit(subject, ref)
+        if hit is not None:
+            return int(hit[0]["imagine_trial_idx"].shape[0])
+        img_file = layout.imagine_epochs_file(ref.path, subject)
+        return int(len(_read_epochs(img_file, preload=False).events))
 
     def imagine_class_counts(self, subject: str) -> np.ndarray:
         """Count the imagine epochs per class (``CLASS_NAMES`` order), for scoring."""
@@ -726,7 +768,18 @@ def _to_cache(data: SubjectData) -> tuple[dict[str, np.ndarray], dict]:
     return arrays, meta
 
 
-def _from_cache(subject: str, split: str, arrays: dict[str, np.ndarray], meta: dict) -> SubjectData:
+def _from_cache(subject: str, ref: SubjectRef, arrays: dict[str, np.ndarray], meta: dict) -> SubjectData:
+    """Rebuild a subject's data from a cache entry; its files are this dataset's (never the entry's).
+
+    An entry is keyed by the files' content, so another dataset holding the
+    same files (a copy) shares it: the ``source`` recorded in the entry may
+    be that dataset's file, so errors name ``ref``'s files instead.
+    """
+    sources = {
+        "localizer": layout.localizer_epochs_file(ref.path, subject),
+        "imagine": layout.imagine_epochs_file(ref.path, subject),
+    }
+    split = ref.split
     blocks = {}
     for kind in ("localizer", "imagine"):
         info = meta[kind]
@@ -738,7 +791,7 @@ def _from_cache(subject: str, split: str, arrays: dict[str, np.ndarray], meta: d
             ch_types=tuple(info["ch_types"]),
             baseline=None if info["baseline"] is None else tuple(info["baseline"]),
             trial_idx=np.asarray(arrays[f"{kind}_trial_idx"]),
-            source=Path(info["source"]),
+            source=sources[kind],
         )
     labels = np.asarray(meta["localizer_labels"])
     return SubjectData(subject, split, blocks["localizer"], labels, blocks["imagine"])
@@ -750,12 +803,18 @@ def _read_epochs(fname: Path, *, preload: bool):
     if not fname.is_file():
         raise DatasetError(f"Missing epochs file {fname}.")
     try:
-        return mne.read_epochs(fname, preload=preload, verbose="error")
+        epochs = mne.read_epochs(fname, preload=preload, verbose="error")
     except Exception as exc:  # mne raises many types on a corrupted file
         raise DatasetError(
             f"Cannot read {fname} as MNE epochs ({type(exc).__name__}: {exc}). "
             "The file may be truncated or corrupted; download or copy it again."
         ) from exc
+    if len(epochs.events) == 0:
+        raise DatasetError(
+            f"{fname} holds no epochs (0 events; its drop log says why they were dropped): "
+            "every subject needs localizer and imagine epochs."
+        )
+    return epochs
 
 
 def _event_names(epochs, fname: Path) -> list[str]:

@@ -11,7 +11,11 @@ and strided blocks spread over the whole file. Replacing or editing a file
 changes the key; stale entries are never served (they are simply unused and
 can be deleted with the folder). Each entry also stores the header facts of
 its files (sampling rate, time axes, channels), which the adapter compares
-with the other subjects' on every load, exactly as for a FIF read.
+with the other subjects' on every load, exactly as for a FIF read, and a
+CRC-32 of every array, checked on every load (:func:`checksum`): an edit of
+a cached ``.npy`` in place, even one that keeps its size, makes the entry
+unused (and rewritten from the FIF files), at the cost of reading the
+arrays once per load (about 0.06 s for a full-size subject's 100 MB).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import logging
 import os
 import shutil
 import tempfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +37,18 @@ _HEAD = 65536
 _BLOCK = 4096
 _N_BLOCKS = 64
 #: 2: meta holds the imagine event names; 3: key from :func:`file_signature`
-#: (strided blocks), header facts checked on every load.
-CACHE_VERSION = "3"
+#: (strided blocks), header facts checked on every load; 4: a CRC-32 of every
+#: array, checked on every load.
+CACHE_VERSION = "4"
+
+
+def content_signature(path: Path) -> str:
+    """Signature of a file's content only (no name, no modification time): size and sampled bytes.
+
+    The same sampling as :func:`file_signature` (about 400 KiB read per
+    file): two copies of one file share it wherever they live.
+    """
+    return _sampled_digest(path, f"{path.stat().st_size}")
 
 
 def file_signature(path: Path) -> str:
@@ -57,8 +72,12 @@ def file_signature(path: Path) -> str:
         Hex digest (32 characters).
     """
     stat = path.stat()
-    size = stat.st_size
-    digest = hashlib.blake2b(f"{size}:{stat.st_mtime_ns}".encode(), digest_size=16)
+    return _sampled_digest(path, f"{stat.st_size}:{stat.st_mtime_ns}")
+
+
+def _sampled_digest(path: Path, prefix: str) -> str:
+    size = path.stat().st_size
+    digest = hashlib.blake2b(prefix.encode(), digest_size=16)
     with path.open("rb") as fh:
         digest.update(fh.read(_HEAD))
         if size > 2 * _HEAD:
@@ -78,6 +97,11 @@ def files_key(paths: list[Path]) -> str:
     for path in sorted(paths):
         digest.update(f"{path.name}:{file_signature(path)}".encode())
     return digest.hexdigest()[:32]
+
+
+def checksum(array: np.ndarray) -> int:
+    """CRC-32 of an array's bytes (C order): about 0.06 s per 100 MB here, the pages read once."""
+    return zlib.crc32(memoryview(np.ascontiguousarray(array)).cast("B"))
 
 
 class ArrayCache:
@@ -101,6 +125,10 @@ class ArrayCache:
         try:
             meta = json.loads(meta_file.read_bytes().decode("utf-8"))
             arrays = {name: np.load(entry / f"{name}.npy", mmap_mode="r") for name in meta["arrays"]}
+            checksums = meta["crc32"]
+            for name, array in arrays.items():
+                if checksum(array) != checksums[name]:
+                    raise ValueError(f"{name}.npy changed since it was written (CRC-32 mismatch)")
         except (OSError, ValueError, KeyError, TypeError) as exc:  # TypeError: meta not an object
             logger.warning("ignoring damaged cache entry %s (%s); it will be rewritten", entry, exc)
             return None
@@ -115,9 +143,12 @@ class ArrayCache:
             logger.warning("cannot write the data cache in %s (%s); continuing without it", self.folder, exc)
             return
         try:
+            checksums = {}
             for name, array in arrays.items():
-                np.save(tmp / f"{name}.npy", np.ascontiguousarray(array))
-            (tmp / "meta.json").write_text(json.dumps({**meta, "arrays": sorted(arrays)}))
+                array = np.ascontiguousarray(array)
+                np.save(tmp / f"{name}.npy", array)
+                checksums[name] = checksum(array)
+            (tmp / "meta.json").write_text(json.dumps({**meta, "arrays": sorted(arrays), "crc32": checksums}))
             target = self.folder / key
             if target.exists():  # a damaged entry: moved aside, since a rename cannot replace a folder
                 stale = Path(tempfile.mkdtemp(dir=self.folder, prefix=f".{key}-stale-"))

@@ -3,9 +3,16 @@
 Draws each epoch's probabilities from a flat Dirichlet distribution, so its
 argmax is a uniformly random class. Its imagine accuracy estimates what pure
 guessing scores on the same trials (expected 10 %).
+
+Each epoch's draw is seeded from the run's seed and a checksum of that
+epoch's samples: subjects (whose recordings differ) get independent draws,
+so chance is a valid null across subjects, and an epoch gets the same draw
+whatever order the harness hands the epochs in.
 """
 
 from __future__ import annotations
+
+import zlib
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -20,7 +27,9 @@ class ChanceDecoder(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     random_state : int or None
-        Seed; the same seed and input give the same output.
+        Run seed; each epoch's draw is seeded from it and the epoch's samples
+        (the same seed and epoch give the same draw, in any order). None:
+        fresh entropy.
 
     Attributes
     ----------
@@ -36,18 +45,25 @@ class ChanceDecoder(ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(np.asarray(y))
         return self
 
-    def _draw(self, n_epochs: int) -> np.ndarray:
+    def _draw(self, X: np.ndarray) -> np.ndarray:
         check_is_fitted(self)
-        rng = np.random.default_rng(self.random_state)
-        return rng.dirichlet(np.ones(len(self.classes_)), size=n_epochs)
+        n_classes = len(self.classes_)
+        if self.random_state is None:
+            return np.random.default_rng().dirichlet(np.ones(n_classes), size=len(X))
+        seed = int(self.random_state) % 2**32
+        out = np.empty((len(X), n_classes))
+        for i, epoch in enumerate(np.asarray(X)):
+            content = zlib.crc32(np.ascontiguousarray(epoch).view(np.uint8))
+            out[i] = np.random.default_rng([seed, content]).dirichlet(np.ones(n_classes))
+        return out
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Random probabilities, shape (n_epochs, n_classes)."""
-        return self._draw(len(X))
+        """Random probabilities, shape (n_epochs, n_classes), one independent draw per epoch."""
+        return self._draw(X)
 
     def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
-        """Random probabilities, shape (n_epochs, n_classes)."""
-        return self._draw(len(X))
+        """Random probabilities, shape (n_epochs, n_classes), one independent draw per epoch."""
+        return self._draw(X)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Random class labels."""

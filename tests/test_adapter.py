@@ -215,3 +215,38 @@ def test_array_cache_serves_same_data_and_invalidates(fresh_foreign_root, tmp_pa
     changed = ChallengeDataset(fresh_foreign_root, cache_dir=cache).load("sub-02")
     np.testing.assert_allclose(changed.localizer.X, 2 * cold.localizer.X, rtol=1e-6)
     assert len(list(cache.iterdir())) == 2
+
+
+def test_a_same_size_edit_of_a_cached_array_is_seen(fresh_foreign_root, tmp_path, caplog):
+    """An in-place write into a cached .npy (a memory-mapped write keeps its size) is never served."""
+    import logging
+
+    cache = tmp_path / "arrays"
+    truth = ChallengeDataset(fresh_foreign_root, cache_dir=cache).load("sub-02")
+    (entry,) = cache.iterdir()
+    edited = np.load(entry / "localizer_X.npy", mmap_mode="r+")
+    edited[0, 0, 0] += 1e-9
+    edited.flush()
+    del edited
+    with caplog.at_level(logging.WARNING, logger="datasets.cache"):
+        again = ChallengeDataset(fresh_foreign_root, cache_dir=cache).load("sub-02")
+    assert "localizer_X.npy changed since it was written" in caplog.text
+    np.testing.assert_array_equal(again.localizer.X, truth.localizer.X)
+    # the entry was rewritten from the FIF files: the next load is served from it, silently
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="datasets.cache"):
+        ChallengeDataset(fresh_foreign_root, cache_dir=cache).load("sub-02")
+    assert "changed since" not in caplog.text
+
+
+def test_two_datasets_sharing_the_cache_name_their_own_files(fresh_foreign_root, tmp_path):
+    import shutil
+
+    cache = tmp_path / "arrays"
+    copy = tmp_path / "copy"
+    shutil.copytree(fresh_foreign_root, copy)  # same content and times: the same cache entries
+    ChallengeDataset(fresh_foreign_root, cache_dir=cache).load("sub-02")
+    data = ChallengeDataset(copy, cache_dir=cache).load("sub-02")
+    assert len(list(cache.iterdir())) == 1, "the copy was not served from the shared entry"
+    for block in (data.localizer, data.imagine):
+        assert block.source.is_relative_to(copy), block.source

@@ -238,3 +238,33 @@ def test_replayed_run_json_warns_only_for_other_data(tmp_path, capsys, old_root,
     written.write_text(json.dumps({"fingerprint": "aaaa", "dataset_root": new_root}))
     _warn_if_other_dataset(recorded, written)
     assert capsys.readouterr().err == ""  # same fingerprint: silent
+
+
+def test_a_replay_works_from_any_folder_and_leaves_the_recorded_reports_alone(
+    foreign_root, tmp_path, monkeypatch
+):
+    """run.json records absolute paths; ``run --config`` from anywhere repeats the run in its own folder."""
+    import shutil
+
+    monkeypatch.setenv("IMAGINE_BENCH_HOME", str(tmp_path / "home"))
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    shutil.copytree(foreign_root, checkout / "data")
+    monkeypatch.chdir(checkout)  # relative --data and --out, as from a checkout's root
+    argv = ["run", "--decoder", "chance", "--data", "data", "--out", "reports", "--subjects", "sub-02",
+            "--no-progress", "--localizer-folds", "0", "--no-data-cache"]  # fmt: skip
+    assert main(argv) == 0
+    recorded = json.loads((checkout / "reports" / "run.json").read_text())
+    assert recorded["config"]["data"] == str(checkout / "data")
+    assert recorded["config"]["out"] == str(checkout / "reports")
+    assert recorded["fingerprint"]
+    before = {p: p.stat().st_mtime_ns for p in (checkout / "reports").rglob("*")}
+    for cwd in (tmp_path, checkout):  # from another folder, and from the checkout's root
+        monkeypatch.chdir(cwd)
+        config = "checkout/reports/run.json" if cwd == tmp_path else "reports/run.json"
+        assert main(["run", "--config", config, "--no-progress"]) == 0
+    assert {p: p.stat().st_mtime_ns for p in (checkout / "reports").rglob("*")} == before
+    (replay,) = (tmp_path / "home" / "replays").iterdir()
+    replayed = json.loads((replay / "run.json").read_text())
+    assert replayed["fingerprint"] == recorded["fingerprint"]
+    assert replayed["config"]["data"] == recorded["config"]["data"]

@@ -39,7 +39,7 @@ def restore_levels():
 @pytest.mark.parametrize("verbosity, harness", [(0, logging.WARNING), (1, logging.INFO), (2, logging.DEBUG)])
 def test_verbosity_sets_the_harness_level_only(restore_levels, verbosity, harness):
     configure_logging(verbosity)
-    for name in ("benchmark.runner", "datasets.adapter", "decoders._scan", "tools.profile"):
+    for name in ("benchmark.runner", "datasets.adapter", "decoders.toolkit.scan", "tools.profile"):
         log = logging.getLogger(name)
         assert log.isEnabledFor(harness) and not log.isEnabledFor(harness - 10), (name, verbosity)
     for name in THIRD_PARTY:

@@ -324,6 +324,19 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def _descendants(pid: int) -> list[int]:
+    """Children and grandchildren (the run's zygote and the task processes forked from it)."""
+    children = _children(pid)
+    return children + [g for c in children for g in _children(c)]
+
+
+def _wait_gone(pids: list[int], safety: float = 300.0) -> None:
+    """Wait until none of ``pids`` runs (an event; ``safety`` only ends a regression's wait)."""
+    deadline = time.time() + safety
+    while time.time() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.05)
+
+
 def _start_hang(script, env, foreign_root, out):
     cmd = [sys.executable, str(script), "run", "--decoder", "chance", "hang", "--data", str(foreign_root),
            "--out", str(out), "--subjects", "sub-02", "--no-progress", "--localizer-folds", "0",
@@ -334,8 +347,8 @@ def _start_hang(script, env, foreign_root, out):
     # that can take long, so wait on the condition (and stop at once if the run has ended)
     deadline = time.time() + 300
     while time.time() < deadline and proc.poll() is None:
-        workers = _children(proc.pid)
-        if list((out / "cache").glob("*.json")) and workers:
+        workers = _descendants(proc.pid)
+        if list((out / "cache").glob("*.json")) and len(workers) >= 2:  # the zygote and the hang task
             return proc, workers
         time.sleep(0.1)
     if proc.poll() is None:
@@ -344,17 +357,28 @@ def _start_hang(script, env, foreign_root, out):
     raise AssertionError(f"the run did not get going (exit code {proc.returncode}):\n{err}")
 
 
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Kill the run's process group if it is still there, and reap it."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.communicate()
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_kill_9_of_the_run_takes_its_task_processes_with_it(hang_script, foreign_root, tmp_path):
     script, env = hang_script
     out = tmp_path / "out"
     proc, workers = _start_hang(script, env, foreign_root, out)
-    os.kill(proc.pid, signal.SIGKILL)  # the main process only, not its group
-    proc.communicate(timeout=60)
-    deadline = time.time() + 10
-    while time.time() < deadline and any(_alive(w) for w in workers):
-        time.sleep(0.1)
-    assert not any(_alive(w) for w in workers), "a task process outlived the run"
+    try:
+        os.kill(proc.pid, signal.SIGKILL)  # the main process only, not its group
+        proc.communicate(timeout=300)
+        _wait_gone(workers)  # the zygote sees its socket close, the task process its parent die
+        assert not any(_alive(w) for w in workers), "a task process outlived the run"
+    finally:
+        _kill_group(proc)
     journal = [json.loads(line) for line in (out / "tasks.jsonl").read_text().splitlines()]
     assert [(r["pipeline"], r["status"]) for r in journal] == [("chance", "ok")]
     # the killed run's folder can be reported: what it finished, marked as interrupted
@@ -375,11 +399,16 @@ def test_ctrl_c_ends_cleanly_and_keeps_finished_tasks(hang_script, foreign_root,
     script, env = hang_script
     out = tmp_path / "out"
     proc, workers = _start_hang(script, env, foreign_root, out)
-    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole foreground group
-    _, err = proc.communicate(timeout=60)
+    try:
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole foreground group
+        # wait for the run to end (an event); the limit only ends the wait of a run that hangs
+        _, err = proc.communicate(timeout=600)
+    finally:
+        _kill_group(proc)  # never leave the run behind for the next test
     assert proc.returncode == 130
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1].startswith("interrupted: finished tasks are kept in --out's cache/")
+    _wait_gone(workers)  # the run waited for its zygote; a task process dies with it
     assert not any(_alive(w) for w in workers)
     journal = [json.loads(line) for line in (out / "tasks.jsonl").read_text().splitlines()]
     assert [(r["pipeline"], r["status"]) for r in journal] == [("chance", "ok")]

@@ -32,8 +32,8 @@ def test_a_pooled_time_course_is_computed_once_for_probabilities_and_plot(foreig
     dataset = ChallengeDataset(foreign_root)
     config = RunConfig(data=foreign_root, out=tmp_path, localizer_folds=0)
     CountedCourse.calls = []
-    row = _run_task_body(dataset, spec, "sub-02", config)
-    n_imagine, n_times = len(row["trial_idx"]), len(dataset.load("sub-02").imagine.times)
+    n_imagine, n_times = len(dataset.load("sub-02").imagine.X), len(dataset.load("sub-02").imagine.times)
+    row = _run_task_body(dataset, spec, "sub-02", config, order=np.arange(n_imagine))  # the file's order
     assert row["split"] == "train" and CountedCourse.calls == [n_imagine]
     # the probabilities and the curve come from that one course (the first draw)
     course = np.random.default_rng(1).random((n_imagine, n_times, 10))
