@@ -9,9 +9,11 @@ import pandas as pd
 import pytest
 
 from benchmark import __version__
-from benchmark.cli import _build_parser, _run_options, main
+from benchmark.cli import main
 from benchmark.config import DEFAULT_LOCALIZER_FOLDS, read_config_file
 from benchmark.errors import ConfigError
+from benchmark.parser import build_parser as _build_parser
+from benchmark.parser import run_options as _run_options
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,8 +60,8 @@ def test_run_help_shows_defaults():
 
 
 def test_run_defaults_are_the_parsers_and_the_configs():
-    from benchmark.cli import run_defaults
     from benchmark.config import DEFAULT_LOCALIZER_FOLDS, RunConfig
+    from benchmark.parser import run_defaults
 
     defaults = run_defaults()
     folds = RunConfig(Path("d"), Path("o")).localizer_folds
@@ -227,7 +229,7 @@ def test_console_script_help_runs():
 )
 def test_replayed_run_json_warns_only_for_other_data(tmp_path, capsys, old_root, new_root, expected):
     """A regenerated default simulation (same key) is noted, not warned about; other data is warned about."""
-    from benchmark.cli import _warn_if_other_dataset
+    from benchmark.commands import _warn_if_other_dataset
 
     recorded, written = tmp_path / "old.json", tmp_path / "new.json"
     recorded.write_text(json.dumps({"fingerprint": "aaaa", "dataset_root": old_root}))

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.cli import HARNESS_LOGGERS, _build_parser, configure_logging, main
+from benchmark.cli import HARNESS_LOGGERS, configure_logging, main
+from benchmark.parser import build_parser as _build_parser
 from datasets.truth import METADATA_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
