@@ -56,6 +56,7 @@ FAMILIES: tuple[str, ...] = (
     "cross-subject",
     "transductive",
     "template",
+    "hybrid",
     "oracle",
 )
 
