@@ -58,6 +58,7 @@ FAMILIES: tuple[str, ...] = (
     "cross-subject",
     "transductive",
     "template",
+    "hybrid",
     "oracle",
 )
 

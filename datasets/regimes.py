@@ -3,7 +3,8 @@
 A regime is a documented preset of :class:`datasets.simulate.SimulationConfig`
 fields that changes one thing a decoder may silently depend on: when imagery
 happens, the rank and noise structure of the sensor data, or how unequal the
-subjects are. ``default`` is the simulator's default (the leaderboard's
+subjects are, and whether the class information is evoked (phase-locked),
+induced (oscillatory power) or both. ``default`` is the simulator's default (the leaderboard's
 dataset); every other regime differs from it only by the fields it lists.
 The transfer weight ``alpha`` and the size of the study are set separately
 (see :func:`regime_config`), so the same regime is run at several alphas.
@@ -42,6 +43,12 @@ class Regime:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "overrides", MappingProxyType(dict(self.overrides)))
+
+
+#: Whitened norm of each class's induced topography in the induced regimes (``induced_separation``).
+INDUCED_SEPARATION = 0.8
+#: Scale of each kind of class signal in the mixed regimes.
+MIXED_GAIN = 0.75
 
 
 def _regimes(*regimes: Regime) -> Mapping[str, Regime]:
@@ -84,6 +91,32 @@ REGIMES: Mapping[str, Regime] = _regimes(
         "brief-full-rank",
         "brief bursts on full-rank data: both departures from the default at once",
         {"imagery_timing": "brief", "sss_projection": False},
+    ),
+    Regime(
+        "induced",
+        "class information only in induced power: a class topography carrying an 8-25 Hz oscillation "
+        "(subject-specific peak) with a random phase on every trial; no class-specific evoked signal",
+        {"evoked_gain": 0.0, "induced_separation": INDUCED_SEPARATION},
+    ),
+    Regime(
+        "induced-full-rank",
+        "induced power only, on full-rank data (no SSS projection)",
+        {"evoked_gain": 0.0, "induced_separation": INDUCED_SEPARATION, "sss_projection": False},
+    ),
+    Regime(
+        "mixed",
+        f"evoked and induced class signals at once, each weaker (evoked x{MIXED_GAIN:g}, induced "
+        f"x{MIXED_GAIN:g})",
+        {"evoked_gain": MIXED_GAIN, "induced_separation": MIXED_GAIN * INDUCED_SEPARATION},
+    ),
+    Regime(
+        "mixed-full-rank",
+        "evoked and induced class signals at once, each weaker, on full-rank data",
+        {
+            "evoked_gain": MIXED_GAIN,
+            "induced_separation": MIXED_GAIN * INDUCED_SEPARATION,
+            "sss_projection": False,
+        },
     ),
 )
 

@@ -126,6 +126,8 @@ _PAIR_FIELDS = frozenset(
         "n_reactivations",
         "reactivation_range_s",
         "late_onset_range_s",
+        "induced_peak_range_hz",
+        "induced_window_s",
     }
 )
 
@@ -149,6 +151,12 @@ REGIME_FIELD_DEFAULTS: dict[str, Any] = {
     "sensor_noise_ratio": 0.5,
     "weak_subject_period": 0,
     "weak_subject_gain": 0.1,
+    "evoked_gain": 1.0,
+    "induced_separation": 0.0,
+    "induced_alpha": None,
+    "induced_peak_range_hz": (8.0, 25.0),
+    "induced_bandwidth_hz": 1.5,
+    "induced_window_s": (0.1, 0.7),
 }
 
 
@@ -270,6 +278,32 @@ class SimulationConfig:
         on the subject ID, never on how many subjects are simulated.
     weak_subject_gain : float
         Scale of the class signals (localizer and imagery) of weak subjects.
+    evoked_gain : float
+        Scale of the class-specific *evoked* (phase-locked) signals, localizer
+        and imagery; 0 leaves only the induced code (if any). 1 (default)
+        draws exactly what simulator 1.0.0 drew.
+    induced_separation : float
+        Class-specific *induced* (oscillatory) activity: at ``snr=1`` and a
+        subject gain of 1, the RMS noise-whitened norm of each class's
+        induced sensor topography (a sensor-space amplitude, like
+        ``class_separation``) multiplying a narrow-band oscillation of unit
+        variance whose phase is random on every trial. 0 (default): no
+        induced activity, and none of its random numbers are drawn. Its
+        random numbers come from a stream of their own, so switching it on
+        leaves every other draw (anatomy, labels, timing, noise) unchanged.
+    induced_alpha : float or None
+        Transfer weight of the induced code: share of the class's localizer
+        induced topography in its imagery induced topography (the rest is a
+        non-visual one); None: ``alpha``.
+    induced_peak_range_hz : tuple of float
+        Range of the per-subject peak frequency (Hz) of the induced
+        oscillation (alpha to beta), drawn once per subject.
+    induced_bandwidth_hz : float
+        Gaussian SD (Hz) of the oscillation's amplitude spectrum.
+    induced_window_s : tuple of float
+        Localizer interval (s, after the picture) of the induced plateau
+        (0.1 s rise, 0.15 s fall); in imagery the induced activity follows
+        each trial's imagery time course and amplitude.
     """
 
     n_train: int = 15
@@ -314,6 +348,12 @@ class SimulationConfig:
     sensor_noise_ratio: float = 0.5
     weak_subject_period: int = 0
     weak_subject_gain: float = 0.1
+    evoked_gain: float = 1.0
+    induced_separation: float = 0.0
+    induced_alpha: float | None = None
+    induced_peak_range_hz: tuple[float, float] = (8.0, 25.0)
+    induced_bandwidth_hz: float = 1.5
+    induced_window_s: tuple[float, float] = (0.1, 0.7)
 
     def __post_init__(self) -> None:
         """Validate the parameters (raise ValueError, naming the field)."""
@@ -358,6 +398,8 @@ class SimulationConfig:
             "head_translation_mm",
             "sensor_noise_ratio",
             "weak_subject_gain",
+            "evoked_gain",
+            "induced_separation",
         ):
             value = getattr(self, name)
             if not np.isfinite(value) or value < 0:
@@ -400,6 +442,22 @@ class SimulationConfig:
             raise ValueError(f"weak_subject_period must be an int >= 0, got {self.weak_subject_period!r}")
         if not isinstance(self.sss_projection, bool | np.bool_):
             raise ValueError(f"sss_projection must be True or False, got {self.sss_projection!r}")
+        if self.induced_alpha is not None and not 0.0 <= self.induced_alpha <= 1.0:
+            raise ValueError(f"induced_alpha must be None or in [0, 1], got {self.induced_alpha}")
+        lo_f, hi_f = self.induced_peak_range_hz
+        if not 1.0 <= lo_f <= hi_f < _sensors.LOWPASS:
+            raise ValueError(
+                f"induced_peak_range_hz must be (lo, hi) with 1 <= lo <= hi < {_sensors.LOWPASS} Hz, "
+                f"got {self.induced_peak_range_hz}"
+            )
+        if not 0.0 < self.induced_bandwidth_hz <= 10.0:
+            raise ValueError(f"induced_bandwidth_hz must be in (0, 10] Hz, got {self.induced_bandwidth_hz}")
+        lo_w, hi_w = self.induced_window_s
+        if not 0.0 <= lo_w < hi_w <= LOCALIZER_WINDOW[1]:
+            raise ValueError(
+                f"induced_window_s must be (lo, hi) with 0 <= lo < hi <= {LOCALIZER_WINDOW[1]} s, "
+                f"got {self.induced_window_s}"
+            )
         if self.n_class_sources < 1:
             raise ValueError(f"n_class_sources must be >= 1, got {self.n_class_sources}")
         if self.sss_int_order < 1:
@@ -487,6 +545,7 @@ _STREAMS: tuple[str, ...] = (
     "localizer_noise",
     "imagine_design",
     "imagine_noise",
+    "induced",
 )
 
 
@@ -585,6 +644,22 @@ def _noise_mixing(cov: NDArray[np.float64], sss: NDArray[np.float64]) -> NDArray
 
 
 @dataclass(frozen=True)
+class _InducedModel:
+    """The class-specific induced (oscillatory) activity of one subject.
+
+    Topographies are fields of the subject's projector (SSS or none), shape
+    ``(n_classes, n_meg)``, multiplying a unit-variance narrow-band
+    oscillation whose phase is random on every trial.
+    """
+
+    localizer_patterns: NDArray[np.float64]
+    imagery_patterns: NDArray[np.float64]
+    nonvisual_patterns: NDArray[np.float64]
+    peak_hz: float
+    bandwidth_hz: float
+
+
+@dataclass(frozen=True)
 class _SubjectModel:
     """The anatomy and physiology of one simulated subject (no trial data).
 
@@ -616,6 +691,7 @@ class _SubjectModel:
     onset_mean: float
     n_imagine_per_class: int
     metadata: dict[str, Any]
+    induced: _InducedModel | None = None
 
     def class_course(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
         """Time course of the class-specific localizer response (peak ~1)."""
@@ -624,8 +700,17 @@ class _SubjectModel:
         )
 
 
-def _subject_model(subject: str, config: SimulationConfig, rng: np.random.Generator) -> _SubjectModel:
-    """Draw the head position, sources, sensor patterns and physiology of a subject."""
+def _subject_model(
+    subject: str,
+    config: SimulationConfig,
+    rng: np.random.Generator,
+    induced_rng: np.random.Generator | None = None,
+) -> _SubjectModel:
+    """Draw the head position, sources, sensor patterns and physiology of a subject.
+
+    ``induced_rng`` (the subject's own ``"induced"`` stream) draws the
+    induced code when ``config.induced_separation > 0``; ``rng`` never does.
+    """
     n_classes = len(layout.CLASS_NAMES)
     jitter = _sensors.random_rigid_transform(rng, config.head_rotation_deg, config.head_translation_mm * 1e-3)
     number = int(subject.split("-")[1])
@@ -681,6 +766,9 @@ def _subject_model(subject: str, config: SimulationConfig, rng: np.random.Genera
     visual *= target / spread
     nonvisual = (g["nonvisual"] @ rng.standard_normal((k, n_classes))).T
     nonvisual *= _whitened_spread(visual, whitener) / _whitened_spread(nonvisual, whitener)
+    if config.evoked_gain != 1.0:  # 1.0: simulator 1.0.0's arithmetic, untouched
+        visual = visual * config.evoked_gain
+        nonvisual = nonvisual * config.evoked_gain
     common_ot = g["ot"] @ rng.standard_normal(k) * config.common_ot_amplitude_nam * _NAM
     noise_mix = base_mix * config.noise_scale * float(np.exp(rng.normal(0.0, 0.15)))
 
@@ -711,6 +799,17 @@ def _subject_model(subject: str, config: SimulationConfig, rng: np.random.Genera
         "weak_subject": weak,
         "dev_head_t": np.round(info["dev_head_t"]["trans"], 6).tolist(),
     }
+    induced = None
+    if config.induced_separation > 0:
+        if induced_rng is None:
+            raise ValueError("induced activity needs its own random stream (induced_rng).")
+        gain_scale = config.induced_separation * config.snr * subject_gain
+        if weak:
+            gain_scale *= config.weak_subject_gain
+        induced = _induced_model(
+            config, induced_rng, grid, masks, info, proj, whitener, gain_scale, n_classes
+        )
+        metadata["induced_peak_hz"] = induced.peak_hz
     start = int(head.meg_idx[0])
     return _SubjectModel(
         subject=subject,
@@ -728,8 +827,73 @@ def _subject_model(subject: str, config: SimulationConfig, rng: np.random.Genera
         saccade_pattern=_scale_to_peak_mag(g["eyes"][:, 1], mag_idx, 0.3 * config.blink_leak_ft * _FT),
         noise_mix=noise_mix,
         metadata=metadata,
+        induced=induced,
         **params,
     )
+
+
+def _induced_model(
+    config: SimulationConfig,
+    rng: np.random.Generator,
+    grid: NDArray[np.float64],
+    masks: dict[str, NDArray[np.bool_]],
+    info: mne.Info,
+    proj: NDArray[np.float64],
+    whitener: NDArray[np.float64],
+    norm: float,
+    n_classes: int,
+) -> _InducedModel:
+    """Draw the induced code of a subject from its own stream ``rng``.
+
+    Each class gets random moments of ``n_class_sources`` occipito-temporal
+    dipoles (its localizer topography) and of as many non-visual dipoles (the
+    non-visual part of its imagery topography), each topography scaled to a
+    noise-whitened norm of ``norm``; the peak frequency is drawn in
+    ``induced_peak_range_hz``.
+    """
+    k = config.n_class_sources
+    rr = np.concatenate(
+        [_pick(rng, grid, masks["ot"], k, "ot"), _pick(rng, grid, masks["nonvisual"], k, "nonvisual")]
+    )
+    nn = _sensors.tangential_orientations(rr, rng)
+    gain = proj @ _sensors.dipole_gain(info, rr, nn)
+    visual = (gain[:, :k] @ rng.standard_normal((k, n_classes))).T
+    nonvisual = (gain[:, k:] @ rng.standard_normal((k, n_classes))).T
+    for patterns in (visual, nonvisual):
+        patterns *= norm / np.linalg.norm(patterns @ whitener.T, axis=1, keepdims=True)
+    weight = config.alpha if config.induced_alpha is None else config.induced_alpha
+    return _InducedModel(
+        localizer_patterns=visual,
+        imagery_patterns=weight * visual + (1 - weight) * nonvisual,
+        nonvisual_patterns=nonvisual,
+        peak_hz=float(rng.uniform(*config.induced_peak_range_hz)),
+        bandwidth_hz=float(config.induced_bandwidth_hz),
+    )
+
+
+def _add_induced(
+    meg: NDArray[np.float64],
+    patterns: NDArray[np.float64],
+    envelopes: NDArray[np.float64],
+    induced: _InducedModel,
+    rng: np.random.Generator,
+) -> NDArray[np.float64]:
+    """Add ``patterns[i] * envelopes[i] * oscillation_i(t)`` to each epoch ``i`` of ``meg`` (in place).
+
+    The oscillation is narrow-band Gaussian noise (unit variance, random
+    phase on every trial) around the subject's peak frequency; its trial
+    average is zero, so only power and covariance carry the class.
+
+    Returns
+    -------
+    oscillations : ndarray, shape (n_epochs, n_times)
+        The unit-variance oscillations (before the envelope).
+    """
+    n, _, n_t = meg.shape
+    spectrum = _signals.alpha_spectrum(induced.peak_hz, induced.bandwidth_hz)
+    oscillations = _signals.shaped_noise(rng, (n,), n_t, _sensors.SFREQ, spectrum)
+    meg += patterns[:, :, None] * (oscillations * envelopes)[:, None, :]
+    return oscillations
 
 
 def _background(
@@ -960,13 +1124,18 @@ def half_max_intervals(shapes: NDArray[np.float64], times: NDArray[np.float64]) 
 def _simulate_subject(subject: str, config: SimulationConfig) -> _Subject:
     """Simulate both blocks of one subject, with their ground truth."""
     streams = _subject_streams(config.seed, subject)
-    model = _subject_model(subject, config, streams["subject"])
+    model = _subject_model(subject, config, streams["subject"], streams["induced"])
     localizer, loc_jitter = _localizer_block(
         model, config, streams["localizer_design"], streams["localizer_noise"]
     )
     imagine, timing = _imagine_block(model, config, streams["imagine_design"], streams["imagine_noise"])
     names = np.array(layout.CLASS_NAMES)
     loc_times = _epoch_times(*LOCALIZER_WINDOW, _sensors.SFREQ)
+    induced_truth: dict[str, NDArray[Any]] = {}
+    if model.induced is not None:
+        induced_truth = _induced_blocks(
+            model, config, localizer, imagine, timing, loc_times, streams["induced"]
+        )
     truth = {
         "ch_names": np.array(model.info.ch_names[model.meg]),
         "class_names": names,
@@ -987,12 +1156,61 @@ def _simulate_subject(subject: str, config: SimulationConfig) -> _Subject:
         "imagine_envelopes": timing["envelopes"],
         "imagine_intervals": timing["intervals"],
         "sss_rank": np.array(model.metadata["sss_rank"]),
+        **induced_truth,
     }
     metadata = {
         **model.metadata,
         "imagery_onsets_s": [round(float(v), 4) for v in timing["onsets"]],
     }
     return _Subject(subject, model.info, localizer, imagine, truth, metadata)
+
+
+def _induced_blocks(
+    model: _SubjectModel,
+    config: SimulationConfig,
+    localizer: _Block,
+    imagine: _Block,
+    timing: dict[str, NDArray[np.float64]],
+    loc_times: NDArray[np.float64],
+    rng: np.random.Generator,
+) -> dict[str, NDArray[Any]]:
+    """Add the induced code to both blocks (in place); return its ground truth.
+
+    Localizer: each trial's class topography carries the oscillation over
+    ``induced_window_s`` after the picture, with a trial amplitude jitter.
+    Imagine: the class's imagery topography carries it under the trial's
+    imagery envelope (the evoked imagery's time course and amplitude).
+    Every random number comes from ``rng`` (the subject's ``"induced"``
+    stream).
+    """
+    induced = model.induced
+    n = len(localizer.labels)
+    amp = np.exp(rng.normal(0.0, config.amplitude_jitter, n))
+    lo, hi = config.induced_window_s
+    course = _signals.smooth_box(loc_times, lo, hi, 0.1, 0.15)
+    _add_induced(
+        localizer.data[:, model.meg],
+        induced.localizer_patterns[localizer.labels],
+        course[None, :] * amp[:, None],
+        induced,
+        rng,
+    )
+    _add_induced(
+        imagine.data[:, model.meg],
+        induced.imagery_patterns[imagine.labels],
+        timing["envelopes"],
+        induced,
+        rng,
+    )
+    return {
+        "induced_localizer_patterns": induced.localizer_patterns,
+        "induced_nonvisual_patterns": induced.nonvisual_patterns,
+        "induced_imagery_patterns": induced.imagery_patterns,
+        "induced_localizer_time_course": course,
+        "induced_localizer_amplitudes": amp,
+        "induced_peak_hz": np.array(induced.peak_hz),
+        "induced_bandwidth_hz": np.array(induced.bandwidth_hz),
+    }
 
 
 def _epoch_times(tmin: float, tmax: float, sfreq: float) -> NDArray[np.float64]:

@@ -11,6 +11,16 @@ pattern of unknown positive amplitude). The noise covariance comes from the
 localizer only (its residuals around the class-mean evoked responses, or its
 pre-stimulus baseline), never from imagine labels.
 
+When the simulation has induced (oscillatory) class activity, it also knows
+each class's true induced localizer topography and the subject's band: each
+trial is band-passed, and each class scored by the log power, over the
+trial's true imagery samples, of the class's matched spatial filter (the
+topography whitened by the band-passed covariance of the imagine batch
+outside the true imagery intervals: no labels). With evoked and induced
+activity both present, the two scores are z-scored per class over the
+batch and added. Without induced activity nothing of this runs, and the
+scores are those of the evoked oracle alone.
+
 It is the best a decoder trained on the localizer could do if it knew when
 imagery happens: the robustness matrix reads every ranked decoder as a
 fraction of this ceiling's margin above chance. The ``oracle`` decoder
@@ -150,7 +160,47 @@ class TransferOracleDecoder(ImagineClassifierMixin, BaseEstimator):
         self.imagine_intervals_ = known["imagine_intervals"]
         self.imagine_envelopes_ = known["imagine_envelopes"]
         self.n_channels_ = X.shape[1]
+        self.evoked_ = bool(np.any(patterns))
+        self.induced_patterns_ = self.induced_band_ = self.induced_course_ = None
+        induced = truth.get("induced_localizer_patterns")
+        if induced is not None and np.any(induced):
+            self.induced_patterns_ = np.asarray(induced, dtype=np.float64)
+            peak, width = float(truth["induced_peak_hz"]), float(truth["induced_bandwidth_hz"])
+            self.induced_band_ = (max(peak - 2 * width, 1.0), min(peak + 2 * width, 0.45 * self.sfreq))
+            self.induced_course_ = np.asarray(truth["induced_localizer_time_course"], dtype=np.float64)
         return self
+
+    def _power_scores(self, X: np.ndarray, mask: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """Log power of each class's matched spatial filter in the induced band, over ``mask``.
+
+        ``log(mean_t (w_k' x_t)^2 / w_k' S w_k)`` with ``w_k = S^-1 a_k``, ``a_k``
+        the true induced topography and ``S`` the Ledoit-Wolf covariance of the
+        band-passed ``noise`` samples (n_samples, n_channels): 0 on average
+        where the class's oscillation is absent. Shape (n_epochs, n_classes).
+        """
+        from sklearn.covariance import ledoit_wolf
+
+        from decoders.toolkit.spectral import BandPass
+
+        scale = noise.std(axis=0)
+        scale[scale == 0] = 1.0
+        cov, _ = ledoit_wolf(noise / scale, assume_centered=True)
+        filters = np.linalg.solve(cov, (self.induced_patterns_ / scale).T).T  # (K, C)
+        filters /= np.sqrt(np.einsum("kc,cd,kd->k", filters, cov, filters))[:, None]
+        filters = filters / scale  # apply to unscaled data
+        band = BandPass(self.sfreq, *self.induced_band_).fit_transform(X)
+        out = np.empty((len(X), len(filters)))
+        for n in range(len(X)):
+            segment = band[n][:, mask[n]] if mask[n].any() else band[n]
+            out[n] = np.log(np.mean((filters @ segment) ** 2, axis=1))
+        return out
+
+    def _band_samples(self, X: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        """Band-passed samples (n_samples, n_channels) of ``X`` where ``keep`` (n_epochs, n_times)."""
+        from decoders.toolkit.spectral import BandPass
+
+        band = BandPass(self.sfreq, *self.induced_band_).fit_transform(X)
+        return band.transpose(0, 2, 1)[keep]
 
     def _whitener(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Inverse of the Ledoit-Wolf noise covariance, in the data's units."""
@@ -184,10 +234,20 @@ class TransferOracleDecoder(ImagineClassifierMixin, BaseEstimator):
         """Localizer epochs -> probabilities, from the true patterns weighted by their true time course."""
         check_is_fitted(self)
         X = check_localizer_epochs(X, self.n_channels_, len(self.localizer_course_))
+        if self.induced_patterns_ is not None:
+            times = sample_times(self.localizer_tmin, self.sfreq, X.shape[2])
+            before = np.broadcast_to(times < 0, X.shape[::2])
+            during = np.broadcast_to(self.induced_course_ >= 0.5, X.shape[::2])
+            power = self._power_scores(X, during, self._band_samples(X, before))
+            if not self.evoked_:
+                return softmax(power * np.sqrt(during.sum(axis=1, keepdims=True)), axis=1)
         weights = self.localizer_course_ / np.sum(self.localizer_course_**2)
         means = np.einsum("nct,t->nc", X, weights)
         n_eff = np.full(len(X), np.sum(self.localizer_course_) ** 2 / np.sum(self.localizer_course_**2))
-        return softmax(self._logits(means, n_eff), axis=1)
+        logits = self._logits(means, n_eff)
+        if self.induced_patterns_ is not None:
+            logits = _standardised(logits) + _standardised(power)
+        return softmax(logits, axis=1)
 
     def imagery_mask(self, n_epochs: int, n_times: int) -> np.ndarray:
         """Boolean mask (n_epochs, n_times) of each trial's true imagery samples (:func:`imagery_mask`)."""
@@ -205,7 +265,20 @@ class TransferOracleDecoder(ImagineClassifierMixin, BaseEstimator):
         logits = self._logits(means, counts)
         if self.center:
             logits = logits - logits.mean(axis=0, keepdims=True)
+        if self.induced_patterns_ is not None:
+            times = sample_times(self.imagine_tmin, self.sfreq, X.shape[2])
+            quiet = ~mask & (times > 0.6)[None, :]  # outside imagery, after the word: the noise
+            power = self._power_scores(X, mask, self._band_samples(X, quiet))
+            if not self.evoked_:
+                return softmax(power * np.sqrt(np.maximum(counts, 1))[:, None], axis=1)
+            logits = _standardised(logits) + _standardised(power)
         return softmax(logits, axis=1)
+
+
+def _standardised(scores: np.ndarray) -> np.ndarray:
+    """Each class's scores z-scored over the batch's epochs (no labels), to add two kinds of evidence."""
+    sd = scores.std(axis=0, keepdims=True)
+    return (scores - scores.mean(axis=0, keepdims=True)) / np.where(sd > 0, sd, 1.0)
 
 
 def true_imagery(truth: dict, owner: str) -> dict:

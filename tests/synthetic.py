@@ -61,3 +61,44 @@ def fit_params(spec, X_img, others_seed=7, seed=0, signal=2.0):
     if "memo" in spec.uses:
         params["memo"] = TaskMemo()
     return params
+
+
+def make_induced_subject(seed: int, n_per_class: int = 20, signal: float = 1.0, freq: float = 17.0):
+    """Epochs whose class is only in induced power: a class pattern carrying an oscillation of random phase.
+
+    Localizer: the oscillation (``freq`` Hz, a random phase and a slightly
+    random frequency on every trial) under a 0.1-0.7 s plateau; imagine: under
+    a 1.0-2.5 s plateau. The trial average holds no class information.
+    """
+    rng = np.random.default_rng(seed)
+    patterns = rng.normal(size=(len(CLASS_NAMES), N_CHANNELS))
+
+    def block(times, start, stop, n):
+        labels = rng.permutation(np.repeat(np.asarray(CLASS_NAMES), n))
+        idx = np.searchsorted(np.asarray(CLASS_NAMES), labels)
+        plateau = ((times >= start) & (times <= stop)).astype(float)
+        f = freq + rng.normal(0.0, 0.5, len(labels))[:, None]
+        phase = rng.uniform(0.0, 2 * np.pi, len(labels))[:, None]
+        wave = np.sin(2 * np.pi * f * times[None, :] + phase) * plateau
+        X = rng.normal(size=(len(labels), N_CHANNELS, times.size))
+        X += signal * patterns[idx][..., None] * wave[:, None, :]
+        return X.astype(np.float32), labels
+
+    X, y = block(LOC_TIMES, 0.1, 0.7, n_per_class)
+    X_img, y_img = block(IMG_TIMES, 1.0, 2.5, 2)
+    return X, y, X_img, y_img
+
+
+def make_induced_truth(seed: int, n_imagine: int, signal: float = 1.0) -> dict:
+    """The ground truth of ``make_induced_subject(seed, signal=signal)``, for oracle decoders."""
+    patterns = np.random.default_rng(seed).normal(size=(len(CLASS_NAMES), N_CHANNELS))
+    return {
+        "class_names": np.asarray(CLASS_NAMES),
+        "localizer_patterns": np.zeros_like(patterns),
+        "localizer_time_course": np.zeros(LOC_TIMES.size),
+        "imagine_intervals": np.tile([[[1.0, 2.5]]], (n_imagine, 1, 1)),
+        "induced_localizer_patterns": signal * patterns,
+        "induced_peak_hz": np.array(17.0),
+        "induced_bandwidth_hz": np.array(1.0),
+        "induced_localizer_time_course": ((LOC_TIMES >= 0.1) & (LOC_TIMES <= 0.7)).astype(float),
+    }

@@ -17,11 +17,7 @@ from benchmark.contract import Decoder, TaskMemo
 from benchmark.registry import discover
 from benchmark.runner import ordered_proba, pools_time_course
 from datasets.layout import CLASS_NAMES
-from tests.synthetic import (
-    context,
-    fit_params,
-    make_subject,
-)
+from tests.synthetic import context, fit_params, make_induced_subject, make_induced_truth, make_subject
 
 #: Every decoder file, MOABB's two pipeline files in decoders/ included, and the example
 #: pipelines of examples/moabb/ (tests/test_moabb_pipelines.py).
@@ -161,24 +157,14 @@ def test_task_memo_computes_once_and_freezes_arrays():
         memo.get(["not", "hashable"], lambda: 0)
 
 
-#: Decoders known to fail the "easy data" check below, each with its reason
-#: (declared here, next to the check, as scikit-learn's estimator checks do).
-KNOWN_FAILURES = {
-    "band-power": "alpha/beta envelope features; the synthetic class signal is a signed evoked bump "
-    "below 5 Hz, with ~0.7 % of its amplitude at 10 Hz",
-    "csp-lda": "variance (CSP) features lose the sign of the evoked class pattern; the localizer passes, "
-    "full-transfer imagery reaches only 0.2-0.35 on this data",
-}
-LEARNERS = [
-    pytest.param(s, id=s.name, marks=pytest.mark.xfail(reason=KNOWN_FAILURES[s.name], strict=False))
-    if s.name in KNOWN_FAILURES
-    else pytest.param(s, id=s.name)
-    for s in SPECS
-    if s.family != "baseline"
-]
+#: Power decoders: band-limited (7-30 Hz) power or covariance, blind by design to the phase-locked
+#: evoked bump of make_subject (a 0.05-s Gaussian: ~4 % of its amplitude at 8 Hz). They are held to
+#: the same check on induced data below (make_induced_subject), the world they are built for.
+POWER_ONLY = {"band-power", "csp-lda", "mdm", "oracle-timing-power"}
+LEARNERS = [s for s in SPECS if s.family != "baseline" and s.name not in POWER_ONLY]
 
 
-@pytest.mark.parametrize("spec", LEARNERS)
+@pytest.mark.parametrize("spec", LEARNERS, ids=[s.name for s in LEARNERS])
 def test_beats_chance_on_localizer_and_full_transfer(spec):
     X, y, X_img, y_img = make_subject(5, n_per_class=10, signal=1.5)
     X_test, y_test, _, _ = make_subject(5, n_per_class=4, signal=1.5)  # same patterns, new noise
@@ -189,3 +175,25 @@ def test_beats_chance_on_localizer_and_full_transfer(spec):
     img = ordered_proba(est, est.predict_proba_imagine(X_img), len(X_img), spec.name)
     img_acc = np.mean(np.asarray(CLASS_NAMES)[img.argmax(1)] == y_img)
     assert img_acc > 0.3, f"{spec.name}: imagine accuracy {img_acc:.2f} with full transfer (chance 0.10)"
+
+
+INDUCED = [s for s in SPECS if s.name in POWER_ONLY | {"evoked-induced", "oracle-transfer"}]
+
+
+def test_induced_check_covers_every_power_decoder():
+    assert {s.name for s in INDUCED} >= POWER_ONLY | {"evoked-induced", "oracle-transfer"}
+
+
+@pytest.mark.parametrize("spec", INDUCED, ids=[s.name for s in INDUCED])
+def test_power_decoders_beat_chance_on_induced_data(spec):
+    """Spectral, Riemannian and combined decoders decode what they are built for: induced power."""
+    X, y, X_img, y_img = make_induced_subject(5)
+    X_test, y_test, _, _ = make_induced_subject(5, n_per_class=4)  # same patterns, new noise and phases
+    params = {"truth": make_induced_truth(5, len(X_img))} if "truth" in spec.uses else {}
+    est = spec.factory(context()).fit(X, y, **params)
+    loc = ordered_proba(est, est.predict_proba(X_test), len(X_test), spec.name)
+    loc_acc = np.mean(np.asarray(CLASS_NAMES)[loc.argmax(1)] == y_test)
+    assert loc_acc > 0.4, f"{spec.name}: localizer accuracy {loc_acc:.2f} on easy induced data (chance 0.10)"
+    img = ordered_proba(est, est.predict_proba_imagine(X_img), len(X_img), spec.name)
+    img_acc = np.mean(np.asarray(CLASS_NAMES)[img.argmax(1)] == y_img)
+    assert img_acc > 0.3, f"{spec.name}: imagine accuracy {img_acc:.2f} with full induced transfer"

@@ -87,7 +87,9 @@ def test_report_prints_hyperparameters_once_and_the_targets(quick):
     assert "OfficialExampleDecoder(C=10.0" in text
     assert " at 0x" not in text  # stable across runs (stable_repr)
     assert "## Where the gap to the ceiling goes (lda-peak)" in text  # oracle-timing is in the quick set
-    assert "## At alpha 0: one-sided binomial p" in text and "## Issue 12 targets, as measured" in text
+    assert (
+        "## At alpha 0: one-sided binomial p" in text and "## Issues 12 and 23 targets, as measured" in text
+    )
     png = (out / "robustness.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     subjects = pd.read_csv(out / "robustness-subjects.csv")
@@ -209,3 +211,28 @@ def test_gap_table_splits_the_margin_into_timing_and_classifier_shares():
     assert checks[("lda-peak", "brief")].startswith("NOT met: 0.20 (why: oracle-timing 0.70;")
     assert "costs lda-peak 0.50 of the margin, its classifier 0.30" in checks[("best ran", "brief")]
     assert checks[("lda-peak", "late")] == "met: 0.50"
+
+
+def test_which_decoder_table_names_the_best_family_per_regime():
+    from benchmark.sweep import _targets, which_decoder_table
+
+    def row(regime, decoder, fraction, eligible=True, alpha=1.0):
+        return {"regime": regime, "alpha": alpha, "decoder": decoder, "eligible": eligible,
+                "margin_fraction": fraction, "p_binomial": 0.5}  # fmt: skip
+
+    table = pd.DataFrame([
+        row("default", "lda-peak", 0.6), row("default", "csp-lda", 0.0), row("default", "mdm", np.nan),
+        row("induced", "lda-peak", 0.0), row("induced", "csp-lda", 0.5), row("induced", "mdm", 0.3),
+        row("induced", "oracle-transfer", 1.0, eligible=False), row("induced", "csp-lda", 0.9, alpha=0.5),
+    ])  # fmt: skip
+    families = {"lda-peak": "linear", "csp-lda": "spectral", "mdm": "riemannian", "oracle-transfer": "oracle"}
+    which = which_decoder_table(table, families).set_index("regime")
+    assert which.loc["default", "best"] == "lda-peak (linear) 0.60"
+    assert which.loc["induced", "best"] == "csp-lda (spectral) 0.50"  # alpha 1 only, ranked only
+    assert which.loc["induced", "riemannian"] == "0.30 mdm" and which.loc["default", "riemannian"] == "–"
+    assert "oracle" not in which.columns and list(which.columns[:3]) == ["best", "spectral", "riemannian"]
+    # the induced regimes get the power-family target; lda-peak's target skips regimes without evoked code
+    checks = {(t, r): v for t, r, v in _targets(table, families)}
+    assert checks[("best spectral/Riemannian >= 40 % of margin at α=1", "induced")] == "met: csp-lda 0.50"
+    assert ("lda-peak >= 25 % of margin at α=1", "induced") not in checks
+    assert ("best spectral/Riemannian >= 40 % of margin at α=1", "default") not in checks

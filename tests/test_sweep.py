@@ -7,6 +7,7 @@ from scipy import stats
 from benchmark.config import RunConfig
 from benchmark.experiment import run_benchmark
 from benchmark.sweep import run_sweep
+from datasets import regimes
 
 SIM = {"n_train": 3, "n_test": 0, "n_localizer_per_class": 24, "seed": 11}
 
@@ -16,14 +17,27 @@ SIM = {"n_train": 3, "n_test": 0, "n_localizer_per_class": 24, "seed": 11}
 TRANSFER = ("lda-peak", "prototype-correlation", "oracle", "oracle-transfer")
 
 
+#: Regimes whose class code includes induced power (issue 23): at alpha 0 every ranked decoder,
+#: the spectral, Riemannian and combined ones included, must stay at chance there too.
+INDUCED_REGIMES = ("induced", "mixed")
+
+
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     out = tmp_path_factory.mktemp("sweep")
     run = {"n_jobs": 2, "localizer_folds": 0}
     at_zero = run_sweep([0.0], out / "zero", simulation=SIM, run=run, home=home)
+    at_zero.insert(0, "regime", "default")
     at_one = run_sweep([1.0], out / "one", decoders=TRANSFER, simulation=SIM, run=run, home=home)
-    return pd.concat([at_zero, at_one], ignore_index=True), out, home
+    at_one.insert(0, "regime", "default")
+    induced = []
+    for name in INDUCED_REGIMES:
+        sim = {**SIM, **regimes.get_regime(name).overrides}
+        frame = run_sweep([0.0], out / name, simulation=sim, run=run, home=home)
+        frame.insert(0, "regime", name)
+        induced.append(frame)
+    return pd.concat([at_zero, at_one, *induced], ignore_index=True), out, home
 
 
 def test_report_files(sweep):
@@ -34,20 +48,23 @@ def test_report_files(sweep):
         assert alpha in (out / part / "simulation.md").read_text()
 
 
-def test_no_transfer_means_chance_for_every_ranked_decoder(sweep):
+@pytest.mark.parametrize("regime", ("default", *INDUCED_REGIMES))
+def test_no_transfer_means_chance_for_every_ranked_decoder(sweep, regime):
     results, _, _ = sweep
-    at_zero = results[(results["alpha"] == 0.0) & results["eligible"]]
+    at_zero = results[(results["alpha"] == 0.0) & results["eligible"] & (results["regime"] == regime)]
+    assert at_zero["pipeline"].nunique() > 10 and {"csp-lda", "evoked-induced"} <= set(at_zero["pipeline"])
     assert (at_zero["status"] == "ok").all(), at_zero[at_zero["status"] != "ok"]
     for name, group in at_zero.groupby("pipeline"):
         # ~120 pooled trials; a decoder above chance at p < 0.001 here leaks labels or the protocol is broken
         n = int(group["n_imagine"].sum())
         hits = int(round((group["score"] * group["n_imagine"]).sum()))
         p = stats.binomtest(hits, n, 0.1, alternative="greater").pvalue
-        assert p > 0.001, f"{name} decodes imagery at alpha=0: accuracy {group['score'].mean():.2f}"
+        assert p > 0.001, f"{name} decodes {regime} imagery at alpha=0: accuracy {group['score'].mean():.2f}"
 
 
 def test_full_transfer_is_decodable(sweep):
     results, _, _ = sweep
+    results = results[results["regime"] == "default"]
     at_one = results[(results["alpha"] == 1.0) & results["eligible"]]
     best = at_one.groupby("pipeline")["score"].mean().max()
     assert best > 0.2, f"best ranked decoder reaches only {best:.2f} at alpha=1"
@@ -60,9 +77,11 @@ def test_full_transfer_is_decodable(sweep):
     )
 
 
-def test_transfer_ceiling_is_at_chance_without_transfer(sweep):
+@pytest.mark.parametrize("regime", ("default", *INDUCED_REGIMES))
+def test_transfer_ceiling_is_at_chance_without_transfer(sweep, regime):
     results, _, _ = sweep
-    group = results[(results["alpha"] == 0.0) & (results["pipeline"] == "oracle-transfer")]
+    at_zero = results[(results["alpha"] == 0.0) & (results["regime"] == regime)]
+    group = at_zero[at_zero["pipeline"] == "oracle-transfer"]
     assert len(group) and (group["status"] == "ok").all()
     hits = int(round((group["score"] * group["n_imagine"]).sum()))
     p = stats.binomtest(hits, int(group["n_imagine"].sum()), 0.1, alternative="greater").pvalue

@@ -103,6 +103,52 @@ def iir_design(
     return sos, int(params["padlen"])
 
 
+def bandpass_bank_fft(X: np.ndarray, sfreq: float, bands, order: int = 4):
+    """Zero-phase Butterworth band-passes of the last axis, in the frequency domain, one band at a time.
+
+    Each epoch is odd-extended at both ends by ``n_times - 1`` samples (as
+    ``sosfiltfilt`` pads), zero-padded to a power of two and transformed
+    once; each band multiplies the transform by ``|H(f)|**2`` of MNE's
+    Butterworth design (:func:`iir_design`), the response of a forward and
+    backward pass, and transforms back.
+
+    Parameters
+    ----------
+    X : ndarray, shape (..., n_times)
+        Signals.
+    sfreq : float
+        Sampling rate (Hz).
+    bands : sequence of (float or None, float or None)
+        Band edges (Hz).
+    order : int
+        Butterworth order.
+
+    Yields
+    ------
+    ndarray, shape (..., n_times)
+        The band-passed signals (float64), band after band.
+    """
+    from scipy.signal import sosfreqz
+
+    X = np.asarray(X, dtype=np.float64)
+    n_times = X.shape[-1]
+    pad = max(n_times - 1, 0)
+    if pad:
+        left = 2 * X[..., :1] - X[..., pad:0:-1]
+        right = 2 * X[..., -1:] - X[..., -2 : -pad - 2 : -1]
+        X = np.concatenate([left, X, right], axis=-1)
+    n_fft = int(2 ** np.ceil(np.log2(X.shape[-1])))
+    spectrum = np.fft.rfft(X, n=n_fft, axis=-1)
+    for l_freq, h_freq in bands:
+        if l_freq is None and h_freq is None:
+            yield X[..., pad : pad + n_times].copy()
+            continue
+        sos, _ = iir_design(float(sfreq), l_freq, h_freq, int(order))
+        _, response = sosfreqz(sos, worN=n_fft // 2 + 1, whole=False)
+        gain = np.abs(response) ** 2
+        yield np.fft.irfft(spectrum * gain, n=n_fft, axis=-1)[..., pad : pad + n_times]
+
+
 class FilterBank(StatelessTransformer):
     """Band-passed signals or amplitude envelopes in several bands (stateless).
 
@@ -120,6 +166,13 @@ class FilterBank(StatelessTransformer):
     order : int
         Butterworth order of each band-pass (zero-phase, forwards and
         backwards).
+    method : {'iir', 'fft'}
+        ``'iir'``: :func:`scipy.signal.sosfiltfilt` per band (MNE's filter).
+        ``'fft'``: the same zero-phase magnitude response ``|H(f)|**2``
+        applied in the frequency domain to one odd-extended, zero-padded
+        transform shared by every band (:func:`bandpass_bank_fft`); equal
+        to ``'iir'`` away from the epoch's edges, several times faster for
+        many bands.
 
     Notes
     -----
@@ -133,11 +186,13 @@ class FilterBank(StatelessTransformer):
         bands: Sequence[tuple[float, float]] = ((8.0, 12.0), (13.0, 30.0)),
         output: str = "signal",
         order: int = 4,
+        method: str = "iir",
     ) -> None:
         self.sfreq = sfreq
         self.bands = bands
         self.output = output
         self.order = order
+        self.method = method
 
     def _check(self, X: np.ndarray) -> None:
         outputs = ("signal", "envelope", "log-envelope")
@@ -147,13 +202,18 @@ class FilterBank(StatelessTransformer):
             raise ValueError("bands must hold at least one (l_freq, h_freq) pair, got none.")
         for band in self.bands:
             BandPass(self.sfreq, *band, order=self.order).fit(X)
+        if self.method not in ("iir", "fft"):
+            raise ValueError(f"method must be 'iir' or 'fft', got {self.method!r}.")
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
         from scipy.signal import hilbert
 
         out = []
-        for l_freq, h_freq in self.bands:
-            band = _bandpass(X, self.sfreq, l_freq, h_freq, self.order)
+        if self.method == "fft":
+            filtered = bandpass_bank_fft(X, self.sfreq, self.bands, self.order)
+        else:
+            filtered = (_bandpass(X, self.sfreq, lo, hi, self.order) for lo, hi in self.bands)
+        for band in filtered:
             if self.output != "signal":
                 band = np.abs(hilbert(band, axis=-1))
                 if self.output == "log-envelope":
@@ -214,4 +274,44 @@ def per_band(n_bands: int, *steps):
 
     return FeatureUnion(
         [(f"band{k}", make_pipeline(ChannelBlock(k, n_bands), *map(clone, steps))) for k in range(n_bands)]
+    )
+
+
+#: Narrow, overlapping bands from alpha to beta (Hz): the band of a power decoder is chosen among
+#: them by inner cross-validation on the localizer (:func:`best_band`), since the frequency of
+#: induced activity varies between subjects.
+ALPHA_BETA_BANDS: tuple[tuple[float, float], ...] = (
+    (7.0, 10.0), (9.0, 12.0), (12.0, 16.0), (15.0, 20.0), (19.0, 25.0), (24.0, 30.0),
+)  # fmt: skip
+
+
+def best_band(n_bands: int, *steps, n_splits: int = 3, random_state: int | None = None):
+    """Apply steps to one band of a ``FilterBank``, the band chosen by inner CV on the localizer.
+
+    Parameters
+    ----------
+    n_bands : int
+        Bands of the filter bank (equal channel blocks of its output).
+    *steps : estimators
+        Unfitted steps ending in a classifier (e.g. covariances, CSP, LDA).
+    n_splits : int
+        Folds of the stratified inner cross-validation on the localizer.
+    random_state : int or None
+        Seed of the folds' shuffle.
+
+    Returns
+    -------
+    sklearn.model_selection.GridSearchCV
+        Over ``channelblock__block`` in ``0 .. n_bands - 1``; refitted on all
+        epochs with the best band; ``best_params_`` names it.
+    """
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from sklearn.pipeline import make_pipeline
+
+    cv = StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+    return GridSearchCV(
+        make_pipeline(ChannelBlock(0, n_bands), *steps),
+        {"channelblock__block": list(range(n_bands))},
+        cv=cv,
+        error_score="raise",
     )
