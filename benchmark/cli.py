@@ -304,6 +304,9 @@ def _build_parser(defaults: bool = True) -> argparse.ArgumentParser:
 
 #: The harness's own loggers: -vv shows their DEBUG lines, never a third-party library's.
 HARNESS_LOGGERS = ("benchmark", "datasets", "decoders", "tools")
+#: Third-party loggers that set their own level (or that of their handlers) when imported:
+#: held at WARNING explicitly, whatever was imported before.
+QUIET_LOGGERS = ("matplotlib", "PIL", "distributed", "urllib3", "numba", "fsspec", "asyncio", "tornado")
 
 
 def _configure_logging(verbosity: int) -> None:
@@ -318,6 +321,8 @@ def _configure_logging(verbosity: int) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", force=True)
     for name in HARNESS_LOGGERS:
         logging.getLogger(name).setLevel(level)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("pooch").setLevel(logging.INFO if verbosity > 0 else logging.WARNING)
 
 
@@ -475,7 +480,7 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int
         backend=options["backend"],
         scheduler=options["scheduler"],
     )
-    if config.backend == "dask" and args.verbose < 2:  # distributed logs every worker's start and stop
+    if config.backend == "dask":  # distributed logs every worker's start and stop, and sets its own level
         import dask.config
 
         dask.config.set({"distributed.logging.distributed": "warning"})
