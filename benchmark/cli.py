@@ -25,6 +25,9 @@ logger = logging.getLogger("benchmark")
 
 #: The harness's own loggers: -vv shows their DEBUG lines, never a third-party library's.
 HARNESS_LOGGERS = ("benchmark", "datasets", "decoders", "tools")
+#: Third-party loggers that set their own level (or that of their handlers) when imported:
+#: held at WARNING explicitly, whatever was imported before.
+QUIET_LOGGERS = ("matplotlib", "PIL", "distributed", "urllib3", "numba", "fsspec", "asyncio", "tornado")
 
 
 def configure_logging(verbosity: int) -> None:
@@ -39,6 +42,8 @@ def configure_logging(verbosity: int) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", force=True)
     for name in HARNESS_LOGGERS:
         logging.getLogger(name).setLevel(level)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("pooch").setLevel(logging.INFO if verbosity > 0 else logging.WARNING)
 
 

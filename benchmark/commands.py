@@ -128,7 +128,7 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
         backend=options["backend"],
         scheduler=options["scheduler"],
     )
-    if config.backend == "dask" and args.verbose < 2:  # distributed logs every worker's start and stop
+    if config.backend == "dask":  # distributed logs every worker's start and stop, and sets its own level
         import dask.config
 
         dask.config.set({"distributed.logging.distributed": "warning"})

@@ -498,42 +498,14 @@ def _decoder_order(table: pd.DataFrame) -> list[str]:
 
 
 def robustness_figure(table: pd.DataFrame):
-    """Heat maps: pooled accuracy and fraction of the ceiling's margin (matplotlib Figure)."""
-    from matplotlib import colormaps
-    from matplotlib.figure import Figure
+    """Heat maps: pooled accuracy with the ceiling, and fraction of the ceiling's margin (a Figure).
 
-    order = _decoder_order(table)
-    columns = list(dict.fromkeys(zip(table["regime"], table["alpha"], strict=True)))
-    index = {d: i for i, d in enumerate(order)}
-    col = {c: j for j, c in enumerate(columns)}
-    acc = np.full((len(order), len(columns)), np.nan)
-    frac = np.full_like(acc, np.nan)
-    for row in table.itertuples():
-        i, j = index[row.decoder], col[(row.regime, row.alpha)]
-        acc[i, j], frac[i, j] = row.accuracy, row.margin_fraction
-    fig = Figure(
-        figsize=(max(7.0, 0.55 * len(columns) + 3), 0.36 * len(order) * 2 + 2.5), layout="constrained"
-    )
-    axes = fig.subplots(2, 1)
-    labels = [f"{r}\nα={a:g}" for r, a in columns]
-    panels = (
-        (axes[0], 100 * acc, "imagine accuracy (%), pooled trials", "viridis", (0, 100), "{:.0f}"),
-        (axes[1], frac, f"fraction of the {CEILING} margin above chance", "RdYlGn", (0, 1), "{:.2f}"),
-    )
-    for ax, values, title, cmap, (lo, hi), fmt in panels:
-        masked = np.ma.masked_invalid(values)
-        colormap = colormaps[cmap].with_extremes(bad="#dddddd")
-        image = ax.imshow(masked, aspect="auto", cmap=colormap, vmin=lo, vmax=hi)
-        for (i, j), value in np.ndenumerate(values):
-            if np.isfinite(value):
-                dark = (value - lo) / (hi - lo) < 0.5 if cmap == "viridis" else False
-                color = "white" if dark else "black"
-                ax.text(j, i, fmt.format(value), ha="center", va="center", fontsize=6, color=color)
-        ax.set_yticks(range(len(order)), order, fontsize=7)
-        ax.set_xticks(range(len(columns)), labels, fontsize=6)
-        ax.set_title(title, fontsize=9)
-        fig.colorbar(image, ax=ax, shrink=0.8)
-    return fig
+    Drawn by :func:`benchmark.figures.robustness_heatmap` (a scale centred on
+    chance and spanning the data; regimes named above their alphas).
+    """
+    from benchmark.figures import robustness_heatmap
+
+    return robustness_heatmap(table, _decoder_order(table), CEILING, chance=CHANCE)
 
 
 def gap_table(

@@ -509,6 +509,27 @@ def test_history_trend_on_the_page(written_full):
     assert pd.read_csv(written_full / "history.csv")["run_utc"].nunique() == 2
 
 
+def test_robustness_heatmap_spans_the_data_and_names_regimes_once(tmp_path):
+    import warnings
+
+    from benchmark.sweep import robustness_figure
+
+    table = pd.read_csv(_robustness_csv(tmp_path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns on a colour-bar tick outside the scale
+        fig = robustness_figure(table)
+        fig.canvas.draw()
+    accuracy_ax = fig.axes[0]
+    norm = accuracy_ax.images[0].norm
+    assert norm.vcenter == pytest.approx(10.0), "chance sits at the white centre"
+    assert norm.vmax == pytest.approx(60.0) and norm.vmin < 10.0, "the scale spans the data, not 0-100 %"
+    assert [t.get_text() for t in accuracy_ax.get_xticklabels()] == ["0", "0.5", "1"] * 2
+    top = next(c for c in accuracy_ax.child_axes)
+    assert [t.get_text() for t in top.get_xticklabels()] == ["default", "brief-full-rank"]
+    rows = [t.get_text() for t in accuracy_ax.get_yticklabels()]
+    assert rows[0] == "ceiling (oracle-transfer)" and "oracle-transfer" not in rows[1:]
+
+
 def test_every_decoder_has_its_own_colour():
     from matplotlib.colors import to_rgb
 
