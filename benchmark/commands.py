@@ -106,7 +106,7 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
                            data, options["config_file"])  # fmt: skip
         else:
             logger.info("no --data given: using the simulated default dataset")
-        data = default_dataset()
+        data = default_dataset(on_generate=_announce_simulation)
     decoders = None if options["all"] else tuple(options["decoders"])
     _check_decoders(decoders, options["moabb_pipelines"])
     subjects = tuple(options["subjects"]) if options["subjects"] else None
@@ -147,6 +147,12 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
             print(f"  broken decoder file {origin}: {message}", file=sys.stderr)
         return 1
     return 0
+
+
+def _announce_simulation(folder: Path) -> None:
+    """Say on stderr that the first run simulates the default dataset (minutes with no other output)."""
+    print(f"simulating the default dataset once into {folder} (a few minutes; later runs reuse it)",
+          file=sys.stderr)  # fmt: skip
 
 
 def _is_cached_default(data: Path) -> bool:

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -35,7 +36,9 @@ def array_cache_dir(home: Path | None = None) -> Path:
     return (Path(home) if home is not None else cache_home()) / "arrays"
 
 
-def default_dataset(config=None, home: Path | None = None) -> Path:
+def default_dataset(
+    config=None, home: Path | None = None, on_generate: Callable[[Path], None] | None = None
+) -> Path:
     """Return the root of the default simulated dataset, generating it if needed.
 
     Parameters
@@ -45,6 +48,10 @@ def default_dataset(config=None, home: Path | None = None) -> Path:
         the study's 15 train + 3 test subjects at full trial counts).
     home : Path or None
         Cache folder; None uses :func:`cache_home`.
+    on_generate : callable or None
+        Called with the dataset's folder before it is generated (not when it
+        is already there): the command line says that the first run
+        simulates for a few minutes, which a quiet log would not.
 
     Returns
     -------
@@ -69,6 +76,8 @@ def default_dataset(config=None, home: Path | None = None) -> Path:
     partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     logger.info("generating the default simulated dataset in %s (once)", folder)
+    if on_generate is not None:
+        on_generate(folder)
     simulate.simulate_dataset(partial / "data", config)
     (partial / _COMPLETE).write_text(key + "\n")
     if folder.exists():  # an earlier interrupted attempt

@@ -199,3 +199,17 @@ def test_regime_dataset_written_with_intervals(tmp_path: Path) -> None:
     meta = json.loads((truth / "simulation.json").read_text())
     assert meta["config"]["imagery_timing"] == "reactivations"
     assert meta["subjects"]["sub-02"]["weak_subject"] is False
+
+
+def test_default_dataset_announces_only_a_generation(tmp_path: Path, monkeypatch) -> None:
+    """The command line's callback runs before a simulation, never when the dataset is already there."""
+
+    def fake(root, config):
+        Path(root).mkdir(parents=True)
+
+    monkeypatch.setattr("datasets.simulate.simulate_dataset", fake)
+    announced = []
+    first = default_dataset(None, tmp_path, on_generate=announced.append)
+    assert announced == [first.parent]
+    assert default_dataset(None, tmp_path, on_generate=announced.append) == first
+    assert announced == [first.parent]  # the second call found the complete dataset
