@@ -37,8 +37,9 @@ from benchmark.executor import Job, ProcessGroups, dask_client, execute, execute
 from benchmark.journal import TASKS_FILE, append_row, open_journal, previous_durations, write_rows
 from benchmark.schedule import longest_first
 from benchmark.store import ResultStore, task_key
-from datasets.adapter import ChallengeDataset, SubjectData
+from datasets.adapter import ChallengeDataset
 from datasets.layout import CLASS_NAMES
+from datasets.records import SubjectData
 from datasets.truth import find_truth_dir, load_subject_truth
 
 logger = logging.getLogger(__name__)

@@ -5,7 +5,8 @@ its import name, ``datasets``, is also that of Hugging Face's package: install
 imagine-bench in its own virtual environment.
 """
 
-from datasets.adapter import Block, ChallengeDataset, SubjectData
+from datasets.adapter import ChallengeDataset
+from datasets.records import Block, SubjectData
 from datasets.layout import CHANCE, CLASS_NAMES, EVENT_ID
 
 __all__ = ["Block", "ChallengeDataset", "SubjectData", "CHANCE", "CLASS_NAMES", "EVENT_ID"]

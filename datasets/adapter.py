@@ -26,161 +26,31 @@ import hashlib
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from datasets import layout
+from datasets import layout, reading, subject_cache
 from datasets.cache import ArrayCache, content_signature, file_signature, files_key
 from datasets.errors import DatasetError
+from datasets.header_facts import (
+    FACTS,
+    KINDS,
+    Reference,
+    block_header,
+    describe_difference,
+    fact_equal,
+    fact_key,
+    fact_text,
+    subject_list,
+)
+from datasets.records import FileHeader, SubjectData, SubjectRef
 
 logger = logging.getLogger(__name__)
 
 _SUBJECT_RE = re.compile(r"^sub-[A-Za-z0-9]+$")
-_VECTORVIEW_NAME = re.compile(r"^MEG (\d{4})$")
-
-
-@dataclass(frozen=True)
-class SubjectRef:
-    """Where one subject's files are.
-
-    Attributes
-    ----------
-    name : str
-        Subject identifier such as ``"sub-02"``.
-    split : str
-        ``"train"`` (imagine labels available for scoring) or ``"test"``.
-    path : Path
-        The subject's folder.
-    """
-
-    name: str
-    split: str
-    path: Path
-
-
-@dataclass(frozen=True, eq=False)
-class Block:
-    """One block of epochs (localizer or imagine), MEG channels only.
-
-    Attributes
-    ----------
-    X : ndarray, shape (n_epochs, n_channels, n_times), float32
-        MEG data in the file's units (T for magnetometers, T/m for gradiometers).
-    times : ndarray, shape (n_times,)
-        Time of each sample in seconds relative to the event.
-    sfreq : float
-        Sampling rate in Hz.
-    ch_names : tuple of str
-        MEG channel names, normalised to the ``MEG0113`` style.
-    ch_types : tuple of str
-        ``"mag"`` or ``"grad"`` per channel.
-    baseline : tuple of float or None
-        The baseline interval recorded in the file (``epochs.baseline``).
-    trial_idx : ndarray of int, shape (n_epochs,)
-        1-based position of each epoch in the file (the Kaggle ``trial_idx``).
-    source : Path
-        The ``-epo.fif`` the block was read from.
-    """
-
-    X: np.ndarray
-    times: np.ndarray
-    sfreq: float
-    ch_names: tuple[str, ...]
-    ch_types: tuple[str, ...]
-    baseline: tuple[float, float] | None
-    trial_idx: np.ndarray
-    source: Path
-
-
-@dataclass(frozen=True, eq=False)
-class SubjectData:
-    """Everything a decoder may learn from for one subject.
-
-    Attributes
-    ----------
-    subject : str
-        Subject identifier.
-    split : str
-        ``"train"`` or ``"test"``.
-    localizer : Block
-        Localizer epochs.
-    localizer_labels : ndarray of str, shape (n_localizer_epochs,)
-        Item name of each localizer epoch.
-    imagine : Block
-        Imagine epochs, without labels.
-    """
-
-    subject: str
-    split: str
-    localizer: Block
-    localizer_labels: np.ndarray
-    imagine: Block
-
-
-@dataclass(frozen=True, eq=False)
-class FileHeader:
-    """What every subject's file of one kind must share with the others.
-
-    Attributes
-    ----------
-    source : Path
-        The ``-epo.fif`` file.
-    sfreq : float
-        Sampling rate in Hz.
-    times : ndarray, shape (n_times,)
-        Time of each sample in seconds.
-    ch_names : tuple of str
-        MEG channel names, normalised to the ``MEG0113`` style.
-    """
-
-    source: Path
-    sfreq: float
-    times: np.ndarray
-    ch_names: tuple[str, ...]
-
-
-#: Facts compared across subjects: (description, attribute of FileHeader).
-_FACTS: tuple[tuple[str, str], ...] = (
-    ("sampling rate", "sfreq"),
-    ("time axis", "times"),
-    ("MEG channels", "ch_names"),
-)
-_KINDS = ("localizer", "imagine")
-
-
-def _fact_key(attr: str, value) -> tuple:
-    """Hashable, tolerance-free summary of one header fact (for counting agreement)."""
-    if attr == "sfreq":
-        return (round(float(value), 6),)
-    if attr == "times":
-        return (int(value.size), round(float(value[0]), 6), round(float(value[-1]), 6))
-    return tuple(value)
-
-
-def _fact_text(attr: str, value) -> str:
-    if attr == "sfreq":
-        return f"{float(value)} Hz"
-    if attr == "times":
-        return f"{value[0]:.3f}..{value[-1]:.3f} s ({value.size} samples)"
-    return f"{len(value)} channels"
-
-
-def _names(subjects: Sequence[str], limit: int = 5) -> str:
-    shown = ", ".join(subjects[:limit])
-    return shown + (f" and {len(subjects) - limit} more" if len(subjects) > limit else "")
-
-
-@dataclass(frozen=True)
-class _Reference:
-    """For each (kind, fact): the value most compared subjects share, or None on a tie."""
-
-    values: dict  # (kind, attr) -> FileHeader attribute value, or None on a tie
-    holders: dict  # (kind, attr) -> subjects holding that value (the groups, on a tie)
-    compared: tuple[str, ...]
 
 
 class ChallengeDataset:
@@ -206,7 +76,7 @@ class ChallengeDataset:
     def __init__(self, root: str | Path, name: str | None = None, cache_dir: Path | None = None) -> None:
         self.root = Path(root).expanduser()
         self.cache = ArrayCache(Path(cache_dir)) if cache_dir is not None else None
-        self._ref: _Reference | None = None
+        self._ref: Reference | None = None
         #: subjects found unusable by a header check (name -> message)
         self.excluded: dict[str, str] = {}
         if self.root.exists() and not self.root.is_dir():
@@ -298,20 +168,20 @@ class ChallengeDataset:
         ref = self.ref(subject)
         hit = self._cache_hit(subject, ref)
         if hit is not None:
-            data = _from_cache(subject, ref, *hit)
-            return {kind: _block_header(getattr(data, kind)) for kind in _KINDS}
+            data = subject_cache.from_cache(subject, ref, *hit)
+            return {kind: block_header(getattr(data, kind)) for kind in KINDS}
         files = {
             "localizer": layout.localizer_epochs_file(ref.path, subject),
             "imagine": layout.imagine_epochs_file(ref.path, subject),
         }
         out = {}
         for kind, fname in files.items():
-            epochs = _read_epochs(fname, preload=False)
+            epochs = reading.read_epochs(fname, preload=False)
             out[kind] = FileHeader(
                 fname,
                 float(epochs.info["sfreq"]),
                 epochs.times.copy(),
-                tuple(_normalise_names(_meg_names(epochs.info))),
+                tuple(reading.normalise_names(reading.meg_names(epochs.info))),
             )
         return out
 
@@ -341,13 +211,13 @@ class ChallengeDataset:
             except DatasetError as exc:
                 problems[subject] = str(exc)
         values, holders = {}, {}
-        for kind in _KINDS:
-            for _, attr in _FACTS:
+        for kind in KINDS:
+            for _, attr in FACTS:
                 groups: dict[tuple, list[str]] = {}
                 first: dict[tuple, object] = {}
                 for subject, header in headers.items():
                     value = getattr(header[kind], attr)
-                    key = _fact_key(attr, value)
+                    key = fact_key(attr, value)
                     groups.setdefault(key, []).append(subject)
                     first.setdefault(key, value)
                 counts = Counter({k: len(v) for k, v in groups.items()}).most_common()
@@ -357,9 +227,9 @@ class ChallengeDataset:
                 elif counts:  # a tie: no value is the norm
                     values[(kind, attr)] = None
                     holders[(kind, attr)] = tuple(
-                        f"{_fact_text(attr, first[k])}: {_names(groups[k])}" for k, _ in counts
+                        f"{fact_text(attr, first[k])}: {subject_list(groups[k])}" for k, _ in counts
                     )
-        self._ref = _Reference(values, holders, tuple(headers))
+        self._ref = Reference(values, holders, tuple(headers))
         self._warn_duplicates(list(headers))
         for subject, header in headers.items():
             try:
@@ -417,7 +287,7 @@ class ChallengeDataset:
         return problems
 
     @property
-    def _reference(self) -> _Reference:
+    def _reference(self) -> Reference:
         if self._ref is None:  # nobody chose the subjects: all of them
             self.set_reference(self.subjects)
         return self._ref
@@ -442,7 +312,7 @@ class ChallengeDataset:
         ]
         if any(ref.values.get(f) is None for f in facts):
             raise DatasetError(
-                f"{self.root}: the subjects {_names(list(ref.compared)) or '(none readable)'} do not "
+                f"{self.root}: the subjects {subject_list(list(ref.compared)) or '(none readable)'} do not "
                 "share one sampling rate, time axis and channel set."
             )
         return tuple(ref.values[f] for f in facts)  # type: ignore[return-value]
@@ -458,31 +328,31 @@ class ChallengeDataset:
         if img.ch_names != loc.ch_names:
             raise DatasetError(
                 f"{img.source}: MEG channels differ from {loc.source.name} "
-                f"({_describe_difference(loc.ch_names, img.ch_names)})."
+                f"({describe_difference(loc.ch_names, img.ch_names)})."
             )
-        for kind in _KINDS:
+        for kind in KINDS:
             self._check_header(headers[kind], kind)
 
     def _check_header(self, header: FileHeader, kind: str) -> None:
         ref = self._reference
-        for what, attr in _FACTS:
+        for what, attr in FACTS:
             if (kind, attr) not in ref.values:
                 continue  # no subject readable to compare with
             found, expected = getattr(header, attr), ref.values[(kind, attr)]
             holders = ref.holders[(kind, attr)]
             if expected is None:
                 raise DatasetError(
-                    f"{header.source}: {kind} {what}: {_fact_text(attr, found)}; the {len(ref.compared)} "
+                    f"{header.source}: {kind} {what}: {fact_text(attr, found)}; the {len(ref.compared)} "
                     f"subjects compared disagree with no majority ({'; '.join(holders)}). Make them agree, "
                     "or choose the subjects to run with --subjects."
                 )
-            if _fact_equal(attr, found, expected, header.sfreq):
+            if fact_equal(attr, found, expected, header.sfreq):
                 continue
             who = (
                 f"{holders[0]} has"
                 if len(holders) == 1
                 else f"{len(holders)} of the {len(ref.compared)} subjects compared "
-                f"({_names(list(holders))}) have"
+                f"({subject_list(list(holders))}) have"
             )
             if attr == "sfreq":
                 raise DatasetError(
@@ -491,23 +361,23 @@ class ChallengeDataset:
                 )
             if attr == "times":
                 raise DatasetError(
-                    f"{header.source}: time axis {_fact_text(attr, found)}, but {who} {kind} epochs "
-                    f"spanning {_fact_text(attr, expected)}."
+                    f"{header.source}: time axis {fact_text(attr, found)}, but {who} {kind} epochs "
+                    f"spanning {fact_text(attr, expected)}."
                 )
             raise DatasetError(
                 f"{header.source}: MEG channels differ from those {who} "
-                f"({_describe_difference(expected, found)})."
+                f"({describe_difference(expected, found)})."
             )
 
     def _cache_hit(self, subject: str, ref: SubjectRef) -> tuple[dict, dict] | None:
         """Return the array-cache entry of ``subject``'s current files, or None."""
         if self.cache is None:
             return None
-        sources = _source_files(ref, subject)
+        sources = subject_cache.source_files(ref, subject)
         if not all(p.is_file() for p in sources):
             return None
         hit = self.cache.load(files_key(sources))
-        if hit is None or not _valid_cache_meta(hit[1]):
+        if hit is None or not subject_cache.valid_cache_meta(hit[1]):
             return None
         return hit
 
@@ -537,16 +407,16 @@ class ChallengeDataset:
         ref = self.ref(subject)
         hit = self._cache_hit(subject, ref)
         if hit is not None:
-            data = _from_cache(subject, ref, *hit)
+            data = subject_cache.from_cache(subject, ref, *hit)
             # the same checks as a FIF read: the cache holds the header facts
-            self._check_headers({kind: _block_header(getattr(data, kind)) for kind in _KINDS})
+            self._check_headers({kind: block_header(getattr(data, kind)) for kind in KINDS})
             return data, list(hit[1]["imagine_events"])
         loc_file = layout.localizer_epochs_file(ref.path, subject)
         img_file = layout.imagine_epochs_file(ref.path, subject)
         data, imagine_events = self._load_files(subject, ref, loc_file, img_file)
-        sources = _source_files(ref, subject)
+        sources = subject_cache.source_files(ref, subject)
         if self.cache is not None and all(p.is_file() for p in sources):
-            arrays, meta = _to_cache(data)
+            arrays, meta = subject_cache.to_cache(data)
             # kept beside the arrays for scoring only: SubjectData never carries them
             self.cache.save(files_key(sources), arrays, {**meta, "imagine_events": imagine_events})
         return data, imagine_events
@@ -554,8 +424,8 @@ class ChallengeDataset:
     def _load_files(
         self, subject: str, ref: SubjectRef, loc_file: Path, img_file: Path
     ) -> tuple[SubjectData, list[str]]:
-        localizer, loc_names = self._read_block(loc_file, "localizer")
-        labels = self._read_labels(layout.localizer_labels_file(ref.path, subject), loc_names, "localizer")
+        localizer, loc_names = reading.read_block(loc_file, "localizer")
+        labels = reading.read_labels(layout.localizer_labels_file(ref.path, subject), loc_names, "localizer")
         counts = pd.Series(labels).value_counts()
         empty = [c for c in layout.CLASS_NAMES if counts.get(c, 0) == 0]
         if empty:
@@ -563,8 +433,8 @@ class ChallengeDataset:
                 f"{loc_file}: no localizer epochs for class(es) {', '.join(empty)}; "
                 "every item needs localizer trials to train a decoder."
             )
-        imagine, imagine_events = self._read_block(img_file, "imagine")
-        self._check_headers({"localizer": _block_header(localizer), "imagine": _block_header(imagine)})
+        imagine, imagine_events = reading.read_block(img_file, "imagine")
+        self._check_headers({"localizer": block_header(localizer), "imagine": block_header(imagine)})
         return SubjectData(subject, ref.split, localizer, labels, imagine), imagine_events
 
     def imagine_labels(self, subject: str) -> np.ndarray:
@@ -595,8 +465,8 @@ class ChallengeDataset:
             names = self._load(subject)[1]
         else:
             img_file = layout.imagine_epochs_file(ref.path, subject)
-            names = _event_names(_read_epochs(img_file, preload=False), img_file)
-        return self._read_labels(layout.imagine_labels_file(ref.path, subject), names, "imagine")
+            names = reading.event_names(reading.read_epochs(img_file, preload=False), img_file)
+        return reading.read_labels(layout.imagine_labels_file(ref.path, subject), names, "imagine")
 
     def imagine_count(self, subject: str) -> int:
         """Return the number of imagine epochs of ``subject`` (array cache, else the file's header)."""
@@ -605,7 +475,7 @@ class ChallengeDataset:
         if hit is not None:
             return int(hit[0]["imagine_trial_idx"].shape[0])
         img_file = layout.imagine_epochs_file(ref.path, subject)
-        return int(len(_read_epochs(img_file, preload=False).events))
+        return int(len(reading.read_epochs(img_file, preload=False).events))
 
     def imagine_class_counts(self, subject: str) -> np.ndarray:
         """Count the imagine epochs per class (``CLASS_NAMES`` order), for scoring."""
@@ -628,232 +498,3 @@ class ChallengeDataset:
                 digest.update(str(path.relative_to(self.root)).encode())
                 digest.update(file_signature(path).encode())
         return digest.hexdigest()[:16]
-
-    # --------------------------------------------------------------- helpers
-    def _read_block(self, fname: Path, kind: str) -> tuple[Block, list[str]]:
-        """Read one epochs file (checked against the other subjects by the caller)."""
-        epochs = _read_epochs(fname, preload=True)
-        names = _event_names(epochs, fname)
-        meg = epochs.pick("meg")
-        X = meg.get_data().astype(np.float32)
-        X.setflags(write=False)  # decoders must not modify their input
-        if not np.isfinite(X).all():
-            bad = ~np.isfinite(X)
-            epochs_bad = np.flatnonzero(bad.any(axis=(1, 2)))
-            first = epochs_bad[0]
-            channel = meg.ch_names[int(np.flatnonzero(bad[first].any(axis=1))[0])]
-            raise DatasetError(
-                f"{fname}: {int(bad.sum())} NaN/inf samples in {epochs_bad.size} epoch(s), "
-                f"trial_idx {_idx_text(epochs_bad + 1)} (first: trial_idx {first + 1}, channel {channel}); "
-                "the data must be finite."
-            )
-        baseline = None if meg.baseline is None else tuple(float(b) for b in meg.baseline)
-        block = Block(
-            X=X,
-            times=meg.times.copy(),
-            sfreq=float(epochs.info["sfreq"]),
-            ch_names=tuple(_normalise_names(meg.ch_names)),
-            ch_types=tuple(meg.get_channel_types()),
-            baseline=baseline,
-            trial_idx=np.arange(1, len(X) + 1),
-            source=fname,
-        )
-        return block, names
-
-    def _read_labels(self, fname: Path, event_names: list[str], kind: str) -> np.ndarray:
-        if not fname.is_file():
-            raise DatasetError(f"Missing labels file {fname} (expected beside the {kind} epochs).")
-        try:
-            frame = pd.read_csv(fname)
-        except Exception as exc:  # pandas raises several unrelated types
-            raise DatasetError(f"{fname}: not a readable CSV ({exc}).") from exc
-        missing = [c for c in ("trial_idx", "label") if c not in frame.columns]
-        if missing:
-            raise DatasetError(
-                f"{fname}: missing column(s) {missing}; expected columns {list(layout.LABEL_COLUMNS)}, "
-                f"found {list(frame.columns)}."
-            )
-        frame = frame.sort_values("trial_idx")
-        if len(frame) != len(event_names) or not np.array_equal(
-            frame["trial_idx"].to_numpy(), np.arange(1, len(event_names) + 1)
-        ):
-            expected = set(range(1, len(event_names) + 1))
-            found = frame["trial_idx"].tolist()
-            missing = sorted(expected - set(found))
-            extra = sorted({t for t in found if t not in expected})
-            repeated = sorted({t for t in found if found.count(t) > 1})
-            detail = "; ".join(
-                f"{what} trial_idx {_idx_text(values)}"
-                for what, values in (("missing", missing), ("unexpected", extra), ("repeated", repeated))
-                if values
-            )
-            raise DatasetError(
-                f"{fname}: {len(frame)} rows with trial_idx {_range_text(frame['trial_idx'])}, but the "
-                f"{kind} epochs file has {len(event_names)} epochs; expected trial_idx 1..{len(event_names)}"
-                + (f" ({detail})." if detail else ".")
-            )
-        labels = frame["label"].astype(str).to_numpy()
-        unknown = sorted(set(labels) - set(layout.CLASS_NAMES))
-        if unknown:
-            where = frame["trial_idx"].to_numpy()[~np.isin(labels, layout.CLASS_NAMES)]
-            raise DatasetError(
-                f"{fname}: unknown item name(s) {unknown} at trial_idx {_idx_text(where)}; "
-                f"allowed: {', '.join(layout.CLASS_NAMES)}."
-            )
-        if not all(name.startswith(layout.UNKNOWN_PREFIX) for name in event_names):
-            disagree = np.flatnonzero(labels != np.asarray(event_names))
-            if disagree.size:
-                i = int(disagree[0])
-                raise DatasetError(
-                    f"{fname}: label of trial_idx {i + 1} is {labels[i]!r} but the epochs file's "
-                    f"event is {event_names[i]!r} ({disagree.size} disagreement(s) in all, at trial_idx "
-                    f"{_idx_text(disagree + 1)})."
-                )
-        return labels
-
-
-_BLOCK_META = ("sfreq", "ch_names", "ch_types", "baseline")
-_ARRAYS = tuple(f"{kind}_{name}" for kind in _KINDS for name in ("X", "times", "trial_idx"))
-
-
-def _source_files(ref: SubjectRef, subject: str) -> list[Path]:
-    """Return the files whose content a subject's cache entry is keyed by."""
-    return [
-        layout.localizer_epochs_file(ref.path, subject),
-        layout.localizer_labels_file(ref.path, subject),
-        layout.imagine_epochs_file(ref.path, subject),
-    ]
-
-
-def _valid_cache_meta(meta) -> bool:
-    """Return True if a cache entry's ``meta.json`` has every field :func:`_from_cache` reads."""
-    try:
-        return (
-            isinstance(meta.get("imagine_events"), list)
-            and isinstance(meta.get("localizer_labels"), list)
-            and set(_ARRAYS) <= set(meta.get("arrays", ()))
-            and all(set(_BLOCK_META) | {"source"} <= set(meta[kind]) for kind in _KINDS)
-        )
-    except (AttributeError, KeyError, TypeError):
-        return False
-
-
-def _block_header(block: Block) -> FileHeader:
-    return FileHeader(block.source, block.sfreq, np.asarray(block.times), block.ch_names)
-
-
-def _fact_equal(attr: str, found, expected, sfreq: float) -> bool:
-    if attr == "sfreq":
-        return bool(np.isclose(float(found), float(expected)))
-    if attr == "times":
-        return found.shape == expected.shape and bool(np.allclose(found, expected, atol=0.5 / sfreq))
-    return tuple(found) == tuple(expected)
-
-
-def _idx_text(values, limit: int = 10) -> str:
-    """``1, 4, 9`` (at most ``limit`` values, then ``... (n in all)``)."""
-    values = [int(v) for v in values]
-    shown = ", ".join(str(v) for v in values[:limit])
-    return shown + (f", ... ({len(values)} in all)" if len(values) > limit else "")
-
-
-def _to_cache(data: SubjectData) -> tuple[dict[str, np.ndarray], dict]:
-    arrays, meta = {}, {"localizer_labels": data.localizer_labels.tolist()}
-    for kind in ("localizer", "imagine"):
-        block: Block = getattr(data, kind)
-        arrays.update(
-            {f"{kind}_X": block.X, f"{kind}_times": block.times, f"{kind}_trial_idx": block.trial_idx}
-        )
-        meta[kind] = {**{k: getattr(block, k) for k in _BLOCK_META}, "source": str(block.source)}
-    return arrays, meta
-
-
-def _from_cache(subject: str, ref: SubjectRef, arrays: dict[str, np.ndarray], meta: dict) -> SubjectData:
-    """Rebuild a subject's data from a cache entry; its files are this dataset's (never the entry's).
-
-    An entry is keyed by the files' content, so another dataset holding the
-    same files (a copy) shares it: the ``source`` recorded in the entry may
-    be that dataset's file, so errors name ``ref``'s files instead.
-    """
-    sources = {
-        "localizer": layout.localizer_epochs_file(ref.path, subject),
-        "imagine": layout.imagine_epochs_file(ref.path, subject),
-    }
-    split = ref.split
-    blocks = {}
-    for kind in ("localizer", "imagine"):
-        info = meta[kind]
-        blocks[kind] = Block(
-            X=arrays[f"{kind}_X"],
-            times=np.asarray(arrays[f"{kind}_times"]),
-            sfreq=float(info["sfreq"]),
-            ch_names=tuple(info["ch_names"]),
-            ch_types=tuple(info["ch_types"]),
-            baseline=None if info["baseline"] is None else tuple(info["baseline"]),
-            trial_idx=np.asarray(arrays[f"{kind}_trial_idx"]),
-            source=sources[kind],
-        )
-    labels = np.asarray(meta["localizer_labels"])
-    return SubjectData(subject, split, blocks["localizer"], labels, blocks["imagine"])
-
-
-def _read_epochs(fname: Path, *, preload: bool):
-    import mne
-
-    if not fname.is_file():
-        raise DatasetError(f"Missing epochs file {fname}.")
-    try:
-        epochs = mne.read_epochs(fname, preload=preload, verbose="error")
-    except Exception as exc:  # mne raises many types on a corrupted file
-        raise DatasetError(
-            f"Cannot read {fname} as MNE epochs ({type(exc).__name__}: {exc}). "
-            "The file may be truncated or corrupted; download or copy it again."
-        ) from exc
-    if len(epochs.events) == 0:
-        raise DatasetError(
-            f"{fname} holds no epochs (0 events; its drop log says why they were dropped): "
-            "every subject needs localizer and imagine epochs."
-        )
-    return epochs
-
-
-def _event_names(epochs, fname: Path) -> list[str]:
-    code_to_name = {code: name for name, code in epochs.event_id.items()}
-    try:
-        names = [code_to_name[code] for code in epochs.events[:, 2]]
-    except KeyError as exc:
-        raise DatasetError(f"{fname}: event code {exc.args[0]} is not in its event_id.") from None
-    unexpected = sorted(
-        {n for n in names if n not in layout.EVENT_ID and not n.startswith(layout.UNKNOWN_PREFIX)}
-    )
-    if unexpected:
-        raise DatasetError(
-            f"{fname}: unknown event name(s) {unexpected}; expected item names "
-            f"({', '.join(layout.CLASS_NAMES)}) or '{layout.UNKNOWN_PREFIX}<i>'."
-        )
-    return names
-
-
-def _meg_names(info) -> list[str]:
-    import mne
-
-    return [info["ch_names"][i] for i in mne.pick_types(info, meg=True, ref_meg=False, exclude=[])]
-
-
-def _normalise_names(names: list[str]) -> list[str]:
-    """Map Vectorview-style ``MEG 0113`` names to TRIUX-style ``MEG0113``."""
-    return [_VECTORVIEW_NAME.sub(r"MEG\1", name) for name in names]
-
-
-def _describe_difference(expected: tuple[str, ...], found: tuple[str, ...]) -> str:
-    missing = [c for c in expected if c not in set(found)]
-    extra = [c for c in found if c not in set(expected)]
-    if not missing and not extra:
-        return "same channels in a different order"
-    return f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}, extra {extra[:5]}" + (
-        "..." if len(extra) > 5 else ""
-    )
-
-
-def _range_text(values: pd.Series) -> str:
-    return f"{values.min()}..{values.max()}" if len(values) else "(none)"

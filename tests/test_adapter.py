@@ -106,7 +106,7 @@ def test_unknown_item_name(fresh_foreign_root):
 def test_imagine_labels_with_array_cache_skip_the_fif_but_still_check_the_csv(
     fresh_foreign_root, tmp_path, monkeypatch
 ):
-    import datasets.adapter as adapter
+    import datasets.reading as reading
 
     expected = ChallengeDataset(fresh_foreign_root).imagine_labels("sub-02")
     cached = ChallengeDataset(fresh_foreign_root, cache_dir=tmp_path / "arrays")
@@ -115,7 +115,7 @@ def test_imagine_labels_with_array_cache_skip_the_fif_but_still_check_the_csv(
     def no_fif_reads(fname, **kwargs):
         raise AssertionError(f"{fname} was read although the cache holds its events")
 
-    monkeypatch.setattr(adapter, "_read_epochs", no_fif_reads)
+    monkeypatch.setattr(reading, "read_epochs", no_fif_reads)
     np.testing.assert_array_equal(cached.imagine_labels("sub-02"), expected)
     csv = layout.imagine_labels_file(_subject_dir(fresh_foreign_root, "sub-02"), "sub-02")
     frame = pd.read_csv(csv)

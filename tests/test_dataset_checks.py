@@ -79,7 +79,7 @@ def test_array_cache_does_not_skip_the_checks(three_subjects, tmp_path):
 
 
 def test_cached_entry_is_checked_against_the_reference(three_subjects, tmp_path, monkeypatch):
-    import datasets.adapter as adapter
+    import datasets.reading as reading
 
     cache = tmp_path / "arrays"
     for subject in ("sub-02", "sub-03"):
@@ -93,7 +93,7 @@ def test_cached_entry_is_checked_against_the_reference(three_subjects, tmp_path,
     def no_fif_reads(fname, **kwargs):
         raise AssertionError(f"{fname} was read although the cache holds it")
 
-    monkeypatch.setattr(adapter, "_read_epochs", no_fif_reads)
+    monkeypatch.setattr(reading, "read_epochs", no_fif_reads)
     with pytest.raises(
         DatasetError, match="sub-02_localizer-epo.fif: sampling rate 100.0 Hz, but 2 of the 3"
     ):
