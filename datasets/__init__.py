@@ -6,7 +6,7 @@ imagine-bench in its own virtual environment.
 """
 
 from datasets.adapter import ChallengeDataset
-from datasets.records import Block, SubjectData
 from datasets.layout import CHANCE, CLASS_NAMES, EVENT_ID
+from datasets.records import Block, SubjectData
 
 __all__ = ["Block", "ChallengeDataset", "SubjectData", "CHANCE", "CLASS_NAMES", "EVENT_ID"]
