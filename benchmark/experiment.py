@@ -16,7 +16,8 @@ from benchmark.journal import TASKS_FILE, write_journal_info, write_rows
 from benchmark.outdir import OutputLock
 from benchmark.publish import publish_reports
 from benchmark.registry import DEFAULT_PACKAGE, discover
-from benchmark.runner import plan_tasks, run_tasks
+from benchmark.runner import run_tasks
+from benchmark.tasks import plan_tasks
 from datasets.adapter import ChallengeDataset
 from datasets.truth import find_truth_dir
 

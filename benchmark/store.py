@@ -11,7 +11,7 @@ another decoder it builds on (:func:`import_closure`), the harness's
 scoring code, the dataset fingerprint, the subject, the seed, the localizer
 folds and the versions of Python and of every library that computes
 (MOABB included). The runner then checks a reused row against the dataset
-and recomputes its scores (:func:`benchmark.runner._verified`). Re-running the same
+and recomputes its scores (:func:`benchmark.rescoring.verified`). Re-running the same
 command reads the ``ok`` results back and computes only what is missing (or
 failed); changing any input changes the key and recomputes.
 """
@@ -39,10 +39,16 @@ logger = logging.getLogger(__name__)
 #: Harness modules whose code decides a task's numbers.
 _SCORING_MODULES = (
     "benchmark/runner.py",
+    "benchmark/tasks.py",
+    "benchmark/rescoring.py",
     "benchmark/sandbox.py",
     "benchmark/scoring.py",
     "benchmark/contract.py",
     "datasets/adapter.py",
+    "datasets/reading.py",
+    "datasets/records.py",
+    "datasets/header_facts.py",
+    "datasets/subject_cache.py",
 )
 #: Every library that computes a task's numbers (and Python itself, in :func:`_versions`).
 _VERSIONED = ("mne", "scikit-learn", "pyriemann", "moabb", "numpy", "scipy", "pandas", "threadpoolctl")

@@ -400,7 +400,7 @@ def decoder_hyperparameters(root: Path, decoders: Sequence[str] | None, seed: in
     from sklearn import config_context
 
     from benchmark.registry import discover
-    from benchmark.runner import make_context
+    from benchmark.tasks import make_context
     from datasets.adapter import ChallengeDataset
 
     dataset = ChallengeDataset(root)

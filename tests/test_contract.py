@@ -15,7 +15,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import Decoder, TaskMemo
 from benchmark.registry import discover
-from benchmark.runner import ordered_proba, pools_time_course
+from benchmark.runner import pools_time_course
+from benchmark.tasks import ordered_proba
 from datasets.layout import CLASS_NAMES
 from tests.synthetic import context, fit_params, make_induced_subject, make_induced_truth, make_subject
 

@@ -193,7 +193,7 @@ def test_a_decoder_cannot_reach_the_labels_with_the_dask_backend(hostile_package
 def test_imagine_epochs_arrive_shuffled_without_trial_ids(foreign_root, tmp_path):
     """The task process gets the imagine epochs in a random order; the harness maps the answers back."""
     from benchmark.registry import discover
-    from benchmark.runner import prepare_task
+    from benchmark.tasks import prepare_task
     from datasets.adapter import ChallengeDataset
 
     dataset = ChallengeDataset(foreign_root)

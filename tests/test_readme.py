@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmark.registry import discover, markdown_table
-from benchmark.runner import ordered_proba
+from benchmark.tasks import ordered_proba
 from datasets.layout import CLASS_NAMES
 from tests.synthetic import context, make_subject
 

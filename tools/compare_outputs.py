@@ -33,7 +33,7 @@ logger = logging.getLogger("compare_outputs")
 def save(out: Path, decoders: list[str] | None, n_subjects: int) -> None:
     """Fit each decoder on the first ``n_subjects`` train subjects and store its outputs."""
     from benchmark.registry import discover
-    from benchmark.runner import fit_params, make_context
+    from benchmark.tasks import fit_params, make_context
     from datasets.adapter import ChallengeDataset
     from datasets.default import default_dataset
 

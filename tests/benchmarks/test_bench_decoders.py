@@ -8,7 +8,7 @@ runner gives each task with ``--n-jobs 2``. The subject is the first train
 subject of the profile's simulated dataset (2 train + 1 test, generated once
 into ``$IMAGINE_BENCH_HOME``); decoders that use other subjects get the other
 two subjects' localizers, read lazily, and the oracle the simulation's
-truth: the runner's own :func:`benchmark.runner.fit_params`. Nothing asserts on
+truth: the runner's own :func:`benchmark.tasks.fit_params`. Nothing asserts on
 time: ``tox -e bench`` writes the timings to ``reports/runtime.json``.
 """
 
@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from benchmark import runner
+from benchmark import tasks
 from benchmark.registry import discover
 
 pytestmark = pytest.mark.benchmark
@@ -32,7 +32,7 @@ ROUNDS = 2
 @pytest.fixture(scope="module")
 def subject(tmp_path_factory) -> SimpleNamespace:
     """The first train subject, loaded once through the array cache."""
-    from benchmark.runner import make_context
+    from benchmark.tasks import make_context
     from datasets.adapter import ChallengeDataset
     from tools.profile import profile_dataset
 
@@ -47,7 +47,7 @@ def test_bench_fit_predict(benchmark, spec, subject):
     """Fit on the localizer and predict the imagine epochs (a fresh estimator per round)."""
     data = subject.data
     X, y, X_img = data.localizer.X, data.localizer_labels, data.imagine.X
-    fit_params = runner.fit_params(spec, data, subject.dataset)  # as the runner: imagine, others, truth
+    fit_params = tasks.fit_params(spec, data, subject.dataset)  # as the runner: imagine, others, truth
 
     def setup():
         return (spec.factory(subject.context),), {}

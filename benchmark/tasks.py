@@ -1,0 +1,244 @@
+"""What a task hands a decoder: context, inputs and shared folds, prepared in the harness's process."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from benchmark import sandbox, scoring
+from benchmark.config import RunConfig
+from benchmark.contract import DecoderContext, DecoderSpec, TaskMemo
+from benchmark.errors import DatasetError
+from datasets.adapter import ChallengeDataset
+from datasets.layout import CLASS_NAMES
+from datasets.records import SubjectData
+from datasets.truth import find_truth_dir, load_subject_truth
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work: a decoder on a subject."""
+
+    spec: DecoderSpec
+    subject: str
+
+
+class OtherLocalizers(Sequence):
+    """Lazy sequence of the other subjects' localizer ``(X, y)`` pairs.
+
+    Handed to decoders that declare ``uses={"others"}``; each item is read
+    from disk when accessed, so no more than one extra subject is held unless
+    the decoder keeps them.
+    """
+
+    def __init__(self, dataset: ChallengeDataset, subjects: Sequence[str]) -> None:
+        self._dataset = dataset
+        self.subjects = tuple(subjects)
+
+    def __len__(self) -> int:
+        return len(self.subjects)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        data = self._dataset.load(self.subjects[index])
+        return data.localizer.X, data.localizer_labels
+
+
+def make_context(data: SubjectData, seed: int) -> DecoderContext:
+    """Build the :class:`DecoderContext` of one subject's data."""
+    return DecoderContext(
+        sfreq=data.localizer.sfreq,
+        localizer_times=data.localizer.times,
+        imagine_times=data.imagine.times,
+        ch_types=data.localizer.ch_types,
+        classes=CLASS_NAMES,
+        random_state=seed,
+    )
+
+
+def ordered_proba(estimator, proba: np.ndarray, n_epochs: int, name: str) -> np.ndarray:
+    """Check a decoder's probabilities and put the columns in ``CLASS_NAMES`` order.
+
+    Raises
+    ------
+    DecoderOutputError
+        If the shape, the classes or the values are not valid probabilities.
+    """
+    return sandbox.ordered_proba(estimator, proba, n_epochs, name, CLASS_NAMES)
+
+
+def fit_params(spec: DecoderSpec, data: SubjectData, dataset: ChallengeDataset) -> dict:
+    """Return the keyword arguments of ``fit`` that ``spec.uses`` asks for (in this process).
+
+    For tools that fit a decoder outside a run (the runner itself hands a task
+    process the same through :func:`prepare_task`).
+
+    Parameters
+    ----------
+    spec : DecoderSpec
+        The decoder; ``uses`` may hold ``"imagine"``, ``"others"``, ``"truth"``,
+        ``"memo"``.
+    data : SubjectData
+        The subject being decoded.
+    dataset : ChallengeDataset
+        Where other subjects and the simulation's truth are read from.
+
+    Returns
+    -------
+    dict
+        ``X_imagine`` (the subject's unlabeled imagine epochs), ``others`` (a
+        lazy :class:`OtherLocalizers`), ``truth`` (without the imagine labels)
+        and ``memo`` (a new :class:`~benchmark.contract.TaskMemo`) as requested.
+
+    Raises
+    ------
+    DatasetError
+        If ``truth`` is requested and the dataset has no ground truth.
+    """
+    params: dict = {}
+    if "imagine" in spec.uses:
+        params["X_imagine"] = data.imagine.X
+    if "others" in spec.uses:
+        params["others"] = OtherLocalizers(dataset, other_subjects(dataset, data.subject))
+    if "truth" in spec.uses:
+        params["truth"] = decoder_truth(dataset, spec, data.subject, np.arange(len(data.imagine.X)))
+    if "memo" in spec.uses:
+        params["memo"] = TaskMemo()
+    return params
+
+
+def other_subjects(dataset: ChallengeDataset, subject: str) -> list[str]:
+    """Return the subjects whose localizers a decoder using ``others`` gets (those found usable)."""
+    return [s for s in dataset.subjects if s != subject and s not in dataset.excluded]
+
+
+#: Keys of a simulated subject's truth that hold the imagine labels: never handed to a decoder.
+_LABEL_KEYS = ("imagine_labels", "imagine_trial_idx")
+
+
+def decoder_truth(dataset: ChallengeDataset, spec: DecoderSpec, subject: str, order: np.ndarray) -> dict:
+    """Return the simulator's truth of ``subject`` for an oracle: no imagine labels, trials in ``order``.
+
+    Raises
+    ------
+    DatasetError
+        If the dataset has no ground truth for the subject.
+    """
+    truth_dir = find_truth_dir(dataset.root)
+    truth = load_subject_truth(truth_dir, subject) if truth_dir else None
+    if truth is None:
+        raise DatasetError(
+            f"decoder {spec.name!r} needs the simulation's ground truth, which {dataset.root} "
+            "does not have (it exists only for simulated datasets)."
+        )
+    out = {}
+    for key, value in truth.items():
+        if key in _LABEL_KEYS:
+            continue
+        per_trial = key.startswith("imagine_") and key != "imagine_times" and np.ndim(value) >= 1
+        out[key] = np.asarray(value)[order] if per_trial and len(value) == len(order) else value
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedTask:
+    """What a task process receives, and what only the harness keeps.
+
+    Attributes
+    ----------
+    header, arrays : dict
+        Sent to the task process (:func:`benchmark.sandbox.send_task`):
+        no trial id, no imagine label, imagine epochs in ``order``.
+    order : ndarray of int
+        ``arrays["X_imagine"][i]`` is the file's epoch ``order[i]``.
+    data : SubjectData
+        The subject (kept by the harness).
+    others : list of str
+        The subjects behind ``others`` requests.
+    """
+
+    header: dict
+    arrays: dict
+    order: np.ndarray
+    data: SubjectData
+    others: list[str]
+
+
+def prepare_task(
+    dataset: ChallengeDataset,
+    spec: DecoderSpec,
+    subject: str,
+    config: RunConfig,
+    *,
+    order: np.ndarray | None = None,
+) -> PreparedTask:
+    """Load a subject and build what its task process receives.
+
+    The imagine epochs are put in a fresh random order for every task (from
+    the operating system's entropy, unknown to the decoder), so nothing a
+    decoder returns can line up with the file's trial order by itself; the
+    harness maps the probabilities back with ``order``.
+
+    Parameters
+    ----------
+    dataset : ChallengeDataset
+        Where the subject is read from.
+    spec : DecoderSpec
+        The decoder.
+    subject : str
+        The subject.
+    config : RunConfig
+        Seed and localizer folds.
+    order : ndarray or None
+        The imagine order to use (tests); None draws one.
+
+    Raises
+    ------
+    DatasetError
+        If the subject's files are unusable.
+    """
+    data = dataset.load(subject)
+    n_imagine = len(data.imagine.X)
+    if order is None:
+        order = np.random.default_rng().permutation(n_imagine)
+    y = np.asarray(data.localizer_labels)
+    folds = []
+    # oracles read the truth: their localizer accuracy would say nothing about them
+    if config.localizer_folds and spec.ranked:
+        folds = scoring.localizer_splits(
+            y, subject=subject, seed=config.seed, n_splits=config.localizer_folds
+        )
+    others = other_subjects(dataset, subject) if "others" in spec.uses else []
+    header = {
+        "spec": spec,
+        "context": make_context(data, config.seed),
+        "classes": CLASS_NAMES,
+        "y": y.astype(str).tolist(),
+        "folds": folds,
+        "n_others": len(others),
+        "want_course": data.split == "train",
+        "truth": decoder_truth(dataset, spec, subject, order) if "truth" in spec.uses else None,
+    }
+    arrays = {"X": data.localizer.X, "X_imagine": np.asarray(data.imagine.X)[order]}
+    return PreparedTask(header, arrays, np.asarray(order), data, others)
+
+
+def serve_others(dataset: ChallengeDataset, others: Sequence[str]):
+    """Return a function that loads the ``index``-th other subject's localizer for the task process."""
+
+    def serve(index: int) -> tuple[dict, dict]:
+        data = dataset.load(others[index])
+        return {"y": np.asarray(data.localizer_labels).astype(str).tolist()}, {"X": data.localizer.X}
+
+    return serve
+
+
+def plan_tasks(specs: Sequence[DecoderSpec], subjects: Sequence[str]) -> list[Task]:
+    """All (decoder, subject) pairs, decoder-major, in a deterministic order."""
+    return [Task(spec, subject) for spec in specs for subject in subjects]
