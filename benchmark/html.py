@@ -149,10 +149,10 @@ def _hex_on(value: float, cmap: str, norm) -> tuple[str, str]:
     from matplotlib import colormaps
     from matplotlib.colors import to_hex
 
-    from benchmark.figures import _text_color
+    from benchmark.figures import text_color
 
     rgba = colormaps[cmap](norm(value))
-    return to_hex(rgba), _text_color(rgba)
+    return to_hex(rgba), text_color(rgba)
 
 
 def heat_table(
