@@ -320,7 +320,12 @@ def execute(
 
     ``fn`` runs in a thread of this process (it loads the data and runs the
     decoder through :func:`run_isolated`); ``groups`` tracks the task
-    processes, all killed when the iteration stops (Ctrl-C, an error).
+    processes, all killed when the iteration stops (Ctrl-C, an error). The
+    threads are daemon threads that are never joined: one still loading a
+    subject when the run stops has its task process refused and ends on its
+    own, and none can hold the interpreter's exit (a thread pool's are
+    joined at exit, and a Ctrl-C that lands inside its locking can leave
+    that join waiting for good).
 
     Parameters
     ----------
@@ -336,25 +341,37 @@ def execute(
     job : Job
     row : dict
     """
-    from concurrent.futures import ThreadPoolExecutor, as_completed
+    import queue
 
+    jobs = list(jobs)
     groups = ProcessGroups()
     if jobs:
         ZYGOTE.ensure_running()  # from this thread: a child of the run's main thread, not of a task's
-    pool = ThreadPoolExecutor(max_workers=effective_n_jobs(n_jobs), thread_name_prefix="task")
-    try:
-        futures = {pool.submit(fn, *job.args, groups=groups): job for job in jobs}
-        for future in as_completed(futures):
-            job = futures[future]
+    todo: queue.SimpleQueue = queue.SimpleQueue()
+    done: queue.SimpleQueue = queue.SimpleQueue()  # C-implemented: its get() is interrupted by Ctrl-C cleanly
+    for job in jobs:
+        todo.put(job)
+
+    def work() -> None:
+        while not groups.closed:
             try:
-                row = future.result()
+                job = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                row = fn(*job.args, groups=groups)
             except Exception as exc:  # noqa: BLE001 - the harness's own bug: keep the run going
                 logger.exception("task %s failed in the harness", job_name(job))
                 row = _failed_row(job, "error", f"{type(exc).__name__}: {exc}", 0.0)
-            yield job, row
+            done.put((job, row))
+
+    for i in range(min(effective_n_jobs(n_jobs), len(jobs))):
+        threading.Thread(target=work, name=f"task-{i}", daemon=True).start()
+    try:
+        for _ in jobs:
+            yield done.get()
     finally:
         groups.close()
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # ---------------------------------------------------------------- dask backend

@@ -88,7 +88,8 @@ def run_task(
     except Exception as exc:  # the subject's files: named in the message
         row.update(_error_fields(exc, "error"))
         row["wall_time"] = time.perf_counter() - start
-        logger.warning("decoder %r failed on %s: %s", spec.name, subject, row["error"])
+        if groups is None or not groups.closed:
+            logger.warning("decoder %r failed on %s: %s", spec.name, subject, row["error"])
         return row
     n = len(prepared.order)
     result = run_isolated(
@@ -102,6 +103,8 @@ def run_task(
     )
     row.update(_task_fields(prepared, result))
     row["wall_time"] = time.perf_counter() - start
+    if groups is not None and groups.closed:  # the run stopped: it said so once, and drops this row
+        return row
     if row["status"] != "ok":
         if row["status"] == "timeout":
             logger.warning("task %s on %s exceeded the %g s timeout and was killed", spec.name, subject,
