@@ -672,7 +672,7 @@ def _targets(table: pd.DataFrame, families: dict[str, str] | None = None) -> lis
                     + ("" if value >= 0.25 else reason(regime)),
                 )
             )
-    induced = _induced_regimes()
+    induced = _induced_only_regimes()  # where the power families must carry the cell alone
     power_gaps = gap_table(table, "csp-lda", POWER_TIMING_ORACLE).set_index(["regime", "alpha"])
     for regime, part in ranked[ranked["alpha"] == 1.0].groupby("regime", sort=False):
         if regime not in induced or families is None:

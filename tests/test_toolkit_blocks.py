@@ -240,3 +240,44 @@ def test_localizer_epoch_check_rejects_imagine_length_and_keeps_float32():
         check_localizer_epochs(np.zeros((3, 4, 521)), 4, 121)
     with pytest.raises(ValueError, match="fitted on 5"):
         check_localizer_epochs(X, 5, 121)
+
+
+def test_fft_filter_bank_matches_the_iir_one_away_from_the_edges():
+    """One FFT for every band gives the zero-phase IIR response (``|H|**2``) inside the epoch."""
+    X = np.random.default_rng(4).normal(size=(5, 3, 521))
+    bands = ((7.0, 10.0), (15.0, 20.0), (None, 4.0))
+    iir = FilterBank(SFREQ, bands).fit_transform(X)
+    fft = FilterBank(SFREQ, bands, method="fft").fit_transform(X)
+    assert fft.shape == iir.shape
+    middle = slice(150, -150)
+    scale = np.abs(iir[..., middle]).max()
+    assert np.abs(fft[..., middle] - iir[..., middle]).max() < 0.02 * scale
+    with pytest.raises(ValueError, match="method must be"):
+        FilterBank(SFREQ, bands, method="fir").fit(X)
+
+
+def test_one_vs_rest_csp_finds_each_class_power_direction():
+    from decoders.toolkit.spatial import OneVsRestCSP
+
+    rng = np.random.default_rng(2)
+    n_channels, classes = 6, np.array(["a", "b", "c"])
+    directions = np.linalg.qr(rng.normal(size=(n_channels, n_channels)))[0][:, :3].T  # orthonormal
+    y = np.repeat(classes, 40)
+    X = rng.normal(size=(len(y), n_channels, 200))
+    for k, label in enumerate(classes):
+        X[y == label] += 2.0 * directions[k][:, None] * rng.normal(size=(int(np.sum(y == label)), 1, 200))
+    covs = oas_covariance(X)
+    csp = OneVsRestCSP(n_filters=1).fit(covs, y)
+    assert csp.filters_.shape == (6, n_channels)  # rank-major: each class's most-power filter first
+    for k in range(3):
+        w = csp.filters_[k] / np.linalg.norm(csp.filters_[k])
+        overlap = np.abs(directions @ w)
+        assert overlap.argmax() == k, overlap
+    features = csp.transform(covs)
+    assert features.shape == (len(y), 6)
+    assert features[y == "b", 1].mean() > features[y != "b", 1].mean() + 1.0  # log-power of b's filter
+    reduced = OneVsRestCSP(n_filters=3, log=False).fit(covs, y).transform(covs)
+    assert reduced.shape == (len(y), n_channels, n_channels)  # capped at the channels: SPD
+    assert np.all(np.linalg.eigvalsh(reduced) > 0)
+    with pytest.raises(ValueError, match="n_filters"):
+        OneVsRestCSP(n_filters=4).fit(covs, y)

@@ -9,8 +9,10 @@ module                    what it holds
 :mod:`.scan`              ``ImagineScan``: localizer-fitted preprocessing, training window,
                           sliding scan of imagery, per-class normalisation, pooling
 :mod:`.evidence`          z-scoring over the imagine batch, ``POOLINGS``, probabilities
-:mod:`.spatial`           ``ChannelPCA``, covariances, OAS, alignment, Riemannian distance
-:mod:`.spectral`          ``BandPass``, ``FilterBank``, ``ChannelBlock``, ``per_band``
+:mod:`.spatial`           ``ChannelPCA``, covariances, OAS, alignment, Riemannian distance,
+                          ``OneVsRestCSP``
+:mod:`.spectral`          ``BandPass``, ``FilterBank`` (IIR or one FFT for all bands),
+                          ``ChannelBlock``, ``per_band``, ``best_band`` (band by inner CV)
 :mod:`.times`             sample times, the one interval rule, moving averages, windows
 :mod:`.model_selection`   the inner CV, ``seed_estimator``, ``pick_peak``, accuracy weights
 :mod:`.validation`        input checks and ``StatelessTransformer``
