@@ -143,3 +143,15 @@ def test_listing_the_decoders_imports_no_heavy_library(heavy):
         f"importing the decoder files loads {heavy}: move that import into the factory "
         "(the registry imports every decoder file to list them)"
     )
+
+
+def test_no_test_module_imports_another():
+    """Shared test code lives in helper modules (tests/synthetic.py, ...) and fixtures in conftest.py."""
+    offenders = []
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path.name}: {n}" for n in names if n.startswith(("tests.test_", "tests.conftest"))]
+    assert offenders == []

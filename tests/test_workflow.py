@@ -13,7 +13,6 @@ import pytest
 
 from benchmark.cli import main
 from benchmark.compare import compare_runs
-from tests.test_download import _no_real_network, server  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / ".github" / "workflows" / "nightly.yml"
@@ -165,7 +164,7 @@ def test_actionlint_accepts_workflow():
 
 
 # ------------------------------------------------------------- Zenodo script
-def test_fetch_script_uses_the_download_command_code(server, tmp_path, capsys):  # noqa: F811
+def test_fetch_script_uses_the_download_command_code(server, no_real_network, tmp_path, capsys):
     """The workflow's script: the record's content key for the cache, then benchmark.download's fetch."""
     spec = importlib.util.spec_from_file_location(
         "fetch_zenodo", ROOT / ".github" / "scripts" / "fetch_zenodo.py"
