@@ -153,5 +153,6 @@ def test_no_test_module_imports_another():
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
             if isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            offenders += [f"{path.name}: {n}" for n in names if n.startswith(("tests.test_", "tests.conftest"))]
+            shared = [n for n in names if n.startswith(("tests.test_", "tests.conftest"))]
+            offenders += [f"{path.name}: {n}" for n in shared]
     assert offenders == []
