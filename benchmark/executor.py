@@ -324,8 +324,7 @@ def execute(
     threads are daemon threads that are never joined: one still loading a
     subject when the run stops has its task process refused and ends on its
     own, and none can hold the interpreter's exit (a thread pool's are
-    joined at exit, and a Ctrl-C that lands inside its locking can leave
-    that join waiting for good).
+    joined at exit).
 
     Parameters
     ----------

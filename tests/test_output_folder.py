@@ -341,8 +341,11 @@ def _start_hang(script, env, foreign_root, out):
     cmd = [sys.executable, str(script), "run", "--decoder", "chance", "hang", "--data", str(foreign_root),
            "--out", str(out), "--subjects", "sub-02", "--no-progress", "--localizer-folds", "0",
            "--n-jobs", "2"]  # fmt: skip
+    # SIGINT as a terminal's foreground job has it: a shell starts background jobs (`cmd &`, as CI
+    # scripts and nohup runs do) with SIGINT ignored, and the run would then never see the Ctrl-C
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)  # fmt: skip
+                            text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
     # going = chance's result stored and the hang task's process started; on a loaded machine
     # that can take long, so wait on the condition (and stop at once if the run has ended)
     deadline = time.time() + 300
