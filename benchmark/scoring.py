@@ -167,7 +167,8 @@ def summarize(scores: np.ndarray, chance: float) -> GroupSummary:
     if n < 2:
         return GroupSummary(n, mean, np.nan, np.nan, np.nan, np.nan)
     sem = stats.sem(scores)
-    if sem == 0:
+    if sem == 0 or np.ptp(scores) == 0:  # identical scores (e.g. every subject at 3/30, 4/40): no t-test
+        mean = float(scores[0])  # not the rounded sum's 0.10000000000000002
         low = high = mean
         p_t = 0.0 if mean > chance else 1.0
     else:

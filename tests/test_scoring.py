@@ -82,3 +82,12 @@ def test_summarize_skips_failed_subjects():
     summary = scoring.summarize(np.array([0.2, np.nan, 0.3]), 0.1)
     assert summary.n == 2
     assert summary.mean == pytest.approx(0.25)
+
+
+def test_summarize_identical_scores_needs_no_t_test():
+    """Every subject exactly at chance (3/30, 4/40, 5/50): scipy would warn of precision loss."""
+    from benchmark.scoring import summarize
+
+    got = summarize(np.array([3 / 30, 4 / 40, 5 / 50]), 0.1)
+    assert got.p_ttest == 1.0 and got.ci_low == got.ci_high == got.mean
+    assert summarize(np.array([0.2, 0.2, 0.2]), 0.1).p_ttest == 0.0
