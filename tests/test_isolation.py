@@ -18,6 +18,7 @@ import pytest
 
 from benchmark.config import RunConfig
 from benchmark.experiment import run_benchmark
+from tests.processes import alive
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -228,14 +229,6 @@ def test_chance_is_the_same_whatever_the_order_and_differs_between_subjects(fore
 
 
 # --------------------------------------------------------------- hangs and orphans
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
-
-
 RUNNER = """
     import sys
     import benchmark.experiment as experiment
@@ -289,7 +282,7 @@ def test_processes_a_decoder_starts_die_with_its_task(hostile_package, foreign_r
     for name in ("hangs", "returns"):
         pid = int((markers / name).read_text())
         # the run killed the task's process group before it recorded the row: already gone
-        assert not _alive(pid), f"the process the {name!r} decoder started outlived its task"
+        assert not alive(pid), f"the process the {name!r} decoder started outlived its task"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_DATA and /proc")

@@ -19,6 +19,7 @@ from benchmark.errors import EnvironmentFailure, OutputBusyError
 from benchmark.experiment import run_benchmark
 from benchmark.outdir import OutputLock
 from datasets import layout
+from tests.processes import alive
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -316,14 +317,6 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in text.split()]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
-
-
 def _descendants(pid: int) -> list[int]:
     """Children and grandchildren (the run's zygote and the task processes forked from it)."""
     children = _children(pid)
@@ -333,7 +326,7 @@ def _descendants(pid: int) -> list[int]:
 def _wait_gone(pids: list[int], safety: float = 300.0) -> None:
     """Wait until none of ``pids`` runs (an event; ``safety`` only ends a regression's wait)."""
     deadline = time.time() + safety
-    while time.time() < deadline and any(_alive(p) for p in pids):
+    while time.time() < deadline and any(alive(p) for p in pids):
         time.sleep(0.05)
 
 
@@ -379,7 +372,7 @@ def test_kill_9_of_the_run_takes_its_task_processes_with_it(hang_script, foreign
         os.kill(proc.pid, signal.SIGKILL)  # the main process only, not its group
         proc.communicate(timeout=300)
         _wait_gone(workers)  # the zygote sees its socket close, the task process its parent die
-        assert not any(_alive(w) for w in workers), "a task process outlived the run"
+        assert not any(alive(w) for w in workers), "a task process outlived the run"
     finally:
         _kill_group(proc)
     journal = [json.loads(line) for line in (out / "tasks.jsonl").read_text().splitlines()]
@@ -412,7 +405,7 @@ def test_ctrl_c_ends_cleanly_and_keeps_finished_tasks(hang_script, foreign_root,
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1].startswith("interrupted: finished tasks are kept in --out's cache/")
     _wait_gone(workers)  # the run waited for its zygote; a task process dies with it
-    assert not any(_alive(w) for w in workers)
+    assert not any(alive(w) for w in workers)
     journal = [json.loads(line) for line in (out / "tasks.jsonl").read_text().splitlines()]
     assert [(r["pipeline"], r["status"]) for r in journal] == [("chance", "ok")]
     assert (out / ".lock").read_text() == ""  # released
