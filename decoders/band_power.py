@@ -21,22 +21,13 @@ from benchmark.contract import DecoderContext, DecoderSpec
 
 def make(context: DecoderContext):
     """PCA (rank) + alpha/beta log envelopes, best band (inner CV), window mean + LDA, scanned."""
-    from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     from decoders.toolkit.lda import shrinkage_lda
-    from decoders.toolkit.scan import window_scan
-    from decoders.toolkit.spatial import ChannelPCA
-    from decoders.toolkit.spectral import ALPHA_BETA_BANDS, FilterBank, best_band
+    from decoders.toolkit.scan import band_scan
     from decoders.toolkit.times import WindowMean
 
-    bands = ALPHA_BETA_BANDS
-    bank = FilterBank(context.sfreq, bands, output="log-envelope", method="fft")
-    preprocessor = make_pipeline(ChannelPCA("rank"), bank)
-    classifier = best_band(
-        len(bands), WindowMean(), StandardScaler(), shrinkage_lda(), random_state=context.random_state
-    )
-    return window_scan(classifier, context, preprocessor, windows=((0.1, 0.7),))
+    return band_scan(context, "log-envelope", WindowMean(), StandardScaler(), shrinkage_lda())
 
 
 DECODER = DecoderSpec(

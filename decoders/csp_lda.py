@@ -20,26 +20,15 @@ from benchmark.contract import DecoderContext, DecoderSpec
 
 def make(context: DecoderContext):
     """PCA (rank) + alpha/beta filter bank + best band (inner CV) + one-vs-rest CSP + LDA, scanned."""
-    from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     from decoders.toolkit.lda import shrinkage_lda
-    from decoders.toolkit.scan import window_scan
-    from decoders.toolkit.spatial import BatchCovariances, ChannelPCA, OneVsRestCSP
-    from decoders.toolkit.spectral import ALPHA_BETA_BANDS, FilterBank, best_band
+    from decoders.toolkit.scan import band_scan
+    from decoders.toolkit.spatial import BatchCovariances, OneVsRestCSP
 
-    bands = ALPHA_BETA_BANDS
-    bank = FilterBank(context.sfreq, bands, output="signal", method="fft")
-    preprocessor = make_pipeline(ChannelPCA("rank"), bank)
-    classifier = best_band(
-        len(bands),
-        BatchCovariances(),
-        OneVsRestCSP(n_filters=2),
-        StandardScaler(),
-        shrinkage_lda(),
-        random_state=context.random_state,
+    return band_scan(
+        context, "signal", BatchCovariances(), OneVsRestCSP(n_filters=2), StandardScaler(), shrinkage_lda()
     )
-    return window_scan(classifier, context, preprocessor, windows=((0.1, 0.7),))
 
 
 DECODER = DecoderSpec(

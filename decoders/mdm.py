@@ -23,23 +23,14 @@ from benchmark.contract import DecoderContext, DecoderSpec
 def make(context: DecoderContext):
     """PCA (rank) + alpha/beta bank, best band (inner CV) + CSP-reduced covariances + MDM, scanned."""
     from pyriemann.classification import MDM
-    from sklearn.pipeline import make_pipeline
 
-    from decoders.toolkit.scan import window_scan
-    from decoders.toolkit.spatial import BatchCovariances, ChannelPCA, OneVsRestCSP, riemann_distance
-    from decoders.toolkit.spectral import ALPHA_BETA_BANDS, FilterBank, best_band
+    from decoders.toolkit.scan import band_scan
+    from decoders.toolkit.spatial import BatchCovariances, OneVsRestCSP, riemann_distance
 
-    bands = ALPHA_BETA_BANDS
-    bank = FilterBank(context.sfreq, bands, output="signal", method="fft")
-    preprocessor = make_pipeline(ChannelPCA("rank"), bank)
-    classifier = best_band(
-        len(bands),
-        BatchCovariances(),
-        OneVsRestCSP(n_filters=1, log=False),
-        MDM(metric={"mean": "riemann", "distance": riemann_distance}),
-        random_state=context.random_state,
+    mdm = MDM(metric={"mean": "riemann", "distance": riemann_distance})
+    return band_scan(
+        context, "signal", BatchCovariances(), OneVsRestCSP(n_filters=1, log=False), mdm, method="transform"
     )
-    return window_scan(classifier, context, preprocessor, windows=((0.1, 0.7),), method="transform")
 
 
 DECODER = DecoderSpec(

@@ -529,6 +529,41 @@ def window_scan(classifier, context, preprocessor=None, **params) -> ImagineScan
     )
 
 
+def band_scan(context, output: str, *steps, **params) -> ImagineScan:
+    """Build the power decoders' scan: rank PCA, the alpha/beta filter bank, the best band by inner CV.
+
+    Shared by ``csp-lda``, ``band-power`` and ``mdm``: whole epochs are reduced
+    to the data's rank and split into :data:`~decoders.toolkit.spectral.ALPHA_BETA_BANDS`
+    (one FFT for all bands); ``steps`` run on the band chosen by inner
+    cross-validation on the localizer, trained on the 0.1-0.7 s window.
+
+    Parameters
+    ----------
+    context : DecoderContext
+        The subject's sampling rate, time axes and seed.
+    output : {'signal', 'log-envelope'}
+        What the filter bank gives the steps (see :class:`~decoders.toolkit.spectral.FilterBank`).
+    *steps : estimators
+        Unfitted steps on one band's windows, ending in a classifier.
+    **params
+        Other :class:`ImagineScan` parameters (e.g. ``method``).
+
+    Returns
+    -------
+    ImagineScan
+    """
+    from sklearn.pipeline import make_pipeline
+
+    from decoders.toolkit.spatial import ChannelPCA
+    from decoders.toolkit.spectral import ALPHA_BETA_BANDS, FilterBank, best_band
+
+    bank = FilterBank(context.sfreq, ALPHA_BETA_BANDS, output=output, method="fft")
+    classifier = best_band(len(ALPHA_BETA_BANDS), *steps, random_state=context.random_state)
+    return window_scan(
+        classifier, context, make_pipeline(ChannelPCA("rank"), bank), windows=((0.1, 0.7),), **params
+    )
+
+
 class ContextFactory:
     """A decoder factory for estimators whose only context parameters are the time axes and the seed.
 
