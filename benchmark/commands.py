@@ -226,7 +226,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_robustness(args: argparse.Namespace) -> int:
     """Run the robustness matrix (``robustness``)."""
-    from benchmark.sweep import QUICK, ROBUSTNESS_ALPHAS, run_robustness
+    from benchmark.robustness import QUICK, ROBUSTNESS_ALPHAS, run_robustness
 
     simulation: dict = {"n_train": args.n_train, "seed": args.seed}
     regimes, alphas, decoders = args.regime, args.alpha or ROBUSTNESS_ALPHAS, args.decoder

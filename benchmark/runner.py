@@ -31,12 +31,14 @@ import numpy as np
 from benchmark import sandbox
 from benchmark.config import RunConfig
 from benchmark.contract import DecoderSpec
+from benchmark.dask_backend import dask_client, execute_dask
 from benchmark.errors import DatasetError, EnvironmentFailure
-from benchmark.executor import Job, ProcessGroups, dask_client, execute, execute_dask, run_isolated
+from benchmark.executor import Job, execute
 from benchmark.journal import TASKS_FILE, append_row, open_journal, previous_durations, write_rows
 from benchmark.rescoring import Truth, score_row, scored, verified
 from benchmark.schedule import longest_first
 from benchmark.store import ResultStore, task_key
+from benchmark.task_processes import ProcessGroups, run_isolated
 from benchmark.tasks import OtherLocalizers, PreparedTask, Task, prepare_task, serve_others
 from datasets.adapter import ChallengeDataset
 from datasets.layout import CLASS_NAMES
@@ -50,7 +52,7 @@ def run_task(
     """Run one task and return its unscored result row; never raises for decoder errors.
 
     This process loads the subject; the decoder runs in a task process
-    (:func:`benchmark.executor.run_isolated`) that receives the epochs only.
+    (:func:`benchmark.task_processes.run_isolated`) that receives the epochs only.
     The row holds the probabilities in the file's trial order; the scores
     are added by :func:`score_row` (in the process that runs the run).
 
@@ -189,7 +191,7 @@ def _run_task_body(
     prepared = prepare_task(dataset, spec, subject, config, order=order)
     others = OtherLocalizers(dataset, prepared.others)
     fields, arrays = sandbox.decode(prepared.header, prepared.arrays, others)
-    from benchmark.executor import Isolated
+    from benchmark.task_processes import Isolated
 
     row = _task_fields(prepared, Isolated("done", {"status": "ok", **fields}, arrays, 0.0))
     labels = dataset.imagine_labels(subject) if prepared.data.split == "train" else None

@@ -20,7 +20,8 @@ import pytest
 pytest.importorskip("distributed", reason="the dask backend needs the [dask] extra")
 
 from benchmark.config import RunConfig
-from benchmark.executor import Job, execute_dask
+from benchmark.dask_backend import execute_dask
+from benchmark.executor import Job
 from benchmark.experiment import run_benchmark
 
 distributed = pytest.importorskip("distributed")

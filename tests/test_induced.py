@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from datasets import regimes
-from datasets.simulate import SimulationConfig, _simulate_subject
+from datasets.simulate import SimulationConfig, simulate_subject
 
 SMALL = {"n_localizer_per_class": 4, "n_imagine_per_class": (3, 3), "alpha": 1.0, "seed": 5}
 INDUCED = {"induced_separation": 0.8}
@@ -15,8 +15,8 @@ INDUCED = {"induced_separation": 0.8}
 @pytest.fixture(scope="module")
 def pair() -> tuple:
     """sub-06 without and with induced activity (evoked code unchanged)."""
-    off = _simulate_subject("sub-06", SimulationConfig(**SMALL))
-    on = _simulate_subject("sub-06", SimulationConfig(**SMALL, **INDUCED))
+    off = simulate_subject("sub-06", SimulationConfig(**SMALL))
+    on = simulate_subject("sub-06", SimulationConfig(**SMALL, **INDUCED))
     return off, on
 
 
@@ -75,18 +75,16 @@ def test_induced_power_is_narrow_band_at_the_subject_peak(pair) -> None:
 
 def test_induced_transfer_weight_follows_alpha_unless_set() -> None:
     common = {**SMALL, **INDUCED, "n_localizer_per_class": 1}
-    none = _simulate_subject("sub-02", SimulationConfig(**{**common, "alpha": 0.0})).truth
+    none = simulate_subject("sub-02", SimulationConfig(**{**common, "alpha": 0.0})).truth
     np.testing.assert_allclose(none["induced_imagery_patterns"], none["induced_nonvisual_patterns"])
-    own = _simulate_subject(
-        "sub-02", SimulationConfig(**{**common, "alpha": 0.0, "induced_alpha": 1.0})
-    ).truth
+    own = simulate_subject("sub-02", SimulationConfig(**{**common, "alpha": 0.0, "induced_alpha": 1.0})).truth
     np.testing.assert_allclose(own["induced_imagery_patterns"], own["induced_localizer_patterns"])
     assert not np.any(none["induced_imagery_patterns"] @ none["induced_localizer_patterns"].T == 0)
 
 
 def test_evoked_gain_zero_leaves_only_the_induced_code() -> None:
     config = regimes.regime_config("induced", **{**SMALL, "n_localizer_per_class": 1})
-    truth = _simulate_subject("sub-02", config).truth
+    truth = simulate_subject("sub-02", config).truth
     assert not np.any(truth["localizer_patterns"]) and not np.any(truth["imagery_patterns"])
     assert np.all(np.linalg.norm(truth["induced_localizer_patterns"], axis=1) > 0)
 

@@ -5,7 +5,9 @@
 contract, the harness's assignment and their toolkit; no module imports
 itself through a circle, whether its imports sit at module level or inside a
 function. Importing every decoder file (what the registry does to list them)
-loads none of the heavy libraries a factory imports.
+loads none of the heavy libraries a factory imports. No module of the
+harness or the datasets layer is over 500 lines, and every package is
+installed.
 """
 
 from __future__ import annotations
@@ -156,3 +158,31 @@ def test_no_test_module_imports_another():
             shared = [n for n in names if n.startswith(("tests.test_", "tests.conftest"))]
             offenders += [f"{path.name}: {n}" for n in shared]
     assert offenders == []
+
+
+#: Longest module of ``benchmark/`` and ``datasets/``: a longer one has several jobs.
+MAX_LINES = 500
+
+
+def test_no_module_of_the_harness_or_the_datasets_layer_has_several_jobs():
+    long = {
+        name: n
+        for name, path in MODULES.items()
+        if name.split(".")[0] in ("benchmark", "datasets")
+        and (n := len(path.read_text().splitlines())) > MAX_LINES
+    }
+    assert long == {}, f"split these modules by job (at most {MAX_LINES} lines): {long}"
+
+
+def test_every_package_is_installed():
+    """A subpackage missing from pyproject.toml works in an editable install and breaks a wheel."""
+    import tomllib
+
+    from setuptools import find_packages
+
+    find = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    installed = set(find_packages(str(ROOT), include=find["include"]))
+    packages = {
+        name for name, path in MODULES.items() if path.name == "__init__.py" and name.split(".")[0] != "tools"
+    }
+    assert packages == installed

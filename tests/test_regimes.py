@@ -17,10 +17,10 @@ from datasets.simulate import (
     SIMULATOR_VERSION,
     TRAIN_SUBJECTS,
     SimulationConfig,
-    _simulate_subject,
     half_max_intervals,
     is_weak_subject,
     simulate_dataset,
+    simulate_subject,
 )
 
 #: One small subject per regime (12 localizer trials per class, 3 imagine trials per class).
@@ -30,7 +30,7 @@ SMALL = {"n_localizer_per_class": 2, "n_imagine_per_class": (3, 3), "alpha": 1.0
 @pytest.fixture(scope="module")
 def simulated() -> dict:
     return {
-        name: _simulate_subject("sub-06", regimes.regime_config(name, **SMALL))
+        name: simulate_subject("sub-06", regimes.regime_config(name, **SMALL))
         for name in ("default", "brief", "reactivations", "late", "full-rank", "snr-spread")
     }
 

@@ -516,7 +516,7 @@ def test_history_trend_on_the_page(written_full):
 def test_robustness_heatmap_spans_the_data_and_names_regimes_once(tmp_path):
     import warnings
 
-    from benchmark.sweep import robustness_figure
+    from benchmark.robustness_report import robustness_figure
 
     table = pd.read_csv(_robustness_csv(tmp_path))
     with warnings.catch_warnings():

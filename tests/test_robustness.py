@@ -9,14 +9,8 @@ import pandas as pd
 import pytest
 
 from benchmark.cli import main
-from benchmark.sweep import (
-    CEILING,
-    CEILING_P,
-    QUICK,
-    margin_fraction,
-    robustness_table,
-    run_robustness,
-)
+from benchmark.robustness import QUICK, run_robustness
+from benchmark.robustness_tables import CEILING, CEILING_P, margin_fraction, robustness_table
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +72,7 @@ def test_margin_fraction_formula_in_the_csv(quick):
     np.testing.assert_allclose(table.loc[defined & (table["decoder"] == CEILING), "margin_fraction"], 1.0)
 
 
-def test_report_prints_hyperparameters_once_and_the_targets(quick):
+def test_report_prints_hyperparameters_once_and_thetargets(quick):
     _, out, _ = quick
     text = (out / "robustness.md").read_text()
     for name in QUICK["decoders"]:
@@ -176,7 +170,7 @@ def test_unknown_regime_fails_before_running(tmp_path, capsys):
 
 def test_stable_repr_drops_memory_addresses():
     """Two runs print the same hyperparameters: no ``at 0x...`` addresses."""
-    from benchmark.sweep import stable_repr
+    from benchmark.robustness import stable_repr
 
     text = "BatchCovariances(estimator=<function oas_covariance at 0x7f63107896c0>), k=<object at 0xABC>"
     assert stable_repr(text) == "BatchCovariances(estimator=<function oas_covariance>), k=<object>"
@@ -184,7 +178,7 @@ def test_stable_repr_drops_memory_addresses():
 
 
 def test_gap_table_splits_the_margin_into_timing_and_classifier_shares():
-    from benchmark.sweep import gap_table
+    from benchmark.robustness_tables import gap_table
 
     def row(regime, alpha, decoder, fraction, eligible=True):
         return {"regime": regime, "alpha": alpha, "decoder": decoder, "eligible": eligible,
@@ -204,9 +198,9 @@ def test_gap_table_splits_the_margin_into_timing_and_classifier_shares():
     assert got["decoder_fraction"] + got["timing_share"] + got["classifier_share"] == pytest.approx(1.0)
     assert gap_table(table[table["decoder"] != "oracle-timing"]).empty
     # a missed target says where the gap goes
-    from benchmark.sweep import _targets
+    from benchmark.robustness_tables import targets
 
-    targets = _targets(table.assign(p_binomial=0.5))
+    targets = targets(table.assign(p_binomial=0.5))
     checks = {(target[:8], regime): result for target, regime, result in targets}
     assert checks[("lda-peak", "brief")].startswith("NOT met: 0.20 (why: oracle-timing 0.70;")
     assert "costs lda-peak 0.50 of the margin, its classifier 0.30" in checks[("best ran", "brief")]
@@ -214,7 +208,7 @@ def test_gap_table_splits_the_margin_into_timing_and_classifier_shares():
 
 
 def test_which_decoder_table_names_the_best_family_per_regime():
-    from benchmark.sweep import _targets, which_decoder_table
+    from benchmark.robustness_tables import targets, which_decoder_table
 
     def row(regime, decoder, fraction, eligible=True, alpha=1.0):
         return {"regime": regime, "alpha": alpha, "decoder": decoder, "eligible": eligible,
@@ -232,7 +226,7 @@ def test_which_decoder_table_names_the_best_family_per_regime():
     assert which.loc["induced", "riemannian"] == "0.30 mdm" and which.loc["default", "riemannian"] == "–"
     assert "oracle" not in which.columns and list(which.columns[:3]) == ["best", "spectral", "riemannian"]
     # the induced regimes get the power-family target; lda-peak's target skips regimes without evoked code
-    checks = {(t, r): v for t, r, v in _targets(table, families)}
+    checks = {(t, r): v for t, r, v in targets(table, families)}
     assert checks[("best spectral/Riemannian >= 40 % of margin at α=1", "induced")] == "met: csp-lda 0.50"
     assert ("lda-peak >= 25 % of margin at α=1", "induced") not in checks
     assert ("best spectral/Riemannian >= 40 % of margin at α=1", "default") not in checks

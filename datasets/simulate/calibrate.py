@@ -2,9 +2,9 @@
 
 Private helper, run by hand when the simulation model changes::
 
-    python -m datasets._calibrate --subjects 16
-    python -m datasets._calibrate --subjects 6 --set class_separation=3.0
-    python -m datasets._calibrate --subjects 6 --regime brief
+    python -m datasets.simulate.calibrate --subjects 16
+    python -m datasets.simulate.calibrate --subjects 6 --set class_separation=3.0
+    python -m datasets.simulate.calibrate --subjects 6 --regime brief
 
 For each subject it simulates the data in memory (nothing is written) and
 reports
@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from .simulate import TEST_SUBJECTS, TRAIN_SUBJECTS, SimulationConfig, _simulate_subject
+from .blocks import simulate_subject
+from .config import TEST_SUBJECTS, TRAIN_SUBJECTS, SimulationConfig
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +73,8 @@ def calibrate_subject(
     """
     from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-    sim0 = _simulate_subject(subject, dataclasses.replace(config, alpha=0.0))
-    sim1 = _simulate_subject(subject, dataclasses.replace(config, alpha=1.0))
+    sim0 = simulate_subject(subject, dataclasses.replace(config, alpha=0.0))
+    sim1 = simulate_subject(subject, dataclasses.replace(config, alpha=1.0))
     meg = sim0.truth["ch_names"].shape[0]
     X = sim0.localizer.data[:, :meg]
     y = sim0.localizer.labels
@@ -115,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for item in args.set:
         key, _, value = item.partition("=")
         overrides[key] = type(getattr(SimulationConfig(), key))(value)
-    from .regimes import regime_config
+    from ..regimes import regime_config
 
     config = regime_config(args.regime, **overrides)
     subjects = (TRAIN_SUBJECTS + TEST_SUBJECTS)[: args.subjects]

@@ -1,6 +1,6 @@
 """Sensor geometry, head position, forward model and SSS basis of the simulator.
 
-Private helper of :mod:`datasets.simulate`. Everything physical that depends
+Part of :mod:`datasets.simulate`. Everything physical that depends
 on the MEG system lives here: the measurement info of a MEGIN TRIUX (306 MEG
 channels plus the ``ECG``, ``HEOG`` and ``VEOG`` bio channels), a real noise
 covariance, a spherical head model with a discrete source space, and the
@@ -26,12 +26,12 @@ import mne
 import numpy as np
 from numpy.typing import NDArray
 
-from . import layout
+from .. import layout
 
 logger = logging.getLogger(__name__)
 
 #: Folder of the run-time sensor files shipped with the package.
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 #: Measurement info (306 MEG + 3 bio channels, 100 Hz) written by ``mne.io.write_info``.
 INFO_FILE = "triux_meg-info.fif"
@@ -180,7 +180,7 @@ def _base_info_cached() -> mne.Info:
     if not path.is_file():
         raise FileNotFoundError(
             f"Simulator sensor file missing: {path}; regenerate it with "
-            "datasets._sensors.build_data_files (see datasets/data/README.md)."
+            "datasets.simulate.sensors.build_data_files (see datasets/data/README.md)."
         )
     return mne.io.read_info(path, verbose="error")
 

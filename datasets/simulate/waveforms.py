@@ -1,6 +1,6 @@
 """Time courses, colored noise and physiological artefacts of the simulator.
 
-Private helper of :mod:`datasets.simulate`. Pure functions of their
+Part of :mod:`datasets.simulate`. Pure functions of their
 arguments and of a :class:`numpy.random.Generator`; no MNE here.
 """
 
