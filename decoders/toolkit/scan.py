@@ -257,6 +257,9 @@ class ImagineClassifierMixin(ClassifierMixin):
         (:func:`decoders.toolkit.model_selection.make_inner_cv`).
     shrinkage : 'auto' or float
         LDA covariance shrinkage: Ledoit-Wolf ('auto') or fixed in [0, 1].
+    random_state : int or None
+        Seed of the inner cross-validation and the PCA (a decoder with other
+        random steps says so).
     """
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -293,6 +296,15 @@ class LocalizerProjectionMixin:
     :class:`ImagineClassifierMixin`): a :class:`decoders.toolkit.spatial.ChannelPCA`
     fitted on the localizer, followed by the ``half_window`` moving average,
     and the peak of an accuracy curve inside ``search``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of str, shape (n_classes,)
+        Class labels, sorted.
+    projection_ : ChannelPCA
+        Fitted channel z-scoring and PCA.
+    n_times_ : int
+        Localizer samples per epoch.
     """
 
     def _fit_projection(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
