@@ -154,5 +154,5 @@ def test_fit_params_reach_every_fit_of_the_steps_that_take_them(subject):
 
 def test_a_fit_param_no_step_takes_is_refused(subject):
     X, y, _, _ = subject
-    with pytest.raises(TypeError, match=r"got 'others', which none of its steps \(preprocessor, classifier\)"):
+    with pytest.raises(TypeError, match=r"got .others., which none of its steps \(preprocessor, classif"):
         ImagineScan(lda(), **TIMES).fit(X, y, others=[])
