@@ -42,11 +42,17 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderSpec, TaskMemo
-from decoders.toolkit.evidence import DEFAULT_POOLING, check_pooling, pooled_proba
+from decoders.toolkit.evidence import DEFAULT_POOLING, check_pooling
 from decoders.toolkit.model_selection import make_inner_cv
-from decoders.toolkit.scan import ContextFactory, ImagineClassifierMixin
+from decoders.toolkit.scan import (
+    ContextFactory,
+    ImagineClassifierMixin,
+    evidence,
+    pool_windows,
+    sliding_windows,
+)
 from decoders.toolkit.spatial import inverse_sqrtm, mean_covariance
-from decoders.toolkit.times import sample_times, training_windows, window_means, window_starts
+from decoders.toolkit.times import sample_times, training_windows, window_means
 from decoders.toolkit.validation import check_epochs, check_labels, check_localizer_epochs
 
 logger = logging.getLogger(__name__)
@@ -375,21 +381,19 @@ class AlignedCrossSubjectDecoder(ImagineClassifierMixin, BaseEstimator):
         centres : ndarray, shape (n_windows,)
             Centre time (s) of each window.
         """
-        from decoders.toolkit.scan import evidence
-
         check_is_fitted(self, "classifier_")
         X = check_epochs(X, self.n_channels_, keep_float32=True)
         align = inverse_sqrtm(mean_covariance(X), self.reg) if self.recenter_imagine else self.align_
         times = sample_times(self.imagine_tmin, self.sfreq, X.shape[2])
-        starts = window_starts(times, self.scan, self.length_, max(1, int(round(self.stride * self.sfreq))))
+        starts, centres = sliding_windows(times, self.scan, self.length_, self.stride, self.sfreq)
         feats = self._aligned_features(X, starts, align)  # (n, ch, n_windows)
         n, ch, w = feats.shape
         values = evidence(self.classifier_, feats.transpose(0, 2, 1).reshape(-1, ch), "decision_function")
-        return values.reshape(n, w, -1), times[starts] + (self.length_ - 1) / (2 * self.sfreq)
+        return values.reshape(n, w, -1), centres
 
     def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
         """Probabilities of imagine epochs from z-scored evidence pooled over sliding windows."""
-        return pooled_proba(self.scan_evidence(X)[0], self.pooling, self.stride)
+        return pool_windows(*self.scan_evidence(X), self.pooling, self.sfreq)
 
 
 DECODER = DecoderSpec(

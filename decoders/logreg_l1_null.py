@@ -100,8 +100,8 @@ class LogRegL1NullDecoder(LocalizerProjectionMixin, ImagineClassifierMixin, Base
     ----------
     classes_ : ndarray of str, shape (n_classes,)
         The item names (the null class excluded).
-    projection_ : ChannelPCA
-        Fitted channel z-scoring and PCA.
+    projection_, n_times_
+        See *Attributes* of :class:`decoders.toolkit.scan.LocalizerProjectionMixin`.
     cv_curve_ : ndarray, shape (n_localizer_times,)
         Inner-CV shrinkage-LDA accuracy at each localizer time.
     peak_index_ : int
@@ -116,8 +116,6 @@ class LogRegL1NullDecoder(LocalizerProjectionMixin, ImagineClassifierMixin, Base
         ``classes_`` order.
     n_null_ : int
         Null examples used.
-    n_times_ : int
-        Localizer samples per epoch.
     """
 
     def __init__(

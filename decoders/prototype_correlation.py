@@ -159,7 +159,7 @@ class PrototypeCorrelation(LocalizerProjectionMixin, ImagineClassifierMixin, Bas
 
     Parameters
     ----------
-    sfreq, localizer_tmin, imagine_tmin, search, half_window, n_components, scan, n_splits
+    sfreq, localizer_tmin, imagine_tmin, search, half_window, n_components, scan, n_splits, random_state
         See *Common parameters* of :class:`decoders.toolkit.scan.ImagineClassifierMixin`.
     whiten : bool
         Multivariate noise normalisation of the features (inverse square root
@@ -171,15 +171,11 @@ class PrototypeCorrelation(LocalizerProjectionMixin, ImagineClassifierMixin, Bas
         embedding, the prototype is one topography).
     lag_step : float
         Delay (s) between consecutive embedded copies.
-    random_state : int or None
-        Seed of the inner cross-validation and the PCA.
 
     Attributes
     ----------
-    classes_ : ndarray of str, shape (n_classes,)
-        Class labels.
-    projection_ : ChannelPCA
-        Fitted channel z-scoring and PCA.
+    classes_, projection_, n_times_
+        See *Attributes* of :class:`decoders.toolkit.scan.LocalizerProjectionMixin`.
     whitener_ : ndarray, shape (n_features, n_features) or None
         Noise-normalisation matrix (None if ``whiten`` is False).
     cv_curve_ : ndarray, shape (n_localizer_times,)
@@ -192,8 +188,6 @@ class PrototypeCorrelation(LocalizerProjectionMixin, ImagineClassifierMixin, Bas
         Class prototypes, centred across classes.
     center_ : ndarray, shape (n_features * n_lags,)
         Mean localizer pattern (over classes) removed from localizer epochs.
-    n_times_ : int
-        Localizer samples per epoch.
     """
 
     def __init__(

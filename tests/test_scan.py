@@ -126,3 +126,33 @@ def test_time_course_only_for_mean_input(subject):
     assert mean.imagine_time_course(X_img).shape == (len(X_img), len(IMG_TIMES), 10)
     windowed = ImagineScan(make_pipeline(WindowMean(), lda()), **TIMES)
     assert not hasattr(windowed, "imagine_time_course")
+
+
+class _RecordingLDA(LinearDiscriminantAnalysis):
+    """An LDA whose fit takes ``others`` and ``memo`` and records what it got (a cross-subject step)."""
+
+    def fit(self, X, y, others=None, memo=None):
+        if memo is not None:
+            memo.append((len(X), others))
+        return super().fit(X, y)
+
+
+def test_fit_params_reach_every_fit_of_the_steps_that_take_them(subject):
+    X, y, X_img, _ = subject
+    windows = ((0.05, 0.2), (0.15, 0.3))
+    params = dict(windows=windows, window_input="mean", n_splits=3, random_state=0, **TIMES)
+    plain = ImagineScan(lda(), **params).fit(X, y)
+    memo, others = [], [("X of another subject", "its labels")]
+    recording = _RecordingLDA(solver="lsqr", shrinkage="auto")
+    scan = ImagineScan(recording, **params).fit(X, y, others=others, memo=memo)
+    # 2 windows x 3 inner folds, then the final fit on every epoch; others handed whole, never split
+    assert len(memo) == 7 and all(n < len(X) for n, _ in memo[:6]) and memo[6][0] == len(X)
+    assert all(got is others for _, got in memo)
+    np.testing.assert_array_equal(scan.window_scores_, plain.window_scores_)
+    np.testing.assert_array_equal(scan.predict_proba_imagine(X_img), plain.predict_proba_imagine(X_img))
+
+
+def test_a_fit_param_no_step_takes_is_refused(subject):
+    X, y, _, _ = subject
+    with pytest.raises(TypeError, match=r"got .others., which none of its steps \(preprocessor, classif"):
+        ImagineScan(lda(), **TIMES).fit(X, y, others=[])

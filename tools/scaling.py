@@ -146,8 +146,26 @@ def split_subjects(n_subjects: int) -> tuple[int, int]:
     return n_train, n_test
 
 
+@dataclass(frozen=True, kw_only=True)
+class LoadedPoint:
+    """What every measured point records of the machine: the load average around it.
+
+    Attributes
+    ----------
+    load_before, load_after : float
+        1-minute load average just before and after the measurement (NaN: unknown).
+    """
+
+    load_before: float = math.nan
+    load_after: float = math.nan
+
+    def load_text(self) -> str:
+        """``'before / after'``, as the report's tables print it."""
+        return f"{_n(self.load_before)} / {_n(self.load_after)}"
+
+
 @dataclass(frozen=True)
-class RunPoint:
+class RunPoint(LoadedPoint):
     """One whole run (``run --all`` or the chosen decoders) on a dataset of ``n_subjects``.
 
     Attributes
@@ -165,7 +183,7 @@ class RunPoint:
     task_time : dict
         Decoder name -> summed task wall time (s) over the run's tasks.
     load_before, load_after : float
-        1-minute load average just before and after the run.
+        The load average around the run (:class:`LoadedPoint`).
     """
 
     n_subjects: int
@@ -177,24 +195,20 @@ class RunPoint:
     peak_tree_mb: float
     peak_process_mb: float
     task_time: dict[str, float] = field(default_factory=dict)
-    load_before: float = math.nan
-    load_after: float = math.nan
 
 
 @dataclass(frozen=True)
-class TrialPoint:
+class TrialPoint(LoadedPoint):
     """Mean task time per decoder on datasets with ``n_trials`` localizer epochs per subject."""
 
     n_trials: int
     n_subjects: int
     task_time: dict[str, float] = field(default_factory=dict)
     n_failed: int = 0
-    load_before: float = math.nan
-    load_after: float = math.nan
 
 
 @dataclass(frozen=True)
-class BackendPoint:
+class BackendPoint(LoadedPoint):
     """One run of the same tasks on a backend (``local`` or ``dask``) with ``workers`` processes."""
 
     backend: str
@@ -203,8 +217,6 @@ class BackendPoint:
     cpu: float
     n_tasks: int
     n_failed: int
-    load_before: float = math.nan
-    load_after: float = math.nan
 
 
 @dataclass
@@ -353,10 +365,6 @@ def _k(fit: PowerFit | None) -> str:
     return f"n^{fit.k:.2f}{r2}"
 
 
-def _load(before: float, after: float) -> str:
-    return f"{_n(before)} / {_n(after)}"
-
-
 def render_scaling(result: ScalingResult) -> str:
     """Markdown of ``reports/scaling.md``: tables, fitted exponents, the extrapolated cost.
 
@@ -412,7 +420,7 @@ def render_scaling(result: ScalingResult) -> str:
         lines += [
             f"| {r.n_subjects} ({r.n_train} + {r.n_subjects - r.n_train}) | {r.n_tasks} | {r.n_failed} | "
             f"{_s(r.wall)} | {_n(r.cpu)} | {_n(r.peak_tree_mb, '.0f')} | {_n(r.peak_process_mb, '.0f')} | "
-            f"{_load(r.load_before, r.load_after)} |"
+            f"{r.load_text()} |"
             for r in runs
         ]
         lines += [
@@ -464,7 +472,7 @@ def render_scaling(result: ScalingResult) -> str:
             "",
             f"Mean task wall time (s) on datasets of {trials[0].n_subjects} subjects with n localizer "
             "epochs per subject (imagine trials unchanged), `--n-jobs 1` so that tasks do not share the "
-            "cores. Load: " + "; ".join(f"{_load(t.load_before, t.load_after)}" for t in trials) + ".",
+            "cores. Load: " + "; ".join(t.load_text() for t in trials) + ".",
             "",
             f"| decoder | {head} | growth |",
             "| --- | " + " | ".join("---:" for _ in trials) + " | --- |",
@@ -490,7 +498,7 @@ def render_scaling(result: ScalingResult) -> str:
             ratio = b.wall / base if base and math.isfinite(base) and base > 0 else math.nan
             lines.append(
                 f"| {b.backend} | {b.workers} | {b.n_tasks} | {b.n_failed} | {_s(b.wall)} | {_n(b.cpu)} | "
-                f"{_n(ratio, '.2f')} | {_load(b.load_before, b.load_after)} |"
+                f"{_n(ratio, '.2f')} | {b.load_text()} |"
             )
         dask2 = [b.wall for b in result.backends if b.backend == "dask" and b.workers == 2]
         if dask2 and local.get(2):

@@ -72,7 +72,7 @@ class GeneralizationEnsemble(LocalizerProjectionMixin, ImagineClassifierMixin, B
 
     Parameters
     ----------
-    sfreq, localizer_tmin, imagine_tmin, scan, n_components, n_splits, shrinkage
+    sfreq, localizer_tmin, imagine_tmin, scan, n_components, n_splits, shrinkage, random_state
         See *Common parameters* of :class:`decoders.toolkit.scan.ImagineClassifierMixin`.
     train_window : tuple of (float or None) or None
         Localizer interval (s, inclusive) considered for training; None:
@@ -88,15 +88,11 @@ class GeneralizationEnsemble(LocalizerProjectionMixin, ImagineClassifierMixin, B
         LDA (and to the accuracy curve before weighting); 0: single samples.
     margin_se : float
         Margin of ``weighting='accuracy'`` (binomial standard errors).
-    random_state : int or None
-        Seed of the inner cross-validation and the PCA.
 
     Attributes
     ----------
-    classes_ : ndarray of str, shape (n_classes,)
-        Class labels.
-    projection_ : ChannelPCA
-        Fitted channel z-scoring and PCA.
+    classes_, projection_, n_times_
+        See *Attributes* of :class:`decoders.toolkit.scan.LocalizerProjectionMixin`.
     cv_curve_ : ndarray, shape (n_localizer_times,) or None
         Inner-CV accuracy at each localizer time (NaN outside
         ``train_window``; None with ``weighting='uniform'``).
@@ -108,8 +104,6 @@ class GeneralizationEnsemble(LocalizerProjectionMixin, ImagineClassifierMixin, B
         LDA weights per training time.
     intercept_ : ndarray, shape (n_train_times, n_classes)
         LDA intercepts per training time.
-    n_times_ : int
-        Localizer samples per epoch.
     """
 
     def __init__(

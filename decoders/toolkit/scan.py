@@ -92,6 +92,133 @@ def evidence(classifier, features: np.ndarray, method: str) -> np.ndarray:
     return METHODS[method] * values
 
 
+def route_fit_params(
+    steps: dict[str, object], fit_params: dict, owner: str = "ImagineScan"
+) -> dict[str, dict]:
+    """Route fit parameters to the steps whose ``fit`` takes them by name.
+
+    Parameters
+    ----------
+    steps : dict of str to estimator or None
+        The meta-estimator's steps by parameter name (None: no such step).
+    fit_params : dict
+        Keyword arguments given to the meta-estimator's ``fit``.
+    owner : str
+        Who routes, named in the message.
+
+    Returns
+    -------
+    dict of str to dict
+        For every step name, the parameters it receives (each one whole, not
+        split by the inner cross-validation).
+
+    Raises
+    ------
+    TypeError
+        If a parameter is taken by no step; the message names the steps.
+    """
+    from sklearn.utils.validation import has_fit_parameter
+
+    routed: dict[str, dict] = {name: {} for name in steps}
+    for key, value in fit_params.items():
+        takers = [name for name, step in steps.items() if step is not None and has_fit_parameter(step, key)]
+        if not takers:
+            raise TypeError(
+                f"{owner}.fit got {key!r}, which none of its steps ({', '.join(steps)}) takes in its fit."
+            )
+        for name in takers:
+            routed[name][key] = value
+    return routed
+
+
+def cv_accuracy(model, X: np.ndarray, y: np.ndarray, cv, fit_params: dict | None = None) -> float:
+    """Mean accuracy of clones of ``model`` over ``cv``'s folds, each fitted with ``fit_params`` whole.
+
+    Like :func:`sklearn.model_selection.cross_val_score` with the default
+    scorer, except that no fit parameter is split by fold (a sequence of
+    other subjects is not one value per epoch) and a failing fit raises.
+
+    Parameters
+    ----------
+    model : classifier
+        Unfitted estimator; cloned for every fold.
+    X : ndarray, shape (n_samples, ...)
+        Inputs.
+    y : ndarray, shape (n_samples,)
+        Labels.
+    cv : cross-validation splitter
+        For example :func:`decoders.toolkit.model_selection.make_inner_cv`.
+    fit_params : dict or None
+        Keyword arguments of every fit.
+
+    Returns
+    -------
+    float
+    """
+    fit_params = fit_params or {}
+    scores = [
+        clone(model).fit(X[train], y[train], **fit_params).score(X[test], y[test])
+        for train, test in cv.split(X, y)
+    ]
+    return float(np.mean(scores))
+
+
+def stride_samples(stride: float | None, sfreq: float) -> int:
+    """Return the samples between scanned windows for a ``stride`` in s (None: every sample)."""
+    return 1 if stride is None else max(1, int(round(stride * sfreq)))
+
+
+def sliding_windows(
+    times: np.ndarray, scan: tuple[float, float], length: int, stride: float | None, sfreq: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Locate the windows an imagine scan evaluates: inside ``scan``, one every ``stride`` s.
+
+    Parameters
+    ----------
+    times : ndarray, shape (n_times,)
+        Time of each imagine sample (s).
+    scan : tuple of float
+        Imagine interval (s) the windows lie in.
+    length : int
+        Samples per window.
+    stride : float or None
+        Step (s) between windows; None: every sample.
+    sfreq : float
+        Sampling rate (Hz).
+
+    Returns
+    -------
+    starts : ndarray of int, shape (n_windows,)
+        First sample of each window.
+    centres : ndarray, shape (n_windows,)
+        Centre time (s) of each window.
+    """
+    starts = window_starts(times, scan, length, stride_samples(stride, sfreq))
+    return starts, times[starts] + (length - 1) / (2 * sfreq)
+
+
+def pool_windows(values: np.ndarray, centres: np.ndarray, pooling: str, sfreq: float) -> np.ndarray:
+    """Probabilities from the evidence of scanned windows (:func:`decoders.toolkit.evidence.pooled_proba`).
+
+    Parameters
+    ----------
+    values : ndarray, shape (n_epochs, n_windows, n_classes)
+        Evidence of every window (larger: more likely).
+    centres : ndarray, shape (n_windows,)
+        Their centre times (s); their median spacing is the pooling's step.
+    pooling : str
+        A key of :data:`decoders.toolkit.evidence.POOLINGS`.
+    sfreq : float
+        Sampling rate (Hz): the step of a single window.
+
+    Returns
+    -------
+    ndarray, shape (n_epochs, n_classes)
+    """
+    step = float(np.median(np.diff(centres))) if len(centres) > 1 else 1.0 / sfreq
+    return pooled_proba(values, pooling, step)
+
+
 class ImagineClassifierMixin(ClassifierMixin):
     """What every imagine decoder shares: ``predict``, the scan mask, pooled imagine probabilities.
 
@@ -130,6 +257,9 @@ class ImagineClassifierMixin(ClassifierMixin):
         (:func:`decoders.toolkit.model_selection.make_inner_cv`).
     shrinkage : 'auto' or float
         LDA covariance shrinkage: Ledoit-Wolf ('auto') or fixed in [0, 1].
+    random_state : int or None
+        Seed of the inner cross-validation and the PCA (a decoder with other
+        random steps says so).
     """
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -166,6 +296,15 @@ class LocalizerProjectionMixin:
     :class:`ImagineClassifierMixin`): a :class:`decoders.toolkit.spatial.ChannelPCA`
     fitted on the localizer, followed by the ``half_window`` moving average,
     and the peak of an accuracy curve inside ``search``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of str, shape (n_classes,)
+        Class labels, sorted.
+    projection_ : ChannelPCA
+        Fitted channel z-scoring and PCA.
+    n_times_ : int
+        Localizer samples per epoch.
     """
 
     def _fit_projection(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -326,7 +465,7 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
             return moving_average(Z, self.length_)[:, :, start + self.length_ // 2]
         return Z[:, :, start : start + self.length_]
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> ImagineScan:
+    def fit(self, X: np.ndarray, y: np.ndarray, **fit_params) -> ImagineScan:
         """Fit the preprocessor, choose the training window, fit the classifier there.
 
         Parameters
@@ -335,14 +474,22 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
             Localizer epochs; not modified.
         y : array-like of str, shape (n_epochs,)
             Item names.
+        **fit_params
+            Handed whole to the ``fit`` of each step (``preprocessor``,
+            ``classifier``) that takes a parameter of that name
+            (:func:`sklearn.utils.validation.has_fit_parameter`), at every fit,
+            the inner cross-validation's included: e.g. the ``others`` and
+            ``memo`` a cross-subject decoder receives
+            (:class:`benchmark.contract.DecoderSpec` ``uses``). A name no step
+            takes is an error.
 
         Returns
         -------
         self : ImagineScan
         """
-        from sklearn.model_selection import cross_val_score
-
         self._check_params()
+        steps = {"preprocessor": self.preprocessor, "classifier": self.classifier}
+        routed = route_fit_params(steps, fit_params)
         X = check_epochs(X)
         y, self.classes_ = check_labels(X, y)
         self.n_channels_, self.n_times_ = X.shape[1], X.shape[2]
@@ -350,7 +497,7 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
         Z = X
         if self.preprocessor is not None:
             self.preprocessor_ = seed_estimator(clone(self.preprocessor), self.random_state)
-            Z = self.preprocessor_.fit_transform(X)
+            Z = self.preprocessor_.fit_transform(X, **routed["preprocessor"])
         times = sample_times(self.localizer_tmin, self.sfreq, self.n_times_)
         self.cv_curve_ = self.peak_index_ = None
         if self.windows is None:
@@ -372,13 +519,14 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
             cv = make_inner_cv(y, self.n_splits, self.random_state)
             for k, start in enumerate(starts):
                 model = seed_estimator(clone(self.classifier), self.random_state)
-                self.window_scores_[k] = cross_val_score(model, self._window(Z, start), y, cv=cv).mean()
+                window = self._window(Z, start)
+                self.window_scores_[k] = cv_accuracy(model, window, y, cv, routed["classifier"])
             best = int(np.argmax(self.window_scores_))
         self.start_ = int(starts[best])
         first, last = max(self.start_, 0), min(self.start_ + self.length_, self.n_times_) - 1
         self.window_ = (float(times[first]), float(times[last]))
         self.classifier_ = seed_estimator(clone(self.classifier), self.random_state)
-        self.classifier_.fit(self._window(Z, self.start_), y)
+        self.classifier_.fit(self._window(Z, self.start_), y, **routed["classifier"])
         return self
 
     # --------------------------------------------------------------- predict
@@ -402,7 +550,7 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
         return softmax(evidence(self.classifier_, features, self.method), axis=1)
 
     def _stride_samples(self) -> int:
-        return 1 if self.stride is None else max(1, int(round(self.stride * self.sfreq)))
+        return stride_samples(self.stride, self.sfreq)
 
     def _course(self, Z: np.ndarray) -> np.ndarray:
         """Evidence of the moving-average window centred on every sample: (n, t, K)."""
@@ -442,8 +590,8 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
         if self.window_input == "mean":
             centres = self._course_centres(Z.shape[2])
             return self._course(Z)[:, centres], times[centres]
-        starts = window_starts(times, self.scan, self.length_, self._stride_samples())
-        return self._windows_evidence(Z, starts), times[starts] + (self.length_ - 1) / (2 * self.sfreq)
+        starts, centres = sliding_windows(times, self.scan, self.length_, self.stride, self.sfreq)
+        return self._windows_evidence(Z, starts), centres
 
     def _course_centres(self, n_times: int) -> np.ndarray:
         """Imagine samples the ``'mean'`` scan evaluates: every ``stride`` inside ``scan``."""
@@ -459,19 +607,14 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
 
     def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
         """Probabilities of imagine epochs from evidence pooled over the scan."""
-        return self._pool(*self.scan_evidence(X))
-
-    def _pool(self, values: np.ndarray, centres: np.ndarray) -> np.ndarray:
-        step = float(np.median(np.diff(centres))) if len(centres) > 1 else 1.0 / self.sfreq
-        return pooled_proba(values, self.pooling, step)
+        return pool_windows(*self.scan_evidence(X), self.pooling, self.sfreq)
 
     @available_if(_has_course)
     def pool_time_course(self, course: np.ndarray) -> np.ndarray:
         """Probabilities from ``imagine_time_course``'s output (``window_input='mean'`` only)."""
         centres = self._course_centres(course.shape[1])
-        return self._pool(
-            course[:, centres], sample_times(self.imagine_tmin, self.sfreq, course.shape[1])[centres]
-        )
+        times = sample_times(self.imagine_tmin, self.sfreq, course.shape[1])
+        return pool_windows(course[:, centres], times[centres], self.pooling, self.sfreq)
 
 
 def peak_scan(classifier, context, *, n_components: int | str | None = "rank", **params) -> ImagineScan:
