@@ -93,8 +93,7 @@ def _check_subjects(names: Sequence[str] | None, data: Path) -> None:
 
 def cmd_run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
     """Run decoders on a dataset and publish the reports (``run``)."""
-    from benchmark.config import RunConfig
-    from datasets.default import array_cache_dir
+    from benchmark.config import build_run_config
 
     options = run_options(args, argv)
     data = options["data"]
@@ -107,34 +106,17 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
         else:
             logger.info("no --data given: using the simulated default dataset")
         data = default_dataset(on_generate=_announce_simulation)
-    decoders = None if options["all"] else tuple(options["decoders"])
-    _check_decoders(decoders, options["moabb_pipelines"])
-    subjects = tuple(options["subjects"]) if options["subjects"] else None
-    _check_subjects(subjects, data)
-    data_cache = options["data_cache"]
-    config = RunConfig(
-        data=data,
-        out=Path(options["out"]),
-        decoders=decoders,
-        subjects=subjects,
-        n_jobs=options["n_jobs"],
-        seed=options["seed"],
-        localizer_folds=options["localizer_folds"],
-        progress=options["progress"] and sys.stderr.isatty(),  # never redraws in a redirected stderr
-        timeout=options["timeout"],
-        max_memory_mb=options["max_memory_mb"],
-        force=options["force"],
-        data_cache=array_cache_dir() if data_cache is True else data_cache or None,
-        backend=options["backend"],
-        scheduler=options["scheduler"],
-    )
+    progress = options["progress"] and sys.stderr.isatty()  # never redraws in a redirected stderr
+    config = build_run_config({**options, "data": data, "progress": progress})
+    _check_decoders(config.decoders, config.moabb_pipelines or ())
+    _check_subjects(config.subjects, config.data)
     if config.backend == "dask":  # distributed logs every worker's start and stop, and sets its own level
         import dask.config
 
         dask.config.set({"distributed.logging.distributed": "warning"})
     from benchmark.experiment import run_benchmark
 
-    summary = run_benchmark(config, pipelines=options["moabb_pipelines"])
+    summary = run_benchmark(config)
     print((config.out / "leaderboard.md").read_text())
     config_file = options.get("config_file")
     if config_file is not None and Path(config_file).suffix == ".json":

@@ -1,8 +1,16 @@
-"""The run configuration: one frozen dataclass built from the CLI flags."""
+"""The run configuration: one frozen dataclass, and the one path that builds it from every source.
+
+A run's options come from the command line, a config file (TOML, YAML,
+JSON) or a finished run's ``run.json``. Each source's keys pass through
+:func:`run_fields` (one alias table, :data:`ALIASES`; one set of type
+checks), the sources are merged, and :func:`build_run_config` makes the
+:class:`RunConfig`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
 #: Where tasks can run (see :mod:`benchmark.executor`).
@@ -52,6 +60,10 @@ class RunConfig:
     scheduler : str or None
         Address of a running dask scheduler (``tcp://host:8786``); None with
         ``backend="dask"`` starts a ``LocalCluster`` for the run.
+    moabb_pipelines : tuple of Path or None
+        MOABB pipeline YAML files, or folders of them, registered as decoders
+        beside the ``decoders`` package (:func:`benchmark.registry.discover`);
+        None: none.
     """
 
     data: Path
@@ -68,6 +80,7 @@ class RunConfig:
     data_cache: Path | None = None
     backend: str = "local"
     scheduler: str | None = None
+    moabb_pipelines: tuple[Path, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.n_jobs == 0 or self.n_jobs < -1:
@@ -91,28 +104,76 @@ class RunConfig:
                 f"got backend={self.backend!r}; add --backend dask or drop --scheduler."
             )
 
+        if self.moabb_pipelines is not None and (
+            not isinstance(self.moabb_pipelines, tuple)
+            or not all(isinstance(p, Path) for p in self.moabb_pipelines)
+        ):
+            raise ValueError(
+                f"moabb_pipelines must be a tuple of paths (or None), got {self.moabb_pipelines!r}."
+            )
+
     def to_dict(self) -> dict:
-        """JSON-ready representation (paths as absolute strings: a replay works from any folder)."""
-        return {
-            k: (str(Path(v).expanduser().resolve()) if isinstance(v, Path) else v)
-            for k, v in asdict(self).items()
-        }
+        """JSON-ready representation (paths as absolute strings: a replay works from any folder).
+
+        ``moabb_pipelines`` is left out when None, so that the ``run.json`` of
+        a run without MOABB pipelines reads as it did before the field existed.
+        """
+        out = {}
+        for name, value in asdict(self).items():
+            if name == "moabb_pipelines":
+                if value is None:
+                    continue
+                value = [_absolute(p) for p in value]
+            out[name] = _absolute(value) if isinstance(value, Path) else value
+        return out
 
 
-# ------------------------------------------------------------ config files
-#: Keys a config file may set, as RunConfig fields; CLI spellings are mapped in _ALIASES.
-FILE_KEYS = (
-    "data", "out", "decoders", "all", "subjects", "n_jobs", "seed", "localizer_folds", "progress",
-    "timeout", "max_memory_mb", "force", "data_cache", "backend", "scheduler",
-)  # fmt: skip
+def _absolute(path: Path) -> str:
+    return str(Path(path).expanduser().resolve())
 
-_ALIASES = {
+
+#: Where the command line's defaults differ from :class:`RunConfig`'s (a library call stays serial and
+#: reads the FIF files unless told otherwise; ``run`` uses every core and the array cache, ``True``
+#: standing for :func:`datasets.default.array_cache_dir`).
+COMMAND_LINE_DEFAULTS = {"out": Path("reports"), "n_jobs": -1, "data_cache": True}
+
+
+def command_line_default(name: str):
+    """Default of ``run``'s option for field ``name``: :data:`COMMAND_LINE_DEFAULTS`, else RunConfig's.
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not a RunConfig field.
+    """
+    if name in COMMAND_LINE_DEFAULTS:
+        return COMMAND_LINE_DEFAULTS[name]
+    default = {f.name: f.default for f in fields(RunConfig)}[name]
+    return None if default is MISSING else default
+
+
+# ------------------------------------------------------------ options of every source
+#: Option names every source may use: RunConfig's fields and ``all`` (every decoder).
+FILE_KEYS = ("all", *(f.name for f in fields(RunConfig)))
+
+#: The one alias table: the command line's (and a config file's) spellings -> RunConfig fields.
+#: ``no_progress`` and ``no_data_cache`` are negations (:data:`_NEGATED`).
+ALIASES = {
     "decoder": "decoders",
     "subject": "subjects",
     "max_memory": "max_memory_mb",
     "no_progress": "progress",
     "no_data_cache": "data_cache",
 }
+
+#: Negated options: value given -> value of the field (``data_cache`` True: the default array cache).
+_NEGATED = {
+    "no_progress": lambda value: not value,
+    "no_data_cache": lambda value: None if value else True,
+}
+
+#: Options that are never RunConfig fields: how the command line was given, not what the run is.
+_NOT_OPTIONS = ("command", "verbose", "config")
 
 #: Placeholder written into published run.json files for the cache folder.
 CACHE_PLACEHOLDER = "$IMAGINE_BENCH_HOME"
@@ -185,7 +246,7 @@ def read_config_file(path: Path) -> dict:
         raise ConfigError(f"{path}: expected a table of options, got {type(raw).__name__}.")
     from_run = isinstance(raw.get("config"), dict) and "fingerprint" in raw
     options = raw["config"] if from_run else raw.get("run", raw)
-    out = _normalise(options, path, from_run)
+    out = run_fields(options, str(path), from_run=from_run)
     if (
         from_run
     ):  # a replay never writes where the recorded run wrote (a checkout's reports/) unless --out says so
@@ -208,24 +269,52 @@ def replay_folder(run_json: Path) -> Path:
     return cache_home() / "replays" / f"{folder.name}-{digest}"
 
 
-def _normalise(options: dict, path: Path, from_run: bool) -> dict:
+def run_fields(options: Mapping, source: str, *, from_run: bool = False) -> dict:
+    """Options of any source, by any spelling -> RunConfig field names and checked values.
+
+    The one reader of option names (:data:`ALIASES`) for the command line,
+    config files and ``run.json``.
+
+    Parameters
+    ----------
+    options : mapping
+        Option names (``n-jobs`` or ``n_jobs``, ``decoder`` or ``decoders``,
+        ``no_progress``, ``all``, ...) to values; the parser's ``command``,
+        ``verbose`` and ``config`` are skipped.
+    source : str
+        Where the options come from, for error messages (a file's path).
+    from_run : bool
+        The options are a ``run.json``'s ``config`` block, which records
+        ``--all`` as ``decoders: null``.
+
+    Returns
+    -------
+    dict
+        Field names (and ``all``) to values: names as tuples, paths as
+        :class:`~pathlib.Path` with placeholders expanded, ``data_cache``
+        True for the default array cache.
+
+    Raises
+    ------
+    ConfigError
+        If an option is unknown or a value has the wrong type; the message
+        names ``source``.
+    """
     import difflib
 
     from benchmark.errors import ConfigError
 
     out: dict = {}
     for key, value in options.items():
-        name = str(key).replace("-", "_")
-        name = _ALIASES.get(name, name)
+        spelled = str(key).replace("-", "_")
+        if spelled in _NOT_OPTIONS:
+            continue
+        name = ALIASES.get(spelled, spelled)
         if name not in FILE_KEYS:
             close = difflib.get_close_matches(name, FILE_KEYS, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else f" Valid options: {', '.join(FILE_KEYS)}."
-            raise ConfigError(f"{path}: unknown option {key!r}.{hint}")
-        if str(key).replace("-", "_") == "no_progress":
-            value = not value
-        if str(key).replace("-", "_") == "no_data_cache":
-            value = False if value else None
-        out[name] = value
+            raise ConfigError(f"{source}: unknown option {key!r}.{hint}")
+        out[name] = _NEGATED[spelled](value) if spelled in _NEGATED else value
     for name in ("decoders", "subjects"):
         value = out.get(name)
         if isinstance(value, str):
@@ -235,7 +324,7 @@ def _normalise(options: dict, path: Path, from_run: bool) -> dict:
             out["all"] = True
         elif value is not None and not isinstance(value, str):
             if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-                raise ConfigError(f"{path}: {name} must be a list of names, got {value!r}.")
+                raise ConfigError(f"{source}: {name} must be a list of names, got {value!r}.")
             out[name] = tuple(value)
     if from_run and out.get("decoders") is None:
         out["all"] = True  # run.json records --all as decoders: null
@@ -243,13 +332,59 @@ def _normalise(options: dict, path: Path, from_run: bool) -> dict:
     for name in ("data", "out"):
         if out.get(name) is not None:
             out[name] = expand_path(out[name])
-    if isinstance(out.get("data_cache"), str):
+    if isinstance(out.get("data_cache"), str | Path):
         out["data_cache"] = expand_path(out["data_cache"])
+    pipelines = out.get("moabb_pipelines")
+    if isinstance(pipelines, str | Path):
+        pipelines = [pipelines]
+    if pipelines is not None:
+        if not isinstance(pipelines, list | tuple) or not all(isinstance(p, str | Path) for p in pipelines):
+            raise ConfigError(f"{source}: moabb_pipelines must be a list of paths, got {pipelines!r}.")
+        out["moabb_pipelines"] = tuple(expand_path(p) for p in pipelines) or None
     types = {"n_jobs": int, "seed": int, "localizer_folds": int, "timeout": (int, float),
              "max_memory_mb": (int, float), "progress": bool, "force": bool, "all": bool}  # fmt: skip
     for name, kind in types.items():
         value = out.get(name)
         if value is not None and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
             wanted = getattr(kind, "__name__", "a number")
-            raise ConfigError(f"{path}: {name} must be {wanted}, got {value!r}.")
+            raise ConfigError(f"{source}: {name} must be {wanted}, got {value!r}.")
     return out
+
+
+def build_run_config(options: Mapping) -> RunConfig:
+    """Build the :class:`RunConfig` of merged options (:func:`run_fields` of every source).
+
+    The one constructor of a run's configuration from the command line,
+    config files and ``run.json``: ``all`` runs every decoder (``decoders``
+    None), ``data_cache`` True is the default array cache
+    (:func:`datasets.default.array_cache_dir`), names become tuples.
+
+    Parameters
+    ----------
+    options : mapping
+        Field names (and ``all``) to values; ``data`` already resolved to a
+        dataset root. Keys that are not fields (``all``, ``config_file``) are
+        read or ignored.
+
+    Returns
+    -------
+    RunConfig
+    """
+    from datasets.default import array_cache_dir
+
+    names = {f.name for f in fields(RunConfig)}
+    values = {k: v for k, v in options.items() if k in names}
+    if options.get("all"):
+        values["decoders"] = None
+    for name in ("decoders", "subjects"):
+        if values.get(name) is not None:
+            values[name] = tuple(values[name]) or None
+    if values.get("moabb_pipelines") is not None:
+        values["moabb_pipelines"] = tuple(Path(p) for p in values["moabb_pipelines"]) or None
+    if values.get("data_cache") is True:
+        values["data_cache"] = array_cache_dir()
+    elif not values.get("data_cache"):
+        values["data_cache"] = None
+    if "out" in values:
+        values["out"] = Path(values["out"])
+    return RunConfig(**values)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,7 +43,7 @@ class RunSummary:
     broken: dict[str, str] = field(default_factory=dict)
 
 
-def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE, pipelines: Sequence = ()) -> RunSummary:
+def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE) -> RunSummary:
     """Run the configured decoders on the configured subjects and write reports.
 
     The output folder is locked for the whole run (:class:`OutputLock`);
@@ -56,12 +55,10 @@ def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE, pipelines: 
     Parameters
     ----------
     config : RunConfig
-        What to run and where to write.
+        What to run and where to write; its ``moabb_pipelines`` (files or
+        folders) are registered as decoders too (:func:`benchmark.registry.discover`).
     package : str
         Package scanned for decoder files.
-    pipelines : sequence of path
-        MOABB pipeline files or folders registered as decoders too
-        (:func:`benchmark.registry.discover`).
 
     Returns
     -------
@@ -79,7 +76,7 @@ def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE, pipelines: 
         If the output folder cannot be written (full disk, read-only).
     """
     dataset = ChallengeDataset(config.data, cache_dir=config.data_cache)
-    registry = discover(package, strict=False, pipelines=pipelines)
+    registry = discover(package, strict=False, pipelines=config.moabb_pipelines or ())
     specs = registry.select(list(config.decoders) if config.decoders else None)
     simulated = find_truth_dir(dataset.root) is not None
     if not simulated:

@@ -1,4 +1,13 @@
-"""Result rows -> tables: ``results_all.csv`` / ``results.csv`` frames, the leaderboard, comparisons."""
+"""Result rows -> tables: the results frame, the leaderboard, comparisons, and the CSV files' columns.
+
+Inside the harness a decoder's name is ``decoder``, its top-1 imagine
+accuracy ``imagine_accuracy`` and whether it is ranked ``ranked``. The
+stored result rows (``tasks.jsonl``, :mod:`benchmark.journal`) keep MOABB's
+``pipeline`` and ``score`` and the row's ``eligible``: :func:`results_frame`
+reads them (:data:`ROW_FIELDS`). MOABB's names come back only in the files
+written for MOABB (:func:`results_csv`: ``results.csv``, ``results_all.csv``);
+``leaderboard.csv`` keeps its ``eligible`` column (:func:`leaderboard_csv`).
+"""
 
 from __future__ import annotations
 
@@ -17,10 +26,15 @@ MOABB_COLUMNS = [
     "samples_test", "n_classes",
 ]  # fmt: skip
 
+#: A stored result row's field -> the results frame's column (one name per concept inside).
+ROW_FIELDS = {"pipeline": "decoder", "score": "imagine_accuracy", "eligible": "ranked"}
+#: The results frame's column -> MOABB's, in results.csv and results_all.csv.
+MOABB_NAMES = {"decoder": "pipeline", "imagine_accuracy": "score"}
 
+#: Columns of the results frame, in the files' order (MOABB's first, under the harness's names).
 RESULT_COLUMNS = [
-    *MOABB_COLUMNS, "family", "ranked", "eligible", "split", "balanced_accuracy", "top3",
-    "localizer_accuracy",
+    *(ROW_FIELDS.get(c, c) for c in MOABB_COLUMNS), "family", "ranked", "split", "balanced_accuracy",
+    "top3", "localizer_accuracy",
     "fit_time", "predict_time", "wall_time", "peak_memory_mb", "n_imagine", "n_correct", "p_binomial",
     "p_permutation", "p_permutation_balanced", "p_permutation_top3", "status", "error",
 ]  # fmt: skip
@@ -46,17 +60,19 @@ def subject_statistics(row: dict, seed: int = 0) -> dict:
             np.asarray(row["proba"]), np.asarray(row["y_true"]), seed=stats.derive_seed(seed, row["subject"])
         )
         return {k: v for k, v in out.items() if k.startswith(("p_", "n_"))}
-    n, score = row.get("n_imagine"), row.get("score")
-    if n and score is not None and np.isfinite(score):
-        hits = int(round(score * n))
-        return {"n_correct": hits, "p_binomial": stats.binomial_p(hits, int(n), stats.CHANCE_LEVELS["score"])}
+    n, accuracy = row.get("n_imagine"), row.get("score")
+    if n and accuracy is not None and np.isfinite(accuracy):
+        hits = int(round(accuracy * n))
+        chance = stats.CHANCE_LEVELS["imagine_accuracy"]
+        return {"n_correct": hits, "p_binomial": stats.binomial_p(hits, int(n), chance)}
     return {}
 
 
 def results_frame(rows: Sequence[dict], dataset: str, seed: int = 0) -> pd.DataFrame:
     """Long-format results, one row per task (without the per-trial lists).
 
-    Adds the per-subject statistics of train rows: ``n_correct``,
+    The rows' fields are renamed to the harness's names (:data:`ROW_FIELDS`);
+    adds the per-subject statistics of train rows: ``n_correct``,
     ``p_binomial`` and the label-permutation p-values.
     """
     records = []
@@ -64,20 +80,37 @@ def results_frame(rows: Sequence[dict], dataset: str, seed: int = 0) -> pd.DataF
         record = {k: v for k, v in r.items() if k not in _LIST_KEYS and not isinstance(v, list | dict)}
         record.update(subject_statistics(r, seed))
         records.append(record)
-    frame = pd.DataFrame(records)
+    frame = pd.DataFrame(records).rename(columns=ROW_FIELDS)
     frame["dataset"] = dataset
     frame["session"] = "imagine"
     frame["n_sessions"] = 1
     frame["samples"] = frame.get("n_localizer", np.nan)
     frame["samples_test"] = frame.get("n_imagine", np.nan)
     frame["n_classes"] = len(CLASS_NAMES)
-    if "eligible" in frame:
-        frame["ranked"] = frame["eligible"].astype(bool)
+    if "ranked" in frame:
+        frame["ranked"] = frame["ranked"].astype(bool)
     for column in RESULT_COLUMNS:
         if column not in frame:
             frame[column] = np.nan
     extra = [c for c in frame.columns if c not in RESULT_COLUMNS]
-    return frame[RESULT_COLUMNS + extra].sort_values(["pipeline", "subject"], ignore_index=True)
+    return frame[RESULT_COLUMNS + extra].sort_values(["decoder", "subject"], ignore_index=True)
+
+
+def results_csv(results: pd.DataFrame) -> pd.DataFrame:
+    """Return the results frame with the columns of ``results.csv`` and ``results_all.csv``.
+
+    ``decoder`` and ``imagine_accuracy`` are written as MOABB's ``pipeline``
+    and ``score`` (:data:`MOABB_NAMES`), the MOABB-compatible boundary;
+    ``eligible`` repeats ``ranked`` beside it, as the files always had.
+    """
+    frame = results.rename(columns=MOABB_NAMES)
+    frame.insert(frame.columns.get_loc("ranked") + 1, "eligible", frame["ranked"])
+    return frame
+
+
+def leaderboard_csv(board: pd.DataFrame) -> pd.DataFrame:
+    """Return the leaderboard with the columns of ``leaderboard.csv`` (``ranked`` written ``eligible``)."""
+    return board.rename(columns={"ranked": "eligible"})
 
 
 def _train_ok(results: pd.DataFrame) -> pd.DataFrame:
@@ -93,16 +126,16 @@ def moabb_results(results: pd.DataFrame) -> pd.DataFrame:
     ``results_all.csv``.
     """
     train = _train_ok(results)
-    keep = train["ranked"].astype(bool) & np.isfinite(train["score"].to_numpy(dtype=float))
+    keep = train["ranked"].astype(bool) & np.isfinite(train["imagine_accuracy"].to_numpy(dtype=float))
     return train[keep].reset_index(drop=True)
 
 
 def comparisons(results: pd.DataFrame, seed: int = 0) -> stats.Comparisons:
-    """Pairwise comparisons of the ranked (eligible) decoders on imagine accuracy."""
+    """Pairwise comparisons of the ranked decoders on imagine accuracy."""
     train = _train_ok(results)
-    eligible = results.groupby("pipeline")["eligible"].first().astype(bool)
-    names = sorted(n for n in train["pipeline"].unique() if eligible.get(n, False))
-    return stats.compare_decoders(stats.paired_scores(train, names, "score"), seed=seed)
+    ranked = results.groupby("decoder")["ranked"].first().astype(bool)
+    names = sorted(n for n in train["decoder"].unique() if ranked.get(n, False))
+    return stats.compare_decoders(stats.paired_scores(train, names, "imagine_accuracy"), seed=seed)
 
 
 def _inputs_digest(group: pd.DataFrame) -> str:
@@ -128,10 +161,12 @@ def leaderboard(
     tied = set(compared.tied_with_best(ALPHA))
     decidable = compared.can_separate_from_best(ALPHA)
     entries = []
-    for name, group in results.groupby("pipeline", sort=True):
+    for name, group in results.groupby("decoder", sort=True):
         ok = group[group["status"] == "ok"]
         train = _train_ok(group)
-        acc = stats.group_stats(train["score"].to_numpy(), stats.CHANCE_LEVELS["score"], seed=seed)
+        acc = stats.group_stats(
+            train["imagine_accuracy"].to_numpy(), stats.CHANCE_LEVELS["imagine_accuracy"], seed=seed
+        )
         bal = stats.group_stats(
             train["balanced_accuracy"].to_numpy(), stats.CHANCE_LEVELS["balanced_accuracy"], seed=seed
         )
@@ -142,7 +177,7 @@ def leaderboard(
             {
                 "decoder": name,
                 "family": group["family"].iloc[0],
-                "eligible": bool(group["eligible"].iloc[0]),
+                "ranked": bool(group["ranked"].iloc[0]),
                 "imagine_accuracy": acc.mean,
                 "ci_low": acc.ci_low,
                 "ci_high": acc.ci_high,
@@ -172,9 +207,9 @@ def leaderboard(
     if board.empty:
         return board
     board = board.sort_values(
-        ["eligible", "imagine_accuracy", "decoder"], ascending=[False, False, True], na_position="last"
+        ["ranked", "imagine_accuracy", "decoder"], ascending=[False, False, True], na_position="last"
     )
-    ranks = board["eligible"] & board["imagine_accuracy"].notna()
+    ranks = board["ranked"] & board["imagine_accuracy"].notna()
     board.insert(0, "rank", np.where(ranks, np.cumsum(ranks), 0))
     board["rank"] = board["rank"].map(lambda r: str(r) if r else "-")
     return board.reset_index(drop=True)

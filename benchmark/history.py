@@ -34,7 +34,7 @@ def history_rows(board: pd.DataFrame, run_info: dict, rows: Sequence[dict] = ())
             "dataset": dataset_label(run_info, rows),
             "fingerprint": run_info.get("fingerprint", ""),
             "decoder": board["decoder"],
-            "ranked": board["eligible"].astype(bool),
+            "ranked": board["ranked"].astype(bool),
             **{c: board[c] for c in HISTORY_COLUMNS[7:]},
             "imagine_accuracy": board["imagine_accuracy"],
         }
@@ -93,6 +93,7 @@ ROBUSTNESS_COLUMNS = ("regime", "alpha", "decoder", "eligible", "accuracy", "cei
 def load_robustness(folder: Path) -> pd.DataFrame | None:
     """Return ``folder/robustness.csv`` (a robustness run's matrix) for the page, or None.
 
+    The file's ``eligible`` column is read as ``ranked``, the harness's name.
     None when there is no such file, or when it cannot be read or lacks a
     column (a warning names the file): the page is then built without it,
     never lost.
@@ -109,4 +110,4 @@ def load_robustness(folder: Path) -> pd.DataFrame | None:
     if missing:
         logger.warning("%s lacks the column(s) %s: the page has no robustness section", path, missing)
         return None
-    return table
+    return table.rename(columns={"eligible": "ranked"})

@@ -235,10 +235,10 @@ def robustness_html(table: pd.DataFrame, ceiling_name: str, chance: float = 0.1)
             groups.append((regime, 1))
         last = regime
     labels = [f"{alpha:g}" for _, alpha in columns]
-    eligible = table.groupby("decoder")["eligible"].first().astype(str).str.lower().isin(["true", "1"])
+    is_ranked = table.groupby("decoder")["ranked"].first().astype(str).str.lower().isin(["true", "1"])
     fractions = table[table["decoder"] != ceiling_name].groupby("decoder")["margin_fraction"].mean()
-    ranked = [d for d in fractions.sort_values(ascending=False).index if eligible.get(d, False)]
-    others = sorted(d for d in fractions.index if not eligible.get(d, False))
+    ranked = [d for d in fractions.sort_values(ascending=False).index if is_ranked.get(d, False)]
+    others = sorted(d for d in fractions.index if not is_ranked.get(d, False))
     order = ranked + others
     cells = table.set_index(["decoder", "regime", "alpha"])
     ceiling = table.groupby(["regime", "alpha"])["ceiling"].first()
@@ -349,7 +349,7 @@ def render_index(
     """
     n_rows = len(board)
     tied = [is_true(v) for v in board["tied_with_best"]] if n_rows else []
-    apart = [not bool(v) for v in board["eligible"]] if n_rows else []
+    apart = [not bool(v) for v in board["ranked"]] if n_rows else []
     table = leaderboard_html(leaderboard_table(board), tied, apart)
     config = run_info.get("config", {})
     n_train = int(board["n_subjects"].max()) if n_rows and board["n_subjects"].notna().any() else 0

@@ -7,6 +7,12 @@ whether it finished; :func:`load_for_report` uses it to rebuild the reports
 of an interrupted run. :func:`load_run` reads a finished run (``tasks.jsonl``
 and ``run.json``), :func:`previous_durations` a previous run's task times for
 scheduling.
+
+A row names its decoder ``pipeline`` and its top-1 imagine accuracy
+``score`` (MOABB's spellings) and says ``eligible`` for a ranked decoder, as
+every stored journal and task result file does; the report's frames read
+them as ``decoder``, ``imagine_accuracy`` and ``ranked``
+(:data:`benchmark.frames.ROW_FIELDS`).
 """
 
 from __future__ import annotations

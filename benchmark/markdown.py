@@ -62,7 +62,7 @@ def runtime_markdown(results: pd.DataFrame) -> str:
     from tabulate import tabulate
 
     agg = (
-        results.groupby("pipeline")
+        results.groupby("decoder")
         .agg(
             tasks=("subject", "size"),
             fit_mean_s=("fit_time", "mean"),
@@ -72,7 +72,6 @@ def runtime_markdown(results: pd.DataFrame) -> str:
             peak_memory_mb=("peak_memory_mb", "max"),
         )
         .reset_index()
-        .rename(columns={"pipeline": "decoder"})
     )
     return (
         "## Last run, per decoder\n\nPer (decoder, subject) task: fit and predict on the full "

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmark.config import DEFAULT_LOCALIZER_FOLDS
+from benchmark.config import BACKENDS, command_line_default, run_fields
 from benchmark.errors import BenchmarkError
 
 #: What each exit code of ``python -m benchmark`` means (shown by --help).
@@ -76,48 +76,63 @@ def build_parser(defaults: bool = True) -> argparse.ArgumentParser:
     def d(value):  # a run option's default, or SUPPRESS when only explicit options are wanted
         return value if defaults else argparse.SUPPRESS
 
+    def field(name: str):  # the default of the RunConfig field an option sets (benchmark.config)
+        return d(command_line_default(name))
+
     run = add_parser("run", help="run decoders and write the reports", epilog=EXIT_CODES)
     which = run.add_mutually_exclusive_group()
     which.add_argument("--all", action="store_true", default=d(False), help="every registered decoder")
-    which.add_argument("--decoder", nargs="+", metavar="NAME", default=d(None), help="decoder name(s)")
+    which.add_argument(
+        "--decoder", nargs="+", metavar="NAME", default=field("decoders"), help="decoder name(s)"
+    )
     run.add_argument(
         "--config", type=Path, metavar="FILE", default=d(None),
         help="read the options from a TOML, YAML or JSON file (a finished run's run.json repeats that "
         "run); options given on the command line override it",
     )  # fmt: skip
     run.add_argument(
-        "--data", type=Path, default=d(None), help="dataset root (default: the simulated default)"
+        "--data", type=Path, default=field("data"), help="dataset root (default: the simulated default)"
     )
     run.add_argument(
-        "--subjects", nargs="+", metavar="SUB", default=d(None), help="subject names, e.g. sub-02"
+        "--subjects", nargs="+", metavar="SUB", default=field("subjects"), help="subject names, e.g. sub-02"
     )
-    run.add_argument("--n-jobs", type=int, default=d(-1), help="parallel tasks (-1: one per core)")
-    run.add_argument("--out", type=Path, default=d(Path("reports")), help="report folder")
-    run.add_argument("--seed", type=int, default=d(0), help="random_state of decoders and folds")
+    run.add_argument("--n-jobs", type=int, default=field("n_jobs"), help="parallel tasks (-1: one per core)")
+    run.add_argument("--out", type=Path, default=field("out"), help="report folder")
+    run.add_argument("--seed", type=int, default=field("seed"), help="random_state of decoders and folds")
     run.add_argument(
         "--localizer-folds",
         type=int,
-        default=d(DEFAULT_LOCALIZER_FOLDS),
+        default=field("localizer_folds"),
         help="localizer CV folds, ranked decoders (0 skips)",
     )
+    # the flags --all, --no-progress and --no-data-cache default to False (not given)
     run.add_argument("--no-progress", action="store_true", default=d(False), help="no progress bar")
-    run.add_argument("--timeout", type=float, default=d(1800.0), help="seconds per task before it is killed")
     run.add_argument(
-        "--max-memory", type=float, metavar="MB", default=d(None), help="memory cap per task in MB"
+        "--timeout", type=float, default=field("timeout"), help="seconds per task before it is killed"
     )
     run.add_argument(
-        "--force", action="store_true", default=d(False), help="recompute tasks whose results are stored"
+        "--max-memory",
+        type=float,
+        metavar="MB",
+        default=field("max_memory_mb"),
+        help="memory cap per task in MB",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        default=field("force"),
+        help="recompute tasks whose results are stored",
     )
     run.add_argument(
         "--no-data-cache", action="store_true", default=d(False),
         help="read the FIF files every time (no array cache)",
     )  # fmt: skip
     run.add_argument(
-        "--backend", choices=("local", "dask"), default=d("local"),
+        "--backend", choices=BACKENDS, default=field("backend"),
         help="local: one forked process per task; dask: a dask.distributed cluster",
     )  # fmt: skip
     run.add_argument(
-        "--scheduler", metavar="ADDRESS", default=d(None),
+        "--scheduler", metavar="ADDRESS", default=field("scheduler"),
         help="dask scheduler, e.g. tcp://host:8786 (default: a local cluster of --n-jobs workers)",
     )  # fmt: skip
 
@@ -125,7 +140,8 @@ def build_parser(defaults: bool = True) -> argparse.ArgumentParser:
     lst.add_argument("--markdown", action="store_true", help="the README's decoder table (Markdown)")
     for p in (run, lst):
         p.add_argument(
-            "--moabb-pipelines", nargs="+", type=Path, default=d([]) if p is run else [], metavar="PATH",
+            "--moabb-pipelines", nargs="+", type=Path, metavar="PATH",
+            default=field("moabb_pipelines") if p is run else [],
             help="MOABB pipeline YAML files, or folders of them, to run as decoders too",
         )  # fmt: skip
 
@@ -224,32 +240,18 @@ def build_parser(defaults: bool = True) -> argparse.ArgumentParser:
     return parser
 
 
-#: ``run``'s parser destinations that RunConfig names otherwise.
-_RENAMES = {"decoder": "decoders", "max_memory": "max_memory_mb"}
-
-
-def _run_fields(parsed: dict) -> dict:
-    """Options of ``run`` as the parser stores them -> RunConfig field names and values."""
-    options = {}
-    for key, value in parsed.items():
-        if key in ("command", "verbose", "config"):
-            continue
-        if key == "no_progress":
-            options["progress"] = not value
-        elif key == "no_data_cache":
-            options["data_cache"] = None if value else True
-        else:
-            options[_RENAMES.get(key, key)] = value
-    return options
-
-
 def run_defaults() -> dict:
     """Every option of ``run`` at its default, in RunConfig field names: the parser's own defaults."""
-    return _run_fields(vars(build_parser().parse_args(["run"])))
+    return run_fields(vars(build_parser().parse_args(["run"])), "the command line's defaults")
 
 
 def run_options(args: argparse.Namespace, argv: Sequence[str] | None) -> dict:
-    """Merge the parser's defaults, ``--config FILE`` and the options given on the command line."""
+    """Merge the parser's defaults, ``--config FILE`` and the options given on the command line.
+
+    Each source's names pass through :func:`benchmark.config.run_fields`
+    (the one alias table); :func:`benchmark.config.build_run_config` makes
+    the merged options a RunConfig.
+    """
     from benchmark.config import read_config_file
 
     explicit = vars(build_parser(defaults=False).parse_args(argv))
@@ -258,7 +260,7 @@ def run_options(args: argparse.Namespace, argv: Sequence[str] | None) -> dict:
     if config_file is not None:
         options.update(read_config_file(config_file))
         options["config_file"] = config_file
-    options.update(_run_fields(explicit))
+    options.update(run_fields(explicit, "the command line"))
     if explicit.get("all"):
         options["decoders"] = None
     elif explicit.get("decoder"):

@@ -53,8 +53,10 @@ from benchmark.frames import (
     comparisons,
     confusion_counts,
     leaderboard,
+    leaderboard_csv,
     moabb_results,
     pairwise_frame,
+    results_csv,
     results_frame,
     statistics_notes,
     time_courses,
@@ -96,12 +98,12 @@ def write_reports(
     run_info = portable_paths(run_info)
     seed = run_seed(run_info)
     results = results_frame(rows, dataset_label(run_info, rows), seed=seed)
-    results.to_csv(out / "results_all.csv", index=False)
-    moabb_results(results).to_csv(out / "results.csv", index=False)
+    results_csv(results).to_csv(out / "results_all.csv", index=False)
+    results_csv(moabb_results(results)).to_csv(out / "results.csv", index=False)
     compared = comparisons(results, seed)
     board = leaderboard(results, seed=seed, compared=compared)
     notes = statistics_notes(compared, board)
-    board.to_csv(out / "leaderboard.csv", index=False)
+    leaderboard_csv(board).to_csv(out / "leaderboard.csv", index=False)
     (out / "leaderboard.md").write_text(leaderboard_markdown(board, run_info, notes, rows))
     if record_history and len(board):
         append_history(out, board, run_info, rows)
@@ -110,8 +112,8 @@ def write_reports(
     submissions = out / "submissions"
     submissions.mkdir(exist_ok=True)
     simulated = is_simulated(run_info, rows)
-    ranked = results.groupby("pipeline")["ranked"].first().astype(bool)
-    for decoder in sorted(results["pipeline"].unique()):
+    ranked = results.groupby("decoder")["ranked"].first().astype(bool)
+    for decoder in sorted(results["decoder"].unique()):
         frame = submission_frame(rows, decoder)
         if len(frame) and ranked.get(decoder, False):
             frame.to_csv(submissions / f"{decoder}.csv", index=False)

@@ -86,7 +86,7 @@ def test_subject_stats_on_perfect_predictions():
     proba = np.full((20, 10), 0.01)
     proba[np.arange(20), y] = 0.91
     out = stats.subject_stats(proba, y, n_permutations=199, seed=0)
-    assert out["score"] == out["balanced_accuracy"] == out["top3"] == 1.0
+    assert out["imagine_accuracy"] == out["balanced_accuracy"] == out["top3"] == 1.0
     assert out["n_correct"] == 20
     assert out["p_binomial"] == pytest.approx(1e-20)
     assert out["p_permutation"] == out["p_permutation_balanced"] == pytest.approx(1 / 200)
@@ -142,7 +142,7 @@ def test_bootstrap_ci_contains_mean_and_is_reproducible():
 def test_group_stats_uses_the_metric_chance():
     scores = np.array([0.32, 0.35, 0.31, 0.4, 0.33])
     top3 = stats.group_stats(scores, stats.CHANCE_LEVELS["top3"], seed=0)
-    assert stats.CHANCE_LEVELS == {"score": 0.1, "balanced_accuracy": 0.1, "top3": 0.3}
+    assert stats.CHANCE_LEVELS == {"imagine_accuracy": 0.1, "balanced_accuracy": 0.1, "top3": 0.3}
     assert top3.chance == 0.3 and top3.n == 5
     assert top3.mean == pytest.approx(scores.mean()) and top3.median == pytest.approx(0.33)
     assert top3.p_signflip == pytest.approx(1 / 32)  # all five above 0.30
@@ -193,7 +193,11 @@ def test_comparisons_leave_out_missing_scores_pair_by_pair():
     assert compared.p_greater.loc["x", "y"] == pytest.approx(1 / 8)
     assert compared.p_greater.loc["x", "z"] == pytest.approx(1 / 16)
     results = pd.DataFrame(
-        {"subject": ["a", "b", "a", "b"], "pipeline": ["x", "x", "y", "y"], "score": [0.1, 0.2, 0.3, np.nan]}
+        {
+            "subject": ["a", "b", "a", "b"],
+            "decoder": ["x", "x", "y", "y"],
+            "imagine_accuracy": [0.1, 0.2, 0.3, np.nan],
+        }
     )
     assert stats.paired_scores(results, ["x", "y"]).shape == (2, 2)
 

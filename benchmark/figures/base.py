@@ -11,7 +11,7 @@ logger = logging.getLogger(__name__)
 
 
 METRICS = (
-    ("score", "imagine accuracy"),
+    ("imagine_accuracy", "imagine accuracy"),
     ("balanced_accuracy", "balanced-assignment accuracy"),
     ("top3", "top-3 accuracy"),
 )

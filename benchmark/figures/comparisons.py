@@ -61,7 +61,7 @@ def paired_views(
     up, the other's across; above the diagonal the best one wins.
     """
     train = results[(results["status"] == "ok") & (results["split"] == "train")]
-    wide = train.pivot_table(index="subject", columns="pipeline", values="score", aggfunc="mean")
+    wide = train.pivot_table(index="subject", columns="decoder", values="imagine_accuracy", aggfunc="mean")
     order = [n for n in order if n in wide]
     if len(order) < 2 or len(wide) < 2:
         return None
@@ -117,7 +117,7 @@ def effect_sizes(
     chance; Holm-corrected one-sided against the best).
     """
     train = results[(results["status"] == "ok") & (results["split"] == "train")]
-    wide = train.pivot_table(index="subject", columns="pipeline", values="score", aggfunc="mean")
+    wide = train.pivot_table(index="subject", columns="decoder", values="imagine_accuracy", aggfunc="mean")
     order = [n for n in order if n in wide]
     if not order or len(wide) < 2:
         return None

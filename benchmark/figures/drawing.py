@@ -47,7 +47,7 @@ def write_figures(
     """
     folder.mkdir(parents=True, exist_ok=True)
     order = board["decoder"].tolist() if not board.empty else []
-    unranked = frozenset(board.loc[~board["eligible"].astype(bool), "decoder"]) if len(board) else frozenset()
+    unranked = frozenset(board.loc[~board["ranked"].astype(bool), "decoder"]) if len(board) else frozenset()
     ranked_conf = {k: v for k, v in confusions.items() if k not in unranked}
     unranked_conf = {k: v for k, v in confusions.items() if k in unranked}
     ranked = [n for n in order if n not in unranked]

@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 def _strip(ax, train: pd.DataFrame, names: list[str], metric: str, colors: list, rng) -> None:
     """Dots per subject, mean bar and 95 % bootstrap CI per decoder on one axis."""
     for i, name in enumerate(names):
-        values = train.loc[train["pipeline"] == name, metric].to_numpy(dtype=float)
+        values = train.loc[train["decoder"] == name, metric].to_numpy(dtype=float)
         values = values[np.isfinite(values)]
         if values.size == 0:
             continue

@@ -7,7 +7,7 @@ import zlib
 import numpy as np
 
 #: Chance level of each per-subject metric with ten balanced classes.
-CHANCE_LEVELS: dict[str, float] = {"score": 0.10, "balanced_accuracy": 0.10, "top3": 0.30}
+CHANCE_LEVELS: dict[str, float] = {"imagine_accuracy": 0.10, "balanced_accuracy": 0.10, "top3": 0.30}
 
 #: Largest number of subjects for which the sign-flip test enumerates all 2**n flips.
 MAX_EXACT_SIGN_FLIP = 20

@@ -31,9 +31,11 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
     return out
 
 
-def paired_scores(results: pd.DataFrame, decoders: Sequence[str], metric: str = "score") -> pd.DataFrame:
+def paired_scores(
+    results: pd.DataFrame, decoders: Sequence[str], metric: str = "imagine_accuracy"
+) -> pd.DataFrame:
     """Subjects x decoders table of ``metric`` (NaN where a task failed)."""
-    wide = results.pivot_table(index="subject", columns="pipeline", values=metric, aggfunc="mean")
+    wide = results.pivot_table(index="subject", columns="decoder", values=metric, aggfunc="mean")
     wide = wide.reindex(columns=list(decoders))
     return wide.dropna(axis=0, how="all")
 

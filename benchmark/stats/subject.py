@@ -48,7 +48,7 @@ def hit_table(proba: np.ndarray, kind: str, counts: np.ndarray | None = None) ->
     proba : ndarray, shape (n_trials, n_classes)
         Class probabilities.
     kind : str
-        ``"score"`` (top-1), ``"top3"`` or ``"balanced_accuracy"``.
+        ``"imagine_accuracy"`` (top-1), ``"top3"`` or ``"balanced_accuracy"``.
     counts : ndarray of int, shape (n_classes,)
         Class counts, required for ``"balanced_accuracy"``.
 
@@ -59,7 +59,7 @@ def hit_table(proba: np.ndarray, kind: str, counts: np.ndarray | None = None) ->
     proba = np.asarray(proba, dtype=float)
     n, k = proba.shape
     table = np.zeros((n, k), dtype=bool)
-    if kind == "score":
+    if kind == "imagine_accuracy":
         table[np.arange(n), proba.argmax(axis=1)] = True
     elif kind == "top3":
         top = np.argsort(-proba, axis=1, kind="stable")[:, :3]
@@ -69,7 +69,7 @@ def hit_table(proba: np.ndarray, kind: str, counts: np.ndarray | None = None) ->
             raise ValueError("counts are required for kind='balanced_accuracy'.")
         table[np.arange(n), scoring.balanced_assignment(proba, counts)] = True
     else:
-        raise ValueError(f"kind must be 'score', 'top3' or 'balanced_accuracy', got {kind!r}.")
+        raise ValueError(f"kind must be 'imagine_accuracy', 'top3' or 'balanced_accuracy', got {kind!r}.")
     return table
 
 
@@ -161,7 +161,7 @@ def subject_stats(
     Returns
     -------
     dict
-        ``score``, ``balanced_accuracy``, ``top3``, ``n_correct``,
+        ``imagine_accuracy``, ``balanced_accuracy``, ``top3``, ``n_correct``,
         ``p_binomial`` (top-1 vs 0.10), ``p_permutation`` (top-1),
         ``p_permutation_balanced`` and ``p_permutation_top3``.
     """
@@ -170,7 +170,7 @@ def subject_stats(
     counts = np.bincount(y, minlength=proba.shape[1])
     out: dict[str, float] = {}
     names = {
-        "score": "p_permutation",
+        "imagine_accuracy": "p_permutation",
         "balanced_accuracy": "p_permutation_balanced",
         "top3": "p_permutation_top3",
     }
@@ -178,9 +178,9 @@ def subject_stats(
     for kind, table in zip(names, tables, strict=True):
         hits = int(table[np.arange(y.size), y].sum())
         out[kind] = hits / y.size if y.size else float("nan")
-        if kind == "score":
+        if kind == "imagine_accuracy":
             out["n_correct"] = hits
-            out["p_binomial"] = binomial_p(hits, y.size, CHANCE_LEVELS["score"])
+            out["p_binomial"] = binomial_p(hits, y.size, CHANCE_LEVELS["imagine_accuracy"])
     # the same permutations for the three metrics (common random numbers)
     p_values = label_permutation_ps(tables, y, n_permutations=n_permutations, seed=seed)
     out.update({p_name: float(p) for p_name, p in zip(names.values(), p_values, strict=True)})
