@@ -124,7 +124,7 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
     if summary.failures:
         print(f"{len(summary.failures)} task(s) failed:", file=sys.stderr)
         for row in summary.failures:
-            print(f"  {row['pipeline']} on {row['subject']}: {row['error']}", file=sys.stderr)
+            print(f"  {row['decoder']} on {row['subject']}: {row['error']}", file=sys.stderr)
         for origin, message in summary.broken.items():
             print(f"  broken decoder file {origin}: {message}", file=sys.stderr)
         return 1
@@ -356,7 +356,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
             summary = run_benchmark(config)
         if summary.failures:
             for row in summary.failures:
-                print(f"error: {row['pipeline']} on {row['subject']}: {row['error']}", file=sys.stderr)
+                print(f"error: {row['decoder']} on {row['subject']}: {row['error']}", file=sys.stderr)
             return 1
         frame = submission_frame(summary.rows, args.decoder)
     validate_submission(frame, expected_submission_ids(dataset))

@@ -173,7 +173,8 @@ class DecoderSpec:
         False for decoders that must not be ranked (e.g. an oracle that knows
         the simulation's ground truth): they are reported beside the
         leaderboard, never on it, and never submitted without
-        ``--force-unranked``. Result rows carry it as ``eligible``.
+        ``--force-unranked``. Result rows carry it as ``ranked`` (the
+        MOABB-compatible ``results.csv`` repeats it as ``eligible``).
     reference : str
         The method's reference, for the README's decoder table.
     """

@@ -102,7 +102,7 @@ def execute_dask(
     pending: dict[str, tuple[Job, Any, float]] = {}
     try:
         for job in jobs:
-            name = "-".join(str(job.label.get(k, "")) for k in ("pipeline", "subject"))
+            name = "-".join(str(job.label.get(k, "")) for k in ("decoder", "subject"))
             key = f"{name}-{job.key[:12]}-{run_id}"
             payload = cloudpickle.dumps((fn, job.args))  # small: paths, the task, the config
             future = client.submit(_dask_call, payload, topic, key, key=key, pure=False)

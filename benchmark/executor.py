@@ -38,8 +38,8 @@ def effective_n_jobs(n_jobs: int) -> int:
 
 def job_name(job: Job) -> str:
     """Return ``"decoder on subject"`` for log messages (the job's key if its label lacks them)."""
-    pipeline, subject = job.label.get("pipeline"), job.label.get("subject")
-    return f"{pipeline} on {subject}" if pipeline and subject else job.key
+    decoder, subject = job.label.get("decoder"), job.label.get("subject")
+    return f"{decoder} on {subject}" if decoder and subject else job.key
 
 
 def failed_row(job: Job, status: str, message: str, wall: float) -> dict:

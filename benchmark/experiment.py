@@ -148,9 +148,9 @@ def _locked_run(config: RunConfig, dataset: ChallengeDataset, broken: dict[str, 
 def _broken_row(origin: str, message: str, dataset: ChallengeDataset, subject: str) -> dict:
     """Return the ``error`` row of a decoder file that could not be imported, for one subject."""
     return {
-        "pipeline": Path(origin).name,
+        "decoder": Path(origin).name,
         "family": "not importable",
-        "eligible": False,
+        "ranked": False,
         "subject": subject,
         "split": dataset.ref(subject).split,
         "status": "error",

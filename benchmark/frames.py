@@ -1,12 +1,14 @@
 """Result rows -> tables: the results frame, the leaderboard, comparisons, and the CSV files' columns.
 
 Inside the harness a decoder's name is ``decoder``, its top-1 imagine
-accuracy ``imagine_accuracy`` and whether it is ranked ``ranked``. The
-stored result rows (``tasks.jsonl``, :mod:`benchmark.journal`) keep MOABB's
-``pipeline`` and ``score`` and the row's ``eligible``: :func:`results_frame`
-reads them (:data:`ROW_FIELDS`). MOABB's names come back only in the files
-written for MOABB (:func:`results_csv`: ``results.csv``, ``results_all.csv``);
-``leaderboard.csv`` keeps its ``eligible`` column (:func:`leaderboard_csv`).
+accuracy ``imagine_accuracy`` and whether it is ranked ``ranked``: in the
+result rows (in memory, ``tasks.jsonl`` and the task files; old journals'
+names are mapped on read by :func:`benchmark.journal.current_names`) and in
+the frames alike. MOABB's names come back only in the files written for
+MOABB (:func:`results_csv`: ``results.csv``, ``results_all.csv``);
+``leaderboard.csv`` keeps its ``eligible`` column (:func:`leaderboard_csv`),
+and the simulation studies' per-task files their ``pipeline``, ``eligible``
+and ``score`` (:func:`task_csv`).
 """
 
 from __future__ import annotations
@@ -26,14 +28,16 @@ MOABB_COLUMNS = [
     "samples_test", "n_classes",
 ]  # fmt: skip
 
-#: A stored result row's field -> the results frame's column (one name per concept inside).
-ROW_FIELDS = {"pipeline": "decoder", "score": "imagine_accuracy", "eligible": "ranked"}
 #: The results frame's column -> MOABB's, in results.csv and results_all.csv.
 MOABB_NAMES = {"decoder": "pipeline", "imagine_accuracy": "score"}
+#: MOABB's column -> the results frame's.
+_FROM_MOABB = {moabb: ours for ours, moabb in MOABB_NAMES.items()}
+#: A result row's field -> its column in the per-task CSV files of the simulation studies.
+TASK_CSV_NAMES = {**MOABB_NAMES, "ranked": "eligible"}
 
 #: Columns of the results frame, in the files' order (MOABB's first, under the harness's names).
 RESULT_COLUMNS = [
-    *(ROW_FIELDS.get(c, c) for c in MOABB_COLUMNS), "family", "ranked", "split", "balanced_accuracy",
+    *(_FROM_MOABB.get(c, c) for c in MOABB_COLUMNS), "family", "ranked", "split", "balanced_accuracy",
     "top3", "localizer_accuracy",
     "fit_time", "predict_time", "wall_time", "peak_memory_mb", "n_imagine", "n_correct", "p_binomial",
     "p_permutation", "p_permutation_balanced", "p_permutation_top3", "status", "error",
@@ -60,7 +64,7 @@ def subject_statistics(row: dict, seed: int = 0) -> dict:
             np.asarray(row["proba"]), np.asarray(row["y_true"]), seed=stats.derive_seed(seed, row["subject"])
         )
         return {k: v for k, v in out.items() if k.startswith(("p_", "n_"))}
-    n, accuracy = row.get("n_imagine"), row.get("score")
+    n, accuracy = row.get("n_imagine"), row.get("imagine_accuracy")
     if n and accuracy is not None and np.isfinite(accuracy):
         hits = int(round(accuracy * n))
         chance = stats.CHANCE_LEVELS["imagine_accuracy"]
@@ -71,8 +75,7 @@ def subject_statistics(row: dict, seed: int = 0) -> dict:
 def results_frame(rows: Sequence[dict], dataset: str, seed: int = 0) -> pd.DataFrame:
     """Long-format results, one row per task (without the per-trial lists).
 
-    The rows' fields are renamed to the harness's names (:data:`ROW_FIELDS`);
-    adds the per-subject statistics of train rows: ``n_correct``,
+    Adds the per-subject statistics of train rows: ``n_correct``,
     ``p_binomial`` and the label-permutation p-values.
     """
     records = []
@@ -80,7 +83,7 @@ def results_frame(rows: Sequence[dict], dataset: str, seed: int = 0) -> pd.DataF
         record = {k: v for k, v in r.items() if k not in _LIST_KEYS and not isinstance(v, list | dict)}
         record.update(subject_statistics(r, seed))
         records.append(record)
-    frame = pd.DataFrame(records).rename(columns=ROW_FIELDS)
+    frame = pd.DataFrame(records)
     frame["dataset"] = dataset
     frame["session"] = "imagine"
     frame["n_sessions"] = 1
@@ -111,6 +114,16 @@ def results_csv(results: pd.DataFrame) -> pd.DataFrame:
 def leaderboard_csv(board: pd.DataFrame) -> pd.DataFrame:
     """Return the leaderboard with the columns of ``leaderboard.csv`` (``ranked`` written ``eligible``)."""
     return board.rename(columns={"ranked": "eligible"})
+
+
+def task_csv(results: pd.DataFrame) -> pd.DataFrame:
+    """Return a simulation study's task rows with the columns of its per-task CSV file.
+
+    ``simulation.csv`` and ``robustness-subjects.csv`` keep the names they
+    were first written with (:data:`TASK_CSV_NAMES`: ``pipeline``,
+    ``eligible``, ``score``).
+    """
+    return results.rename(columns=TASK_CSV_NAMES)
 
 
 def _train_ok(results: pd.DataFrame) -> pd.DataFrame:
@@ -296,7 +309,7 @@ def time_courses(rows: Sequence[dict], seed: int = 0) -> dict:
     grouped: dict[str, list[dict]] = {}
     for row in rows:
         if row.get("status") == "ok" and row.get("split") == "train" and row.get("evidence_curve"):
-            grouped.setdefault(row["pipeline"], []).append(row)
+            grouped.setdefault(row["decoder"], []).append(row)
     courses = {}
     for name in sorted(grouped):
         times = np.asarray(grouped[name][0]["evidence_times"], dtype=float)
@@ -324,6 +337,6 @@ def confusion_counts(rows: Sequence[dict]) -> dict[str, np.ndarray]:
             continue
         y = np.asarray(row["y_true"], dtype=int)
         pred = np.asarray(row["proba"], dtype=float).argmax(axis=1)
-        matrix = counts.setdefault(row["pipeline"], np.zeros((k, k), dtype=int))
+        matrix = counts.setdefault(row["decoder"], np.zeros((k, k), dtype=int))
         np.add.at(matrix, (y, pred), 1)
     return dict(sorted(counts.items()))

@@ -8,11 +8,15 @@ of an interrupted run. :func:`load_run` reads a finished run (``tasks.jsonl``
 and ``run.json``), :func:`previous_durations` a previous run's task times for
 scheduling.
 
-A row names its decoder ``pipeline`` and its top-1 imagine accuracy
-``score`` (MOABB's spellings) and says ``eligible`` for a ranked decoder, as
-every stored journal and task result file does; the report's frames read
-them as ``decoder``, ``imagine_accuracy`` and ``ranked``
-(:data:`benchmark.frames.ROW_FIELDS`).
+A row names its decoder ``decoder``, its top-1 imagine accuracy
+``imagine_accuracy`` and whether the decoder is ranked ``ranked``, in memory,
+in the journal and in the per-task result files (:mod:`benchmark.store`)
+alike. Journals and result files written before these names (MOABB's
+``pipeline`` and ``score``, and ``eligible``) are still read:
+:func:`current_names`, called by every reader here and by
+:meth:`benchmark.store.ResultStore.load`, is the one place old names are
+mapped. MOABB's names come back only in the files written for MOABB
+(:func:`benchmark.frames.results_csv`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "TASKS_FILE",
     "JOURNAL_INFO",
+    "OLD_ROW_FIELDS",
+    "current_names",
     "write_rows",
     "open_journal",
     "append_row",
@@ -46,7 +52,21 @@ TASKS_FILE = "tasks.jsonl"
 #: Run information of the journal being written, beside the result files.
 JOURNAL_INFO = Path("cache") / "journal" / "run.json"
 #: Keys every stored result row has (the runner writes them even for failed tasks).
-REQUIRED_ROW_KEYS = ("pipeline", "subject", "split", "status")
+REQUIRED_ROW_KEYS = ("decoder", "subject", "split", "status")
+#: A stored row's field under its old name (journals and result files written before) -> today's name.
+OLD_ROW_FIELDS = {"pipeline": "decoder", "score": "imagine_accuracy", "eligible": "ranked"}
+
+
+def current_names(row):
+    """Return a stored row with its old field names (:data:`OLD_ROW_FIELDS`) read as today's.
+
+    The fields keep their order; a row already under today's names comes
+    back equal. Anything that is not a dict is returned as it is (the
+    callers say what is wrong with it).
+    """
+    if not isinstance(row, dict) or not any(old in row for old in OLD_ROW_FIELDS):
+        return row
+    return {OLD_ROW_FIELDS.get(k, k): v for k, v in row.items()}
 
 
 def write_rows(path: Path, rows: Sequence[dict]) -> None:
@@ -97,7 +117,7 @@ def _task_order(rows: list[dict], run_info: dict) -> list[dict]:
     """``rows`` in task order: decoders, then subjects, as listed in ``run_info``."""
     decoders = {n: i for i, n in enumerate(run_info.get("decoders", []))}
     subjects = {n: i for i, n in enumerate(run_info.get("subjects", []))}
-    return sorted(rows, key=lambda r: (decoders.get(r["pipeline"], len(decoders)), r["pipeline"],
+    return sorted(rows, key=lambda r: (decoders.get(r["decoder"], len(decoders)), r["decoder"],
                                        subjects.get(r["subject"], len(subjects)), r["subject"]))  # fmt: skip
 
 
@@ -108,7 +128,7 @@ def _parse_rows(tasks: Path) -> list[dict]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = current_names(json.loads(line))
         except ValueError as exc:
             raise ReportInputError(f"{tasks}, line {number}: not a JSON object ({exc}).") from exc
         if not isinstance(row, dict):
@@ -122,7 +142,7 @@ def _parse_rows(tasks: Path) -> list[dict]:
                 f"{missing}. Was the file written by `python -m benchmark run`?"
             )
         row.setdefault("family", "")
-        row.setdefault("eligible", True)
+        row.setdefault("ranked", True)
         rows.append(row)
     return rows
 
@@ -132,7 +152,7 @@ def _readable_rows(tasks: Path) -> list[dict]:
     rows = []
     for line in tasks.read_text().splitlines():
         try:
-            rows.append(json.loads(line))
+            rows.append(current_names(json.loads(line)))
         except ValueError:  # a line cut by the kill
             logger.warning("%s: skipping a truncated line", tasks)
     return rows
@@ -192,7 +212,7 @@ def previous_durations(tasks_file: Path) -> dict[str, float]:
     Parameters
     ----------
     tasks_file : Path
-        One JSON row per task (``pipeline``, ``status``, ``wall_time``).
+        One JSON row per task (``decoder``, ``status``, ``wall_time``; old names read too).
 
     Returns
     -------
@@ -208,9 +228,9 @@ def previous_durations(tasks_file: Path) -> dict[str, float]:
     times: dict[str, list[float]] = defaultdict(list)
     for line in lines:
         try:
-            row = json.loads(line)
+            row = current_names(json.loads(line))
             if row.get("status") == "ok":
-                times[str(row["pipeline"])].append(float(row["wall_time"]))
+                times[str(row["decoder"])].append(float(row["wall_time"]))
         except (ValueError, KeyError, TypeError, AttributeError):
             continue
     return {name: sum(values) / len(values) for name, values in times.items() if values}

@@ -29,7 +29,7 @@ def score_row(row: dict, labels: np.ndarray | None) -> dict:
     Returns
     -------
     dict
-        The row with ``score``, ``balanced_accuracy``, ``top3`` and, for a
+        The row with ``imagine_accuracy``, ``balanced_accuracy``, ``top3`` and, for a
         train subject, ``y_true`` and the evidence curve.
     """
     row = dict(row)
@@ -37,7 +37,7 @@ def score_row(row: dict, labels: np.ndarray | None) -> dict:
     if row.get("status") != "ok":
         return row
     if labels is None:
-        row["score"] = row["balanced_accuracy"] = row["top3"] = float("nan")
+        row["imagine_accuracy"] = row["balanced_accuracy"] = row["top3"] = float("nan")
         return row
     y_img = np.searchsorted(np.asarray(CLASS_NAMES), np.asarray(labels)[np.asarray(row["trial_idx"]) - 1])
     row.update(scoring.task_scores(np.asarray(row["proba"], dtype=float), y_img))
@@ -93,7 +93,7 @@ def scored(row: dict, truth: Truth) -> dict:
 
 
 #: Numbers :func:`score_row` derives from a row's probabilities.
-_DERIVED = ("score", "balanced_accuracy", "top3")
+_DERIVED = ("imagine_accuracy", "balanced_accuracy", "top3")
 
 
 def verified(stored: dict, truth: Truth, path: Path) -> dict | None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmark.frames import task_csv
 from benchmark.robustness_tables import (
     CEILING,
     CEILING_P,
@@ -26,10 +27,8 @@ from datasets.layout import CHANCE
 
 def _decoder_order(table: pd.DataFrame) -> list[str]:
     """Ranked decoders by mean margin fraction (best first), then the non-ranked ones."""
-    ranked = (
-        table[table["eligible"]].groupby("decoder")["margin_fraction"].mean().sort_values(ascending=False)
-    )
-    others = sorted(set(table.loc[~table["eligible"], "decoder"]))
+    ranked = table[table["ranked"]].groupby("decoder")["margin_fraction"].mean().sort_values(ascending=False)
+    others = sorted(set(table.loc[~table["ranked"], "decoder"]))
     return [*ranked.index, *[d for d in others if d not in ranked.index]]
 
 
@@ -71,16 +70,18 @@ def write_robustness_report(
     Returns
     -------
     DataFrame
-        The table written to ``robustness.csv``.
+        The table written to ``robustness.csv`` (whose ``eligible`` column is
+        its ``ranked``; ``robustness-subjects.csv``'s columns:
+        :func:`benchmark.frames.task_csv`).
     """
     from tabulate import tabulate
 
     from benchmark import provenance
 
     out.mkdir(parents=True, exist_ok=True)
-    results.to_csv(out / "robustness-subjects.csv", index=False)
+    task_csv(results).to_csv(out / "robustness-subjects.csv", index=False)
     table = robustness_table(results)
-    table.to_csv(out / "robustness.csv", index=False)
+    table.rename(columns={"ranked": "eligible"}).to_csv(out / "robustness.csv", index=False)
     robustness_figure(table).savefig(out / "robustness.png", dpi=110)
     order = _decoder_order(table)
 

@@ -29,7 +29,7 @@ ROBUST_COLUMNS = [
     "regime",
     "alpha",
     "decoder",
-    "eligible",
+    "ranked",
     "n_subjects",
     "n_failed",
     "n_trials",
@@ -70,15 +70,15 @@ def robustness_table(results: pd.DataFrame, chance: float = CHANCE) -> pd.DataFr
     Parameters
     ----------
     results : DataFrame
-        Rows of :func:`run_robustness` (``regime, alpha, pipeline, eligible,
-        score, n_imagine, status``).
+        Rows of :func:`run_robustness` (``regime, alpha, decoder, ranked,
+        imagine_accuracy, n_imagine, status``).
     chance : float
         Chance accuracy.
 
     Returns
     -------
     DataFrame
-        Columns ``regime, alpha, decoder, eligible, n_subjects, n_failed,
+        Columns ``regime, alpha, decoder, ranked, n_subjects, n_failed,
         n_trials, hits, accuracy`` (pooled over trials), ``subject_mean``,
         ``ceiling`` (the :data:`CEILING` decoder's pooled accuracy in the
         cell), ``margin_fraction`` (NaN unless the ceiling is above chance
@@ -87,22 +87,22 @@ def robustness_table(results: pd.DataFrame, chance: float = CHANCE) -> pd.DataFr
     from benchmark.stats import binomial_p
 
     rows = []
-    for (regime, alpha, name), group in results.groupby(["regime", "alpha", "pipeline"], sort=False):
+    for (regime, alpha, name), group in results.groupby(["regime", "alpha", "decoder"], sort=False):
         ok = group[group["status"] == "ok"]
         n = int(ok["n_imagine"].sum())
-        hits = int(np.round(ok["score"] * ok["n_imagine"]).sum())
+        hits = int(np.round(ok["imagine_accuracy"] * ok["n_imagine"]).sum())
         rows.append(
             {
                 "regime": regime,
                 "alpha": float(alpha),
                 "decoder": name,
-                "eligible": bool(group["eligible"].iloc[0]),
+                "ranked": bool(group["ranked"].iloc[0]),
                 "n_subjects": int(len(ok)),
                 "n_failed": int(len(group) - len(ok)),
                 "n_trials": n,
                 "hits": hits,
                 "accuracy": hits / n if n else float("nan"),
-                "subject_mean": float(ok["score"].mean()) if len(ok) else float("nan"),
+                "subject_mean": float(ok["imagine_accuracy"].mean()) if len(ok) else float("nan"),
                 "p_binomial": binomial_p(hits, n, chance) if n else float("nan"),
             }
         )
@@ -161,7 +161,7 @@ def gap_table(
             or not np.isfinite(fraction[timing_oracle])
         ):
             continue
-        ranked = part[part["eligible"] & part["margin_fraction"].notna()]
+        ranked = part[part["ranked"] & part["margin_fraction"].notna()]
         best = ranked.loc[ranked["margin_fraction"].idxmax()] if len(ranked) else None
         own, timed = float(fraction[decoder]), float(fraction[timing_oracle])
         rows.append({
@@ -202,7 +202,7 @@ def which_decoder_table(table: pd.DataFrame, families: dict[str, str], alpha: fl
         column per family with its best decoder's margin fraction (NaN where
         the ceiling is not above chance).
     """
-    part = table[(table["alpha"] == alpha) & table["eligible"]].copy()
+    part = table[(table["alpha"] == alpha) & table["ranked"]].copy()
     part["family"] = [families.get(d, "") for d in part["decoder"]]
     from benchmark.contract import FAMILIES
 
@@ -251,7 +251,7 @@ def targets(table: pd.DataFrame, families: dict[str, str] | None = None) -> list
     classifier loses even then.
     """
     checks = []
-    ranked = table[table["eligible"]]
+    ranked = table[table["ranked"]]
     gaps = gap_table(table).set_index(["regime", "alpha"])
 
     def reason(regime: str) -> str:

@@ -76,9 +76,9 @@ def run_task(
     """
     spec, subject = task.spec, task.subject
     row: dict = {
-        "pipeline": spec.name,
+        "decoder": spec.name,
         "family": spec.family,
-        "eligible": spec.ranked,
+        "ranked": spec.ranked,
         "subject": subject,
         "split": dataset.ref(subject).split,
         "status": "ok",
@@ -253,15 +253,15 @@ def run_tasks(
             continue
         index[key] = i
         label = {
-            "pipeline": task.spec.name,
+            "decoder": task.spec.name,
             "family": task.spec.family,
-            "eligible": task.spec.ranked,
+            "ranked": task.spec.ranked,
             "subject": task.subject,
             "split": dataset.ref(task.subject).split,
         }
         jobs.append(Job(key, (dataset, task, config), label))
     # the previous run's durations start the slowest decoders first (less idle tail)
-    jobs = longest_first(jobs, previous_durations(out / TASKS_FILE), lambda job: job.label["pipeline"])
+    jobs = longest_first(jobs, previous_durations(out / TASKS_FILE), lambda job: job.label["decoder"])
     if jobs and config.backend == "local":
         _warm_up(dataset)
     if len(jobs) < len(tasks):
@@ -283,7 +283,7 @@ def run_tasks(
                 store_failure = store_failure or exc
             append_row(log, journal, row)
             rows[index[job.key]] = row
-            bar.set_postfix_str(f"{row['pipeline']} {row['subject']} {row['status']}")
+            bar.set_postfix_str(f"{row['decoder']} {row['subject']} {row['status']}")
             bar.update()
     done = [r for r in rows if r is not None]
     write_rows(journal, done)  # the same rows, in task order

@@ -195,13 +195,13 @@ def task_scores(proba: np.ndarray, y: np.ndarray) -> dict[str, float]:
     Returns
     -------
     dict
-        ``score`` (top-1 accuracy), ``balanced_accuracy`` (the subject's
+        ``imagine_accuracy`` (top-1 accuracy), ``balanced_accuracy`` (the subject's
         class counts assigned by :func:`balanced_assignment`) and ``top3``.
     """
     proba, y = _check_proba(proba, y)
     counts = np.bincount(y, minlength=proba.shape[1])
     return {
-        "score": accuracy(proba, y),
+        "imagine_accuracy": accuracy(proba, y),
         "balanced_accuracy": balanced_assignment_accuracy(proba, y, counts),
         "top3": top_k_accuracy(proba, y, k=3),
     }

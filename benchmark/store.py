@@ -33,6 +33,7 @@ from benchmark.config import RunConfig
 from benchmark.contract import DecoderSpec
 from benchmark.errors import EnvironmentFailure
 from benchmark.files import environment_failure
+from benchmark.journal import current_names
 
 logger = logging.getLogger(__name__)
 
@@ -216,10 +217,10 @@ def task_key(spec: DecoderSpec, subject: str, config: RunConfig, fingerprint: st
 
 
 _N_CLASSES = 10
-_STR_FIELDS = ("key", "pipeline", "family", "subject", "split", "status", "error")
+_STR_FIELDS = ("key", "decoder", "family", "subject", "split", "status", "error")
 _INT_FIELDS = ("n_localizer", "n_imagine", "channels")
-_NUMBER_FIELDS = ("score", "balanced_accuracy", "top3", "localizer_accuracy", "wall_time", "fit_time",
-                  "predict_time", "time")  # fmt: skip
+_NUMBER_FIELDS = ("imagine_accuracy", "balanced_accuracy", "top3", "localizer_accuracy", "wall_time",
+                  "fit_time", "predict_time", "time")  # fmt: skip
 
 
 def _is_int(value) -> bool:
@@ -250,14 +251,14 @@ def row_problem(row, *, key: str, decoder: str, subject: str) -> str | None:
     for name in _STR_FIELDS:
         if not isinstance(row.get(name), str):
             return f"field {name!r} missing or not a string"
-    expected = {"key": key, "pipeline": decoder, "subject": subject, "status": "ok"}
+    expected = {"key": key, "decoder": decoder, "subject": subject, "status": "ok"}
     for name, value in expected.items():
         if row[name] != value:
             return f"{name} is {row[name]!r}, expected {value!r}"
     if row["split"] not in ("train", "test"):
         return f"split is {row['split']!r}, expected 'train' or 'test'"
-    if not isinstance(row.get("eligible"), bool):
-        return "field 'eligible' missing or not true/false"
+    if not isinstance(row.get("ranked"), bool):
+        return "field 'ranked' missing or not true/false"
     for name in _INT_FIELDS:
         if not _is_int(row.get(name)) or row[name] < 0:
             return f"field {name!r} missing or not a non-negative integer"
@@ -284,8 +285,8 @@ def row_problem(row, *, key: str, decoder: str, subject: str) -> str | None:
             return f"y_true is not a list of {n} class indices"
         if not all(_is_int(y) and 0 <= y < _N_CLASSES for y in y_true):
             return f"y_true holds values outside 0..{_N_CLASSES - 1}"
-        if not math.isfinite(row["score"]):
-            return "score of a train subject is not finite"
+        if not math.isfinite(row["imagine_accuracy"]):
+            return "imagine_accuracy of a train subject is not finite"
     return None
 
 
@@ -320,12 +321,16 @@ class ResultStore:
         return self.folder / f"{key}.json"
 
     def load(self, key: str) -> dict | None:
-        """Return the stored row for ``key``, or None if absent or unreadable (logged with its path)."""
+        """Return the stored row for ``key``, or None if absent or unreadable (logged with its path).
+
+        A file written under the rows' old field names is read under today's
+        (:func:`benchmark.journal.current_names`).
+        """
         path = self.path(key)
         if not path.is_file():
             return None
         try:
-            row = json.loads(path.read_bytes().decode("utf-8"))
+            row = current_names(json.loads(path.read_bytes().decode("utf-8")))
         except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
             logger.warning("ignoring unreadable result file %s (%s); the task will rerun", path, exc)
             return None

@@ -15,7 +15,7 @@ def submission_frame(rows: Sequence[dict], decoder: str) -> pd.DataFrame:
     """Kaggle rows ``ID,label`` of one decoder's test-subject predictions."""
     records = []
     for row in rows:
-        if row["pipeline"] != decoder or row.get("split") != "test" or row["status"] != "ok":
+        if row["decoder"] != decoder or row.get("split") != "test" or row["status"] != "ok":
             continue
         labels = np.asarray(CLASS_NAMES)[np.asarray(row["proba"]).argmax(axis=1)]
         records += [

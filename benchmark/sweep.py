@@ -23,13 +23,16 @@ import pandas as pd
 
 from benchmark.config import RunConfig
 from benchmark.experiment import run_benchmark
+from benchmark.frames import task_csv
 from benchmark.scoring import summarize
 from datasets.layout import CHANCE
 
 logger = logging.getLogger(__name__)
 
 #: Columns of a sweep's rows (one per task).
-COLUMNS = ["alpha", "pipeline", "eligible", "subject", "score", "n_imagine", "localizer_accuracy", "status"]
+COLUMNS = [
+    "alpha", "decoder", "ranked", "subject", "imagine_accuracy", "n_imagine", "localizer_accuracy", "status",
+]  # fmt: skip
 
 
 def run_sweep(
@@ -64,8 +67,8 @@ def run_sweep(
     Returns
     -------
     DataFrame
-        One row per (alpha, decoder, train subject): ``alpha, pipeline,
-        eligible, subject, score, n_imagine, localizer_accuracy, status``.
+        One row per (alpha, decoder, train subject): ``alpha, decoder,
+        ranked, subject, imagine_accuracy, n_imagine, localizer_accuracy, status``.
     """
     from datasets.simulate import SimulationConfig
 
@@ -136,12 +139,12 @@ def run_cell(
 def sweep_table(results: pd.DataFrame) -> pd.DataFrame:
     """Mean imagine accuracy and 95 % t interval per (decoder, alpha)."""
     rows = []
-    for (name, alpha), group in results[results["status"] == "ok"].groupby(["pipeline", "alpha"]):
-        summary = summarize(group["score"].to_numpy(), CHANCE)
+    for (name, alpha), group in results[results["status"] == "ok"].groupby(["decoder", "alpha"]):
+        summary = summarize(group["imagine_accuracy"].to_numpy(), CHANCE)
         rows.append(
             {
                 "decoder": name,
-                "eligible": bool(group["eligible"].iloc[0]),
+                "ranked": bool(group["ranked"].iloc[0]),
                 "alpha": alpha,
                 "mean": summary.mean,
                 "ci_low": summary.ci_low,
@@ -165,7 +168,7 @@ def sweep_figure(table: pd.DataFrame):
     colors = [colormaps["tab20"](i % 20) for i in range(len(names))]
     for name, color in zip(names, colors, strict=True):
         part = table[table["decoder"] == name].sort_values("alpha")
-        oracle = not part["eligible"].iloc[0]
+        oracle = not part["ranked"].iloc[0]
         err = np.vstack([part["mean"] - part["ci_low"], part["ci_high"] - part["mean"]])
         ax.errorbar(
             part["alpha"], 100 * part["mean"], yerr=100 * np.nan_to_num(err), label=name, capsize=2,
@@ -179,11 +182,11 @@ def sweep_figure(table: pd.DataFrame):
 
 
 def write_sweep_report(results: pd.DataFrame, out: Path) -> None:
-    """Write ``simulation.csv``, ``simulation.md`` and ``simulation.png`` into ``out``."""
+    """Write ``simulation.csv`` (columns: :func:`benchmark.frames.task_csv`), ``.md``, ``.png`` in ``out``."""
     from tabulate import tabulate
 
     out.mkdir(parents=True, exist_ok=True)
-    results.to_csv(out / "simulation.csv", index=False)
+    task_csv(results).to_csv(out / "simulation.csv", index=False)
     table = sweep_table(results)
     sweep_figure(table).savefig(out / "simulation.png", dpi=90)
     wide = table.assign(

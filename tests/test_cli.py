@@ -104,11 +104,14 @@ def _stored_run(folder: Path, rows: list, info: dict | None = None) -> Path:
     "rows, message",
     [
         (['{"pipeline": "a", "subject": "sub-02"\n'], "tasks.jsonl, line 1: not a JSON object"),
-        ([{"subject": "sub-02", "split": "train", "status": "ok"}], "lacks ['pipeline']"),
+        ([{"subject": "sub-02", "split": "train", "status": "ok"}], "lacks ['decoder']"),
         (["[1, 2]\n"], "line 1: expected a JSON object"),
-        ([{"pipeline": "a", "subject": "s", "split": "train", "status": "ok", "score": "high"}], "malformed"),
+        (
+            [{"decoder": "a", "subject": "s", "split": "train", "status": "ok", "imagine_accuracy": "high"}],
+            "malformed",
+        ),
     ],
-    ids=["bad-json", "no-pipeline", "not-an-object", "text-score"],
+    ids=["bad-json", "no-decoder", "not-an-object", "text-score"],
 )
 def test_report_malformed_tasks_exit_2_naming_the_file(tmp_path, capsys, rows, message):
     folder = _stored_run(tmp_path / "run", rows)

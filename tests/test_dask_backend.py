@@ -85,7 +85,7 @@ def _run_on(client, package, foreign_root, out):
                        localizer_folds=0, progress=False, backend="dask",
                        scheduler=client.scheduler.address)  # fmt: skip
     summary = run_benchmark(config, package=package)
-    return {r["pipeline"]: (r["status"], r["error"]) for r in summary.rows}
+    return {r["decoder"]: (r["status"], r["error"]) for r in summary.rows}
 
 
 def test_raising_decoder_is_an_error_row_and_the_run_continues(client, foreign_root, tmp_path, monkeypatch):
@@ -114,12 +114,12 @@ def test_execute_dask_records_worker_exceptions_and_timeouts(client):
         return fns[name](*args)
 
     jobs = [
-        Job(f"{name}-key", (name, *args), {"pipeline": name, "subject": "sub-00"})
+        Job(f"{name}-key", (name, *args), {"decoder": name, "subject": "sub-00"})
         for name, args in (("ok", ({"status": "ok"},)), ("raise", (1, 0)), ("sleep", (4,)))
     ]
     start = time.perf_counter()
     rows = {
-        job.label["pipeline"]: row for job, row in execute_dask(dispatch, jobs, client=client, timeout=1.0)
+        job.label["decoder"]: row for job, row in execute_dask(dispatch, jobs, client=client, timeout=1.0)
     }
     assert time.perf_counter() - start < 3.5  # not waiting for the 4 s sleep to finish
     assert rows["ok"] == {"status": "ok"}

@@ -118,7 +118,7 @@ def test_failing_decoder_recorded_and_others_kept(foreign_root, tmp_path, monkey
         data=foreign_root, out=tmp_path / "out", subjects=("sub-02",), progress=False, localizer_folds=0
     )
     summary = run_benchmark(config, package="flaky_decoders")
-    assert [(r["pipeline"], r["status"]) for r in summary.rows] == [("boom", "error"), ("chance", "ok")]
+    assert [(r["decoder"], r["status"]) for r in summary.rows] == [("boom", "error"), ("chance", "ok")]
     assert "exploded on purpose" in summary.failures[0]["error"]
     lines = (tmp_path / "out" / "tasks.jsonl").read_text().splitlines()
     assert len(lines) == 2

@@ -126,18 +126,18 @@ def test_every_fault_recorded_and_run_continues(fault_package, foreign_root, tmp
                        decoders=("chance", "nan-output", "shape", "writer", "hog", "course", "virtual"),
                        localizer_folds=0, timeout=300, max_memory_mb=3000, n_jobs=2)  # fmt: skip
     summary = run_benchmark(config, package=fault_package)
-    status = {r["pipeline"]: (r["status"], r["error"]) for r in summary.rows}
+    status = {r["decoder"]: (r["status"], r["error"]) for r in summary.rows}
     assert status["chance"] == ("ok", "")
     assert status["nan-output"][0] == "invalid" and "NaN" in status["nan-output"][1]
     assert status["shape"][0] == "invalid" and "(30, 10)" in status["shape"][1]
     assert status["writer"][0] == "error" and "read-only" in status["writer"][1]
-    writer = next(r for r in summary.rows if r["pipeline"] == "writer")
+    writer = next(r for r in summary.rows if r["decoder"] == "writer")
     assert writer["error_at"].endswith("in fit") and "fault_decoders/writer.py" in writer["error_at"]
     assert "X *= 2" in writer["traceback"]  # the line that raised, kept in the row
     assert status["hog"][0] == "oom" and "over the --max-memory cap of 3000 MB" in status["hog"][1]
     assert status["virtual"] == ("ok", "")  # the cap is on memory used, not on address space
     # an optional output that fails (the time course for plots) leaves the task scored
-    course = next(r for r in summary.rows if r["pipeline"] == "course")
+    course = next(r for r in summary.rows if r["decoder"] == "course")
     assert course["status"] == "ok" and course["evidence_error"] == "RuntimeError: no time course today"
     assert list(summary.broken) and next(iter(summary.broken)).endswith("broken.py")
     board = pd.read_csv(tmp_path / "out" / "leaderboard.csv").set_index("decoder")

@@ -167,7 +167,7 @@ def hostile_package(tmp_path, monkeypatch):
 
 def _run(root, out, decoders, package, **kwargs):
     config = RunConfig(data=root, out=out, decoders=decoders, localizer_folds=0, progress=False, **kwargs)
-    return {(r["pipeline"], r["subject"]): r for r in run_benchmark(config, package=package).rows}
+    return {(r["decoder"], r["subject"]): r for r in run_benchmark(config, package=package).rows}
 
 
 def test_a_decoder_cannot_reach_the_imagine_labels(hostile_package, foreign_root, tmp_path):
@@ -175,7 +175,7 @@ def test_a_decoder_cannot_reach_the_imagine_labels(hostile_package, foreign_root
     rows = _run(foreign_root, tmp_path / "out", ("peek", "chance"), hostile_package)
     for subject in ("sub-02", "sub-03"):  # the train subjects
         row = rows[("peek", subject)]
-        assert row["status"] == "error", f"the decoder found labels and scored {row.get('score')}"
+        assert row["status"] == "error", f"the decoder found labels and scored {row.get('imagine_accuracy')}"
         assert "no imagine labels in reach" in row["error"]
     assert rows[("chance", "sub-02")]["status"] == "ok"
 
@@ -264,7 +264,7 @@ def test_a_decoder_leaving_non_daemon_threads_does_not_hang_the_run(hostile_pack
     done = _cli(tmp_path, foreign_root, out, "--decoder", "threads", "chance", "--timeout", "300")
     assert done.returncode == 0, done.stderr
     journal = [json.loads(line) for line in (out / "tasks.jsonl").read_text().splitlines()]
-    assert sorted((r["pipeline"], r["status"]) for r in journal) == [("chance", "ok"), ("threads", "ok")]
+    assert sorted((r["decoder"], r["status"]) for r in journal) == [("chance", "ok"), ("threads", "ok")]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -276,7 +276,7 @@ def test_processes_a_decoder_starts_die_with_its_task(hostile_package, foreign_r
                 env={"ORPHAN_DIR": str(markers)})  # fmt: skip
     assert done.returncode == 1, done.stderr  # the hanging one timed out
     journal = {
-        r["pipeline"]: r["status"] for r in map(json.loads, (out / "tasks.jsonl").read_text().splitlines())
+        r["decoder"]: r["status"] for r in map(json.loads, (out / "tasks.jsonl").read_text().splitlines())
     }
     assert journal == {"orphan": "timeout", "leaver": "ok"}
     for name in ("hangs", "returns"):

@@ -39,7 +39,7 @@ def test_tampered_result_files_are_named_and_recomputed(foreign_root, tmp_path, 
     damage = {  # the issue's three: a bare ok, a list, a byte that is not UTF-8
         "sub-02": b'{"status": "ok"}',
         "sub-03": b"[]",
-        "sub-40": b'{"status": "ok", "pipeline": "chance"\xff}',
+        "sub-40": b'{"status": "ok", "decoder": "chance"\xff}',
     }
     for subject, content in damage.items():
         files[subject].write_bytes(content)
@@ -62,6 +62,27 @@ def test_tampered_result_files_are_named_and_recomputed(foreign_root, tmp_path, 
     caplog.clear()
     assert all(r["cached"] for r in run_benchmark(config).rows)
     assert "ignoring" not in caplog.text
+
+
+def test_a_task_file_with_the_old_field_names_is_reused(foreign_root, tmp_path, caplog):
+    """A result file written under the rows' old names (``pipeline``, ``score``, ``eligible``) is reused."""
+    from benchmark.journal import OLD_ROW_FIELDS
+
+    out = tmp_path / "out"
+    config = _config(foreign_root, out)
+    (first,) = run_benchmark(config).rows
+    assert {"decoder", "imagine_accuracy", "ranked"} <= set(first) and not OLD_ROW_FIELDS.keys() & set(first)
+    path = out / "cache" / f"{first['key']}.json"
+    stored = json.loads(path.read_text())
+    assert {"decoder", "imagine_accuracy", "ranked"} <= set(stored)
+    new_to_old = {new: old for old, new in OLD_ROW_FIELDS.items()}
+    path.write_text(json.dumps({new_to_old.get(k, k): v for k, v in stored.items()}))
+    (out / "tasks.jsonl").write_text(path.read_text() + "\n")  # the journal of an old run, too
+    (second,) = run_benchmark(config).rows
+    assert second["cached"] and "ignoring" not in caplog.text  # not recomputed because of the names
+    assert {**second, "cached": False} == first
+    journal = [json.loads(line) for line in (out / "tasks.jsonl").read_text().splitlines()]
+    assert journal[0]["decoder"] == "chance" and not OLD_ROW_FIELDS.keys() & set(journal[0])
 
 
 def test_in_place_edit_of_a_dataset_file_is_not_served_from_the_result_cache(fresh_foreign_root, tmp_path):
@@ -206,7 +227,7 @@ def test_broken_decoder_file_under_all_is_a_failed_row(tmp_path, foreign_root, m
         progress=False,
     )  # fmt: skip  (decoders=None: --all)
     summary = run_benchmark(config, package="two_decoders")
-    failed = [(r["pipeline"], r["subject"]) for r in summary.failures]
+    failed = [(r["decoder"], r["subject"]) for r in summary.failures]
     assert failed == [("broken.py", "sub-02"), ("broken.py", "sub-40")]
     assert "broken.py could not be registered" in summary.failures[0]["error"]
     board = pd.read_csv(tmp_path / "out" / "leaderboard.csv").set_index("decoder")
@@ -218,7 +239,7 @@ def test_broken_decoder_file_under_all_is_a_failed_row(tmp_path, foreign_root, m
     assert broken["error"].str.contains("cannot import|invalid").all()
     assert "broken.py" not in set(pd.read_csv(tmp_path / "out" / "results.csv")["pipeline"])
     journal = [json.loads(line) for line in (tmp_path / "out" / "tasks.jsonl").read_text().splitlines()]
-    assert sum(r["pipeline"] == "broken.py" for r in journal) == 2  # `benchmark report` rebuilds them
+    assert sum(r["decoder"] == "broken.py" for r in journal) == 2  # `benchmark report` rebuilds them
     # named explicitly, the other decoders do not fail because of a file nobody asked for
     named = run_benchmark(RunConfig(**{**config.__dict__, "decoders": ("chance",)}), package="two_decoders")
     assert named.failures == []
@@ -376,7 +397,7 @@ def test_kill_9_of_the_run_takes_its_task_processes_with_it(hang_script, foreign
     finally:
         _kill_group(proc)
     journal = [json.loads(line) for line in (out / "tasks.jsonl").read_text().splitlines()]
-    assert [(r["pipeline"], r["status"]) for r in journal] == [("chance", "ok")]
+    assert [(r["decoder"], r["status"]) for r in journal] == [("chance", "ok")]
     # the killed run's folder can be reported: what it finished, marked as interrupted
     assert main(["report", str(out)]) == 0
     assert pd.read_csv(out / "leaderboard.csv")["decoder"].tolist() == ["chance"]
@@ -407,5 +428,5 @@ def test_ctrl_c_ends_cleanly_and_keeps_finished_tasks(hang_script, foreign_root,
     _wait_gone(workers)  # the run waited for its zygote; a task process dies with it
     assert not any(alive(w) for w in workers)
     journal = [json.loads(line) for line in (out / "tasks.jsonl").read_text().splitlines()]
-    assert [(r["pipeline"], r["status"]) for r in journal] == [("chance", "ok")]
+    assert [(r["decoder"], r["status"]) for r in journal] == [("chance", "ok")]
     assert (out / ".lock").read_text() == ""  # released

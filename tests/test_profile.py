@@ -380,7 +380,7 @@ def test_parallel_target_alternates_the_runs_and_keeps_the_fastest_of_each(monke
     def fake_run_cli(data, out, *, n_jobs, **kwargs):
         calls.append(n_jobs)
         wall = next(walls)
-        row = {"pipeline": "lda-peak", "subject": "sub-01", "status": "ok", "peak_memory_mb": wall}
+        row = {"decoder": "lda-peak", "subject": "sub-01", "status": "ok", "peak_memory_mb": wall}
         return RunMeasurement(Timing(f"run --n-jobs {n_jobs}", wall, wall), 0, out, [row], 2 * wall)
 
     monkeypatch.setattr(profile, "run_cli", fake_run_cli)

@@ -36,7 +36,7 @@ def _rows(rng: np.random.Generator) -> list[dict]:
         for subject in TRAIN + TEST:
             split = "train" if subject in TRAIN else "test"
             row = {
-                "pipeline": name, "family": family, "eligible": name != "oracle", "subject": subject,
+                "decoder": name, "family": family, "ranked": name != "oracle", "subject": subject,
                 "split": split,
                 "status": "ok", "error": "", "n_localizer": 80, "n_imagine": 20, "channels": 24,
                 "localizer_accuracy": 0.1 + 0.1 * strength, "fit_time": 0.5 + strength, "predict_time": 0.01,
@@ -44,7 +44,7 @@ def _rows(rng: np.random.Generator) -> list[dict]:
                 "trial_idx": list(range(1, 21)),
             }  # fmt: skip
             if name == "broken" and subject == TRAIN[0]:
-                label = {k: row[k] for k in ("pipeline", "family", "eligible", "subject", "split")}
+                label = {k: row[k] for k in ("decoder", "family", "ranked", "subject", "split")}
                 rows.append(label | {"status": "timeout", "error": "killed after 1 s", "wall_time": 1.0})
                 continue
             y = rng.permutation(np.repeat(np.arange(10), 2))
@@ -54,14 +54,16 @@ def _rows(rng: np.random.Generator) -> list[dict]:
             row["proba"] = np.round(proba, 6).tolist()
             if split == "train":
                 hits = proba.argmax(1) == y
-                row.update(score=hits.mean(), balanced_accuracy=hits.mean(), top3=min(1.0, hits.mean() + 0.2))
+                accuracy = hits.mean()
+                top3 = min(1.0, accuracy + 0.2)
+                row.update(imagine_accuracy=accuracy, balanced_accuracy=accuracy, top3=top3)
                 row["y_true"] = y.tolist()
                 if curve:
                     bump = strength * np.exp(-0.5 * ((TIMES - 0.4) / 0.1) ** 2)
                     row["evidence_curve"] = np.round(bump + rng.normal(0, 0.3, TIMES.size), 6).tolist()
                     row["evidence_times"] = TIMES.tolist()
             else:
-                row.update(score=np.nan, balanced_accuracy=np.nan, top3=np.nan)
+                row.update(imagine_accuracy=np.nan, balanced_accuracy=np.nan, top3=np.nan)
             rows.append(row)
     return rows
 
@@ -252,7 +254,7 @@ def test_report_command_rebuilds_identical_files(written, tmp_path, capsys):
 
 def test_load_run_restores_task_order(written):
     rows, info = load_run(written[0])
-    assert [r["pipeline"] for r in rows[:9]] == ["also-good"] * 9
+    assert [r["decoder"] for r in rows[:9]] == ["also-good"] * 9
     assert [r["subject"] for r in rows[:9]] == TRAIN + TEST
     assert info["fingerprint"] == "0123456789abcdef"
 
@@ -516,9 +518,10 @@ def test_history_trend_on_the_page(written_full):
 def test_robustness_heatmap_spans_the_data_and_names_regimes_once(tmp_path):
     import warnings
 
+    from benchmark.history import load_robustness
     from benchmark.robustness_report import robustness_figure
 
-    table = pd.read_csv(_robustness_csv(tmp_path))
+    table = load_robustness(_robustness_csv(tmp_path).parent)  # the file's eligible read as ranked
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns on a colour-bar tick outside the scale
         fig = robustness_figure(table)

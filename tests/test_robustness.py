@@ -119,9 +119,9 @@ def test_cells_reuse_the_runner_cache(quick, tmp_path):
         home=home,
     )
     first = results[(results["regime"] == "brief") & (results["alpha"] == 1.0)]
-    for name, group in again.groupby("pipeline"):
-        old = first[first["pipeline"] == name]["score"].to_numpy()
-        np.testing.assert_array_equal(group["score"].to_numpy(), old)
+    for name, group in again.groupby("decoder"):
+        old = first[first["decoder"] == name]["imagine_accuracy"].to_numpy()
+        np.testing.assert_array_equal(group["imagine_accuracy"].to_numpy(), old)
     rows = [json.loads(line) for line in (tmp_path / cell / "tasks.jsonl").read_text().splitlines()]
     assert rows and all(r["cached"] for r in rows)
 
@@ -134,10 +134,10 @@ def test_margin_fraction_by_hand():
     assert np.isnan(margin_fraction(float("nan"), 0.5))
 
 
-def _rows(regime, alpha, name, eligible, scores, n=40):
+def _rows(regime, alpha, name, ranked, scores, n=40):
     return [
-        {"regime": regime, "alpha": alpha, "pipeline": name, "eligible": eligible, "subject": f"sub-{i:02d}",
-         "score": s, "n_imagine": n, "status": "ok"}
+        {"regime": regime, "alpha": alpha, "decoder": name, "ranked": ranked, "subject": f"sub-{i:02d}",
+         "imagine_accuracy": s, "n_imagine": n, "status": "ok"}
         for i, s in enumerate(scores)
     ]  # fmt: skip
 
@@ -149,7 +149,7 @@ def test_table_pools_trials_and_gates_the_ceiling():
         + _rows("a", 0.0, CEILING, False, [0.1, 0.125])  # 9/80: not above chance
         + _rows("a", 0.0, "x", True, [0.15, 0.1])
     )
-    rows.append({**rows[-1], "subject": "sub-09", "status": "error", "score": float("nan")})
+    rows.append({**rows[-1], "subject": "sub-09", "status": "error", "imagine_accuracy": float("nan")})
     table = robustness_table(pd.DataFrame(rows)).set_index(["alpha", "decoder"])
     x1 = table.loc[(1.0, "x")]
     assert (x1["hits"], x1["n_trials"]) == (20, 80)
@@ -180,8 +180,8 @@ def test_stable_repr_drops_memory_addresses():
 def test_gap_table_splits_the_margin_into_timing_and_classifier_shares():
     from benchmark.robustness_tables import gap_table
 
-    def row(regime, alpha, decoder, fraction, eligible=True):
-        return {"regime": regime, "alpha": alpha, "decoder": decoder, "eligible": eligible,
+    def row(regime, alpha, decoder, fraction, ranked=True):
+        return {"regime": regime, "alpha": alpha, "decoder": decoder, "ranked": ranked,
                 "margin_fraction": fraction}  # fmt: skip
 
     table = pd.DataFrame([
@@ -210,14 +210,14 @@ def test_gap_table_splits_the_margin_into_timing_and_classifier_shares():
 def test_which_decoder_table_names_the_best_family_per_regime():
     from benchmark.robustness_tables import targets, which_decoder_table
 
-    def row(regime, decoder, fraction, eligible=True, alpha=1.0):
-        return {"regime": regime, "alpha": alpha, "decoder": decoder, "eligible": eligible,
+    def row(regime, decoder, fraction, ranked=True, alpha=1.0):
+        return {"regime": regime, "alpha": alpha, "decoder": decoder, "ranked": ranked,
                 "margin_fraction": fraction, "p_binomial": 0.5}  # fmt: skip
 
     table = pd.DataFrame([
         row("default", "lda-peak", 0.6), row("default", "csp-lda", 0.0), row("default", "mdm", np.nan),
         row("induced", "lda-peak", 0.0), row("induced", "csp-lda", 0.5), row("induced", "mdm", 0.3),
-        row("induced", "oracle-transfer", 1.0, eligible=False), row("induced", "csp-lda", 0.9, alpha=0.5),
+        row("induced", "oracle-transfer", 1.0, ranked=False), row("induced", "csp-lda", 0.9, alpha=0.5),
     ])  # fmt: skip
     families = {"lda-peak": "linear", "csp-lda": "spectral", "mdm": "riemannian", "oracle-transfer": "oracle"}
     which = which_decoder_table(table, families).set_index("regime")

@@ -77,10 +77,10 @@ def test_split_subjects_refuses_counts_the_study_ids_cannot_hold(n):
 
 def test_task_times_sum_or_average_ok_rows_per_decoder():
     rows = [
-        {"pipeline": "a", "status": "ok", "wall_time": 1.0},
-        {"pipeline": "a", "status": "ok", "wall_time": 3.0},
-        {"pipeline": "a", "status": "error", "wall_time": 100.0},
-        {"pipeline": "b", "status": "ok", "wall_time": 2.0},
+        {"decoder": "a", "status": "ok", "wall_time": 1.0},
+        {"decoder": "a", "status": "ok", "wall_time": 3.0},
+        {"decoder": "a", "status": "error", "wall_time": 100.0},
+        {"decoder": "b", "status": "ok", "wall_time": 2.0},
     ]
     assert task_times(rows, "sum") == {"a": 4.0, "b": 2.0}
     assert task_times(rows, "mean") == {"a": 2.0, "b": 2.0}

@@ -16,15 +16,16 @@ def _write_rows(path, rows):
 def test_previous_durations_average_ok_rows_and_skip_bad_lines(tmp_path):
     tasks = tmp_path / "tasks.jsonl"
     _write_rows(tasks, [
-        {"pipeline": "a", "status": "ok", "wall_time": 2.0},
-        {"pipeline": "a", "status": "ok", "wall_time": 4.0},
-        {"pipeline": "a", "status": "timeout", "wall_time": 1800.0},  # not a duration estimate
-        {"pipeline": "b", "status": "ok", "wall_time": 1.0},
-        {"pipeline": "c", "status": "ok"},
+        {"decoder": "a", "status": "ok", "wall_time": 2.0},
+        {"decoder": "a", "status": "ok", "wall_time": 4.0},
+        {"decoder": "a", "status": "timeout", "wall_time": 1800.0},  # not a duration estimate
+        {"decoder": "b", "status": "ok", "wall_time": 1.0},
+        {"decoder": "c", "status": "ok"},
+        {"pipeline": "d", "status": "ok", "wall_time": 5.0},  # a journal's old name for the decoder
         "{not json",
         "[1, 2]",
     ])  # fmt: skip
-    assert previous_durations(tasks) == {"a": 3.0, "b": 1.0}
+    assert previous_durations(tasks) == {"a": 3.0, "b": 1.0, "d": 5.0}
     assert previous_durations(tmp_path / "missing.jsonl") == {}
 
 
@@ -42,7 +43,7 @@ def test_run_starts_the_slowest_decoder_first_and_reports_in_task_order(foreign_
     original = runner._execute
 
     def spy(jobs, config, resources):
-        started.append([job.label["pipeline"] for job in jobs])
+        started.append([job.label["decoder"] for job in jobs])
         return original(jobs, config, resources)
 
     monkeypatch.setattr(runner, "_execute", spy)
@@ -52,4 +53,4 @@ def test_run_starts_the_slowest_decoder_first_and_reports_in_task_order(foreign_
     assert durations["lda-peak"] > durations["chance"]  # measured, not assumed
     second = run_benchmark(RunConfig(**{**config.__dict__, "force": True}))
     assert started[-1] == ["lda-peak", "chance"]
-    assert [r["pipeline"] for r in second.rows] == [r["pipeline"] for r in first.rows]
+    assert [r["decoder"] for r in second.rows] == [r["decoder"] for r in first.rows]

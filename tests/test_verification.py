@@ -38,13 +38,13 @@ def _edit_stored(out, subject, change):
 def test_an_edited_score_is_recomputed_with_a_warning(foreign_root, tmp_path, caplog):
     out = tmp_path / "out"
     run_benchmark(_config(foreign_root, out))
-    original = _edit_stored(out, "sub-02", lambda row: row.update(score=0.99, top3=1.0))
+    original = _edit_stored(out, "sub-02", lambda row: row.update(imagine_accuracy=0.99, top3=1.0))
     with caplog.at_level(logging.WARNING, logger="benchmark.runner"):
         rows = {r["subject"]: r for r in run_benchmark(_config(foreign_root, out)).rows}
     assert rows["sub-02"]["cached"] is True
-    assert rows["sub-02"]["score"] == original["score"] != 0.99
+    assert rows["sub-02"]["imagine_accuracy"] == original["imagine_accuracy"] != 0.99
     assert rows["sub-02"]["top3"] == original["top3"]
-    assert "score, top3 differ(s) from what its probabilities give" in caplog.text
+    assert "imagine_accuracy, top3 differ(s) from what its probabilities give" in caplog.text
 
 
 @pytest.mark.parametrize(

@@ -316,7 +316,7 @@ def check_loading(
 
 
 def _failures(run: RunMeasurement) -> list[str]:
-    bad = [f"{r['pipeline']} on {r['subject']}: {r.get('status')} {r.get('error', '')}" for r in run.rows
+    bad = [f"{r['decoder']} on {r['subject']}: {r.get('status')} {r.get('error', '')}" for r in run.rows
            if r.get("status") != "ok"]  # fmt: skip
     if run.returncode not in (0, 1) or (run.returncode and not bad):
         bad.append(f"exit code {run.returncode}: {run.stderr.strip()[-500:]}")
@@ -373,7 +373,7 @@ def check_parallel_and_memory(
     by_decoder: dict[str, float] = {}
     for row in (row for m in everything for row in m.rows):
         if isinstance(row.get("peak_memory_mb"), int | float):
-            by_decoder[row["pipeline"]] = max(by_decoder.get(row["pipeline"], 0.0), row["peak_memory_mb"])
+            by_decoder[row["decoder"]] = max(by_decoder.get(row["decoder"], 0.0), row["peak_memory_mb"])
     traced = max(by_decoder.values(), default=math.nan)
     worst = max(by_decoder, key=by_decoder.get) if by_decoder else "?"
     table = ", ".join(f"{k} {v:.0f}" for k, v in sorted(by_decoder.items(), key=lambda kv: -kv[1]))

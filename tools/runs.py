@@ -158,7 +158,9 @@ def run_cli(
     rows = []
     tasks = out / "tasks.jsonl"
     if tasks.is_file():
-        rows = [json.loads(line) for line in tasks.read_text().splitlines() if line.strip()]
+        from benchmark.journal import current_names
+
+        rows = [current_names(json.loads(line)) for line in tasks.read_text().splitlines() if line.strip()]
     logger.info("%s: %.1f s, exit code %d", " ".join(cmd[1:]), timing.wall, returncode)
     return RunMeasurement(timing, returncode, out, rows, max_rss, stderr, tree)
 

@@ -277,7 +277,7 @@ def task_times(rows: Sequence[Mapping], how: str = "sum") -> dict[str, float]:
     times: dict[str, list[float]] = defaultdict(list)
     for row in rows:
         if row.get("status") == "ok" and isinstance(row.get("wall_time"), int | float):
-            times[str(row["pipeline"])].append(float(row["wall_time"]))
+            times[str(row["decoder"])].append(float(row["wall_time"]))
     reduce = np.sum if how == "sum" else np.mean
     return {name: float(reduce(values)) for name, values in sorted(times.items())}
 
