@@ -77,24 +77,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+#: Every subcommand but ``run`` (which also takes the raw argv) and its handler.
+COMMANDS = {
+    "list": commands.cmd_list,
+    "simulate": commands.cmd_simulate,
+    "sweep": commands.cmd_sweep,
+    "robustness": commands.cmd_robustness,
+    "report": commands.cmd_report,
+    "submit": commands.cmd_submit,
+    "compare": commands.cmd_compare,
+    "download": commands.cmd_download,
+}
+
+
 def _main(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     try:
-        if args.command == "list":
-            return commands.cmd_list(args)
-        if args.command == "simulate":
-            return commands.cmd_simulate(args)
-        if args.command == "sweep":
-            return commands.cmd_sweep(args)
-        if args.command == "robustness":
-            return commands.cmd_robustness(args)
-        if args.command == "report":
-            return commands.cmd_report(args)
-        if args.command == "submit":
-            return commands.cmd_submit(args)
-        if args.command == "compare":
-            return commands.cmd_compare(args)
-        if args.command == "download":
-            return commands.cmd_download(args)
+        if args.command in COMMANDS:
+            return COMMANDS[args.command](args)
         return commands.cmd_run(args, argv)
     except MemoryError:
         logger.debug("traceback of the error below", exc_info=True)
