@@ -108,6 +108,31 @@ def _background(
     return data
 
 
+def _trial_design(
+    design: np.random.Generator, config: SimulationConfig, n_per_class: int, window: tuple[float, float]
+) -> tuple[int, NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Draw a block's trials from ``design``: shuffled labels, then latency shifts, then amplitudes.
+
+    Returns
+    -------
+    n : int
+        Trials (``n_per_class`` per class).
+    times : ndarray, shape (n_times,)
+        The block's epoch times.
+    labels : ndarray of int, shape (n,)
+        Class index of each trial.
+    shift, amp : ndarray, shape (n, 1)
+        Latency shift (s) and amplitude factor of each trial's responses.
+    """
+    n_classes = len(layout.CLASS_NAMES)
+    n = n_per_class * n_classes
+    times = _epoch_times(*window, sensors.SFREQ)
+    labels = design.permutation(np.repeat(np.arange(n_classes), n_per_class))
+    shift = design.normal(0.0, config.latency_jitter_s, (n, 1))
+    amp = np.exp(design.normal(0.0, config.amplitude_jitter, (n, 1)))
+    return n, times, labels, shift, amp
+
+
 def _localizer_block(
     model: SubjectModel, config: SimulationConfig, design: np.random.Generator, noise: np.random.Generator
 ) -> tuple[Block, dict[str, NDArray[np.float64]]]:
@@ -119,12 +144,8 @@ def _localizer_block(
     jitter : dict
         Per-trial latency ``shifts`` (s) and ``amplitudes`` of the responses.
     """
-    n_classes = len(layout.CLASS_NAMES)
-    n = config.n_localizer_per_class * n_classes
-    times = _epoch_times(*LOCALIZER_WINDOW, sensors.SFREQ)
-    labels = design.permutation(np.repeat(np.arange(n_classes), config.n_localizer_per_class))
-    shift = design.normal(0.0, config.latency_jitter_s, (n, 1))
-    amp = np.exp(design.normal(0.0, config.amplitude_jitter, (n, 1)))
+    per_class = config.n_localizer_per_class
+    n, times, labels, shift, amp = _trial_design(design, config, per_class, LOCALIZER_WINDOW)
     samples = _localizer_samples(design, n, sensors.SFREQ)
     data = _background(model, config, noise, n, times, 1.0, config.blink_rate_hz[0])
     t_shift = times[None, :] - shift
@@ -156,12 +177,7 @@ def _imagine_block(
         ``onsets`` and ``durations`` (s) of the imagery plateau per trial and
         its ``envelopes`` ``(n, n_times)`` (amplitude of the class pattern).
     """
-    n_classes = len(layout.CLASS_NAMES)
-    n = model.n_imagine_per_class * n_classes
-    times = _epoch_times(*IMAGINE_WINDOW, sensors.SFREQ)
-    labels = design.permutation(np.repeat(np.arange(n_classes), model.n_imagine_per_class))
-    shift = design.normal(0.0, config.latency_jitter_s, (n, 1))
-    amp = np.exp(design.normal(0.0, config.amplitude_jitter, (n, 1)))
+    n, times, labels, shift, amp = _trial_design(design, config, model.n_imagine_per_class, IMAGINE_WINDOW)
     t_shift = times[None, :] - shift
     aud_course = (
         waveforms.gaussian_bump(t_shift, 0.1, 0.025)
