@@ -281,3 +281,75 @@ def test_one_vs_rest_csp_finds_each_class_power_direction():
     assert np.all(np.linalg.eigvalsh(reduced) > 0)
     with pytest.raises(ValueError, match="n_filters"):
         OneVsRestCSP(n_filters=4).fit(covs, y)
+
+
+def test_block_whitening_makes_each_band_white_and_ignores_labels():
+    from decoders.toolkit.spectral import BlockWhitening
+
+    rng = np.random.default_rng(3)
+    mixing = [rng.normal(size=(4, 4)) * [1.0, 10.0, 100.0, 1000.0] for _ in range(2)]
+    X = np.concatenate([np.einsum("cd,ndt->nct", m, rng.normal(size=(30, 4, 50))) for m in mixing], axis=1)
+    white = BlockWhitening(n_blocks=2, reg=0.0).fit(X).transform(X)
+    for b in range(2):
+        block = white[:, 4 * b : 4 * (b + 1)].transpose(1, 0, 2).reshape(4, -1)
+        np.testing.assert_allclose(block @ block.T / block.shape[1], np.eye(4), atol=2e-3)
+    labelled = BlockWhitening(n_blocks=2).fit(X, np.arange(30) % 3).whiteners_
+    np.testing.assert_array_equal(labelled, BlockWhitening(n_blocks=2).fit(X).whiteners_)
+    with pytest.raises(ValueError, match="equal channel blocks"):
+        BlockWhitening(n_blocks=3).fit(X)
+    with pytest.raises(ValueError, match="shape"):
+        BlockWhitening(n_blocks=2).fit(X).transform(X[:, :4])
+
+
+def test_block_whitening_lets_csp_find_weak_class_power_under_an_anisotropic_background():
+    """OAS shrinks towards the identity: after whitening that is the background, before it the sensors."""
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from decoders.toolkit.lda import shrinkage_lda
+    from decoders.toolkit.spatial import BatchCovariances, OneVsRestCSP
+    from decoders.toolkit.spectral import BlockWhitening
+
+    rng = np.random.default_rng(0)
+    n_channels, classes = 30, np.array(["a", "b", "c"])
+    y = np.repeat(classes, 20)
+    mixing = rng.normal(size=(n_channels, n_channels)) * np.logspace(0, 2, n_channels)
+    X = np.einsum("cd,ndt->nct", mixing, rng.normal(size=(len(y), n_channels, 60)))
+    directions = rng.normal(size=(3, n_channels))
+    for k, label in enumerate(classes):
+        m = y == label
+        X[m] += 3.0 * directions[k][:, None] * rng.normal(size=(int(m.sum()), 1, 60))
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+
+    def accuracy(*front):
+        steps = (BatchCovariances(), OneVsRestCSP(n_filters=1), StandardScaler(), shrinkage_lda())
+        return cross_val_score(make_pipeline(*front, *steps), X, y, cv=cv).mean()
+
+    assert accuracy() < 0.6
+    assert accuracy(BlockWhitening(n_blocks=1)) > 0.9
+
+
+def test_one_vs_rest_csp_top_keeps_each_class_filter_of_most_power():
+    from decoders.toolkit.spatial import OneVsRestCSP
+
+    rng = np.random.default_rng(4)
+    y = np.repeat(np.array(["a", "b", "c"]), 30)
+    covs = oas_covariance(rng.normal(size=(len(y), 5, 100)))
+    both = OneVsRestCSP(n_filters=1).fit(covs, y)
+    top = OneVsRestCSP(n_filters=1, ends="top").fit(covs, y)
+    assert top.filters_.shape == (3, 5)
+    np.testing.assert_allclose(top.filters_, both.filters_[:3])  # rank-major: the most-power filters first
+    with pytest.raises(ValueError, match="ends"):
+        OneVsRestCSP(ends="bottom").fit(covs, y)
+
+
+def test_channel_pca_max_components_caps_the_rank():
+    from decoders.toolkit.spatial import ChannelPCA
+
+    X = np.random.default_rng(5).normal(size=(10, 12, 40))
+    assert ChannelPCA("rank").fit(X).n_components_ == 12
+    assert ChannelPCA("rank", max_components=5).fit(X).n_components_ == 5
+    assert ChannelPCA(3, max_components=5).fit(X).n_components_ == 3
+    with pytest.raises(ValueError, match="max_components"):
+        ChannelPCA("rank", max_components=0).fit(X)

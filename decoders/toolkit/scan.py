@@ -676,9 +676,16 @@ def band_scan(context, output: str, *steps, **params) -> ImagineScan:
     """Build the power decoders' scan: rank PCA, the alpha/beta filter bank, the best band by inner CV.
 
     Shared by ``csp-lda``, ``band-power`` and ``mdm``: whole epochs are reduced
-    to the data's rank and split into :data:`~decoders.toolkit.spectral.ALPHA_BETA_BANDS`
-    (one FFT for all bands); ``steps`` run on the band chosen by inner
-    cross-validation on the localizer, trained on the 0.1-0.7 s window.
+    to the data's rank (at most :data:`~decoders.toolkit.spatial.SSS_DIMENSION`
+    components: on full-rank data the rest is sensor noise, and 306-channel
+    covariances of every imagine window cost minutes) and split into
+    :data:`~decoders.toolkit.spectral.ALPHA_BETA_BANDS` (one FFT for all
+    bands); for ``output='signal'`` each band is whitened by its own
+    covariance over the localizer's epochs (:class:`~decoders.toolkit.spectral.BlockWhitening`,
+    label-free), so that the steps' covariance shrinkage pulls towards the
+    band's background rather than the sensors' power; ``steps`` run on the
+    band chosen by inner cross-validation on the localizer, trained on the
+    0.1-0.7 s window.
 
     Parameters
     ----------
@@ -697,14 +704,16 @@ def band_scan(context, output: str, *steps, **params) -> ImagineScan:
     """
     from sklearn.pipeline import make_pipeline
 
-    from decoders.toolkit.spatial import ChannelPCA
-    from decoders.toolkit.spectral import ALPHA_BETA_BANDS, FilterBank, best_band
+    from decoders.toolkit.spatial import SSS_DIMENSION, ChannelPCA
+    from decoders.toolkit.spectral import ALPHA_BETA_BANDS, BlockWhitening, FilterBank, best_band
 
+    n_bands = len(ALPHA_BETA_BANDS)
     bank = FilterBank(context.sfreq, ALPHA_BETA_BANDS, output=output, method="fft")
-    classifier = best_band(len(ALPHA_BETA_BANDS), *steps, random_state=context.random_state)
-    return window_scan(
-        classifier, context, make_pipeline(ChannelPCA("rank"), bank), windows=((0.1, 0.7),), **params
-    )
+    front = [ChannelPCA("rank", max_components=SSS_DIMENSION), bank]
+    if output == "signal":
+        front.append(BlockWhitening(n_bands))
+    classifier = best_band(n_bands, *steps, random_state=context.random_state)
+    return window_scan(classifier, context, make_pipeline(*front), windows=((0.1, 0.7),), **params)
 
 
 class ContextFactory:

@@ -38,6 +38,11 @@ logger = logging.getLogger(__name__)
 RANK_TOL = 1e-4
 
 
+#: Dimension of the internal SSS basis of order 8 ((8 + 1) ** 2 - 1): the space that fields of
+#: sources inside the head span at the sensors of a MEG helmet (Taulu & Kajola 2005).
+SSS_DIMENSION = 80
+
+
 class ChannelPCA(TransformerMixin, BaseEstimator):
     """Standardise channels, then PCA over all (epoch, time) samples.
 
@@ -57,6 +62,10 @@ class ChannelPCA(TransformerMixin, BaseEstimator):
     time_step : int
         Use every ``time_step``-th sample to estimate the covariance (the
         data are band-limited, so neighbouring samples add little).
+    max_components : int or None
+        At most this many components, whatever ``n_components`` says (None:
+        no cap). E.g. :data:`SSS_DIMENSION` for full-rank data, whose
+        components beyond the brain's field space are sensor noise.
 
     Attributes
     ----------
@@ -73,9 +82,12 @@ class ChannelPCA(TransformerMixin, BaseEstimator):
         Channels seen at fit.
     """
 
-    def __init__(self, n_components: int | str | None = 60, time_step: int = 1) -> None:
+    def __init__(
+        self, n_components: int | str | None = 60, time_step: int = 1, max_components: int | None = None
+    ) -> None:
         self.n_components = n_components
         self.time_step = time_step
+        self.max_components = max_components
 
     def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> ChannelPCA:
         """Fit the standardisation and the principal axes.
@@ -96,6 +108,8 @@ class ChannelPCA(TransformerMixin, BaseEstimator):
             raise ValueError(f"n_components must be an int >= 1, 'rank' or None, got {self.n_components!r}.")
         if self.time_step < 1:
             raise ValueError(f"time_step must be >= 1, got {self.time_step}.")
+        if self.max_components is not None and self.max_components < 1:
+            raise ValueError(f"max_components must be None or >= 1, got {self.max_components}.")
         X = check_epochs(X)[:, :, :: self.time_step]
         n_samples = X.shape[0] * X.shape[2]
         self.n_channels_ = X.shape[1]
@@ -112,6 +126,8 @@ class ChannelPCA(TransformerMixin, BaseEstimator):
                 self.n_components_ = max(1, int(np.count_nonzero(vals > RANK_TOL * vals.max())))
             else:
                 self.n_components_ = min(self.n_components, self.n_channels_)
+            if self.max_components is not None:
+                self.n_components_ = min(self.n_components_, self.max_components)
             keep = np.argsort(vals)[::-1][: self.n_components_]
             vecs = vecs[:, keep].T
             signs = np.sign(vecs[np.arange(len(vecs)), np.abs(vecs).argmax(axis=1)])
@@ -434,6 +450,9 @@ class OneVsRestCSP(TransformerMixin, BaseEstimator):
         a Riemannian classifier), with at most as many filters as channels.
     reg : float
         Shrinkage of each class-mean covariance towards its scaled identity.
+    ends : {'both', 'top'}
+        ``'both'``: filters of most and least power for the class;
+        ``'top'``: most power only (a class code that adds power).
 
     Attributes
     ----------
@@ -449,10 +468,11 @@ class OneVsRestCSP(TransformerMixin, BaseEstimator):
     paradigms. IEEE Trans Biomed Eng, 51(6), 993-1002.
     """
 
-    def __init__(self, n_filters: int = 2, log: bool = True, reg: float = 1e-3) -> None:
+    def __init__(self, n_filters: int = 2, log: bool = True, reg: float = 1e-3, ends: str = "both") -> None:
         self.n_filters = n_filters
         self.log = log
         self.reg = reg
+        self.ends = ends
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> OneVsRestCSP:
         """Learn the filters from covariances ``X`` (n, c, c) and labels ``y``."""
@@ -461,6 +481,8 @@ class OneVsRestCSP(TransformerMixin, BaseEstimator):
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 3 or X.shape[1] != X.shape[2]:
             raise ValueError(f"OneVsRestCSP needs covariances (n, c, c), got shape {X.shape}.")
+        if self.ends not in ("both", "top"):
+            raise ValueError(f"ends must be 'both' or 'top', got {self.ends!r}.")
         if self.n_filters < 1 or 2 * self.n_filters > X.shape[1]:
             raise ValueError(
                 f"n_filters must be in 1..{X.shape[1] // 2} for {X.shape[1]} channels, got {self.n_filters}."
@@ -478,6 +500,8 @@ class OneVsRestCSP(TransformerMixin, BaseEstimator):
             _, vecs = eigh(own, own + rest)
             # most power for the class, least, second most, second least, ...
             keep = np.ravel([(len(own) - 1 - j, j) for j in range(self.n_filters)])
+            if self.ends == "top":
+                keep = keep[::2]
             filters.append(vecs[:, keep].T)
         # rank-major order (every class's best filter first), so that a cap keeps each class's best
         order = np.stack(filters, axis=1).reshape(-1, X.shape[1])

@@ -12,6 +12,8 @@ import functools
 from collections.abc import Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
 
 from decoders.toolkit.validation import StatelessTransformer
 
@@ -252,6 +254,68 @@ class ChannelBlock(StatelessTransformer):
     def _transform(self, X: np.ndarray) -> np.ndarray:
         size = self.n_features_in_ // self.n_blocks
         return X[:, self.block * size : (self.block + 1) * size]
+
+
+class BlockWhitening(TransformerMixin, BaseEstimator):
+    """Whiten each of ``n_blocks`` channel blocks by its covariance over all epochs and times (label-free).
+
+    ``(n_epochs, n_channels, n_times) -> (n_epochs, n_channels, n_times)``.
+    For each block (a band of a :class:`FilterBank`), the covariance pooled
+    over every sample of every training epoch, shrunk by ``reg`` towards its
+    scaled identity; the block is multiplied by its inverse square root. No
+    label is used: the background (1/f noise, spontaneous alpha, artefacts)
+    of the band becomes the identity, so that covariance estimates shrunk
+    towards the identity afterwards (OAS) shrink towards the band's noise,
+    and a class topography stands out against it rather than against the
+    sensors' raw power.
+
+    Parameters
+    ----------
+    n_blocks : int
+        Equal consecutive channel blocks (bands).
+    reg : float
+        Shrinkage of each block covariance towards its scaled identity.
+
+    Attributes
+    ----------
+    whiteners_ : ndarray, shape (n_blocks, block_size, block_size)
+        Symmetric inverse square roots.
+    """
+
+    def __init__(self, n_blocks: int = 1, reg: float = 1e-3) -> None:
+        self.n_blocks = n_blocks
+        self.reg = reg
+
+    def fit(self, X: np.ndarray, y=None) -> BlockWhitening:
+        """Estimate each block's covariance on epochs ``X`` (y is ignored)."""
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 3 or X.shape[1] % self.n_blocks:
+            raise ValueError(f"cannot split shape {X.shape} into {self.n_blocks} equal channel blocks.")
+        if not 0.0 <= self.reg < 1.0:
+            raise ValueError(f"reg must be in [0, 1), got {self.reg}.")
+        size = X.shape[1] // self.n_blocks
+        whiteners = []
+        for b in range(self.n_blocks):
+            block = X[:, b * size : (b + 1) * size]
+            flat = block.transpose(1, 0, 2).reshape(size, -1)
+            cov = flat @ flat.T / flat.shape[1]
+            cov = (1 - self.reg) * cov + self.reg * np.trace(cov) / size * np.eye(size)
+            vals, vecs = np.linalg.eigh(cov)
+            vals = np.maximum(vals, vals.max() * 1e-12)
+            whiteners.append((vecs / np.sqrt(vals)) @ vecs.T)
+        self.whiteners_ = np.stack(whiteners)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Whitened epochs, same shape as ``X``."""
+        check_is_fitted(self, "whiteners_")
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 3 or X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X must have shape (n, {self.n_features_in_}, n_times), got {X.shape}.")
+        size = X.shape[1] // self.n_blocks
+        blocks = X.reshape(len(X), self.n_blocks, size, X.shape[2])
+        return np.einsum("bij,nbjt->nbit", self.whiteners_, blocks, optimize=True).reshape(X.shape)
 
 
 def per_band(n_bands: int, *steps):
