@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from decoders.toolkit.spatial import channel_scatter, inverse_sqrtm
 from decoders.toolkit.validation import StatelessTransformer
 
 
@@ -293,17 +294,13 @@ class BlockWhitening(TransformerMixin, BaseEstimator):
             raise ValueError(f"cannot split shape {X.shape} into {self.n_blocks} equal channel blocks.")
         if not 0.0 <= self.reg < 1.0:
             raise ValueError(f"reg must be in [0, 1), got {self.reg}.")
-        size = X.shape[1] // self.n_blocks
-        whiteners = []
-        for b in range(self.n_blocks):
-            block = X[:, b * size : (b + 1) * size]
-            flat = block.transpose(1, 0, 2).reshape(size, -1)
-            cov = flat @ flat.T / flat.shape[1]
-            cov = (1 - self.reg) * cov + self.reg * np.trace(cov) / size * np.eye(size)
-            vals, vecs = np.linalg.eigh(cov)
-            vals = np.maximum(vals, vals.max() * 1e-12)
-            whiteners.append((vecs / np.sqrt(vals)) @ vecs.T)
-        self.whiteners_ = np.stack(whiteners)
+        size, n_samples = X.shape[1] // self.n_blocks, X.shape[0] * X.shape[2]
+        self.whiteners_ = np.stack(
+            [
+                inverse_sqrtm(channel_scatter(X[:, b * size : (b + 1) * size]) / n_samples, reg=self.reg)
+                for b in range(self.n_blocks)
+            ]
+        )
         self.n_features_in_ = X.shape[1]
         return self
 
