@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark import stats
+from benchmark.journal import OLD_ROW_FIELDS
 from datasets.layout import CLASS_NAMES
 
 #: MOABB's result columns (``moabb.analysis``), in its order, first in results.csv.
@@ -32,8 +33,9 @@ MOABB_COLUMNS = [
 MOABB_NAMES = {"decoder": "pipeline", "imagine_accuracy": "score"}
 #: MOABB's column -> the results frame's.
 _FROM_MOABB = {moabb: ours for ours, moabb in MOABB_NAMES.items()}
-#: A result row's field -> its column in the per-task CSV files of the simulation studies.
-TASK_CSV_NAMES = {**MOABB_NAMES, "ranked": "eligible"}
+#: A result row's field -> its column in the per-task CSV files of the simulation studies: the
+#: names rows were first stored with, the inverse of :data:`benchmark.journal.OLD_ROW_FIELDS`.
+TASK_CSV_NAMES = {new: old for old, new in OLD_ROW_FIELDS.items()}
 
 #: Columns of the results frame, in the files' order (MOABB's first, under the harness's names).
 RESULT_COLUMNS = [
