@@ -64,6 +64,11 @@ class RunConfig:
         MOABB pipeline YAML files, or folders of them, registered as decoders
         beside the ``decoders`` package (:func:`benchmark.registry.discover`);
         None: none.
+    fit_cache : Path or None
+        Folder where a decoder fitted on the localizers only is stored and
+        reused by a later task whose fit reads identical inputs (the cells
+        of one regime at several transfer weights; :mod:`benchmark.fits`);
+        None: every task fits its own.
     """
 
     data: Path
@@ -81,6 +86,7 @@ class RunConfig:
     backend: str = "local"
     scheduler: str | None = None
     moabb_pipelines: tuple[Path, ...] | None = None
+    fit_cache: Path | None = None
 
     def __post_init__(self) -> None:
         if self.n_jobs == 0 or self.n_jobs < -1:
@@ -115,11 +121,14 @@ class RunConfig:
     def to_dict(self) -> dict:
         """JSON-ready representation (paths as absolute strings: a replay works from any folder).
 
-        ``moabb_pipelines`` is left out when None, so that the ``run.json`` of
-        a run without MOABB pipelines reads as it did before the field existed.
+        ``moabb_pipelines`` and ``fit_cache`` are left out when None, so that
+        the ``run.json`` of a run without them reads as it did before the
+        fields existed.
         """
         out = {}
         for name, value in asdict(self).items():
+            if name == "fit_cache" and value is None:
+                continue
             if name == "moabb_pipelines":
                 if value is None:
                     continue
@@ -332,8 +341,9 @@ def run_fields(options: Mapping, source: str, *, from_run: bool = False) -> dict
     for name in ("data", "out"):
         if out.get(name) is not None:
             out[name] = expand_path(out[name])
-    if isinstance(out.get("data_cache"), str | Path):
-        out["data_cache"] = expand_path(out["data_cache"])
+    for name in ("data_cache", "fit_cache"):
+        if isinstance(out.get(name), str | Path):
+            out[name] = expand_path(out[name])
     pipelines = out.get("moabb_pipelines")
     if isinstance(pipelines, str | Path):
         pipelines = [pipelines]
@@ -387,4 +397,6 @@ def build_run_config(options: Mapping) -> RunConfig:
         values["data_cache"] = None
     if "out" in values:
         values["out"] = Path(values["out"])
+    if values.get("fit_cache") is not None:
+        values["fit_cache"] = Path(values["fit_cache"])
     return RunConfig(**values)

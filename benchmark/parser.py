@@ -128,6 +128,10 @@ def build_parser(defaults: bool = True) -> argparse.ArgumentParser:
         help="read the FIF files every time (no array cache)",
     )  # fmt: skip
     run.add_argument(
+        "--fit-cache", type=Path, metavar="DIR", default=field("fit_cache"),
+        help="store fits on the localizers here and reuse them when a later run's are identical",
+    )  # fmt: skip
+    run.add_argument(
         "--backend", choices=BACKENDS, default=field("backend"),
         help="local: one forked process per task; dask: a dask.distributed cluster",
     )  # fmt: skip

@@ -39,7 +39,7 @@ from benchmark.rescoring import Truth, score_row, scored, verified
 from benchmark.schedule import longest_first
 from benchmark.store import ResultStore, task_key
 from benchmark.task_processes import ProcessGroups, run_isolated
-from benchmark.tasks import OtherLocalizers, PreparedTask, Task, prepare_task, serve_others
+from benchmark.tasks import OtherLocalizers, PreparedTask, Task, fit_files, prepare_task, serve_others
 from datasets.adapter import ChallengeDataset
 from datasets.layout import CLASS_NAMES
 
@@ -47,7 +47,11 @@ logger = logging.getLogger(__name__)
 
 
 def run_task(
-    dataset: ChallengeDataset, task: Task, config: RunConfig, groups: ProcessGroups | None = None
+    dataset: ChallengeDataset,
+    task: Task,
+    config: RunConfig,
+    fit_file: Path | None = None,
+    groups: ProcessGroups | None = None,
 ) -> dict:
     """Run one task and return its unscored result row; never raises for decoder errors.
 
@@ -64,6 +68,8 @@ def run_task(
         Decoder and subject.
     config : RunConfig
         Seed, folds, time limit, memory cap.
+    fit_file : Path or None
+        The task's shared fit (:func:`benchmark.tasks.fit_files`), or None.
     groups : ProcessGroups or None
         Tracks the task process (killed when the run stops).
 
@@ -86,7 +92,7 @@ def run_task(
     }
     start = time.perf_counter()
     try:
-        prepared = prepare_task(dataset, spec, subject, config)
+        prepared = prepare_task(dataset, spec, subject, config, fit_file=fit_file)
     except Exception as exc:  # the subject's files: named in the message
         row.update(_error_fields(exc, "error"))
         row["wall_time"] = time.perf_counter() - start
@@ -127,7 +133,7 @@ def _error_fields(exc: BaseException, status: str) -> dict:
 
 
 _KEPT = ("status", "error", "error_at", "traceback", "localizer_accuracy", "fit_time", "predict_time", "time",
-         "peak_memory_mb", "memory_method", "evidence_error")  # fmt: skip
+         "peak_memory_mb", "memory_method", "evidence_error", "fit_reused", "fit_cache_error")  # fmt: skip
 
 
 def _task_fields(prepared: PreparedTask, result) -> dict:
@@ -243,6 +249,7 @@ def run_tasks(
     rows: list[dict | None] = [None] * len(tasks)
     jobs: list[Job] = []
     index: dict[str, int] = {}
+    pending: list[tuple[int, str, Task]] = []
     for i, task in enumerate(tasks):
         key = task_key(task.spec, task.subject, config, fingerprint)
         stored = None if config.force else store.load_ok(key, decoder=task.spec.name, subject=task.subject)
@@ -251,6 +258,9 @@ def run_tasks(
         if stored is not None:
             rows[i] = {**stored, "cached": True}
             continue
+        pending.append((i, key, task))
+    shared = fit_files(dataset, [task for _, _, task in pending], config)
+    for i, key, task in pending:
         index[key] = i
         label = {
             "decoder": task.spec.name,
@@ -259,7 +269,8 @@ def run_tasks(
             "subject": task.subject,
             "split": dataset.ref(task.subject).split,
         }
-        jobs.append(Job(key, (dataset, task, config), label))
+        fit_file = shared.get((task.spec.name, task.subject))
+        jobs.append(Job(key, (dataset, task, config, fit_file), label))
     # the previous run's durations start the slowest decoders first (less idle tail)
     jobs = longest_first(jobs, previous_durations(out / TASKS_FILE), lambda job: job.label["decoder"])
     if jobs and config.backend == "local":

@@ -389,7 +389,8 @@ def decode(
         ``spec`` (the :class:`~benchmark.contract.DecoderSpec`), ``context``,
         ``folds`` (the shared localizer folds, list of (train, test) index
         arrays; empty to skip), ``classes``, ``want_course`` (compute the
-        imagine time course for the report's plot), ``truth`` (for oracles).
+        imagine time course for the report's plot), ``truth`` (for oracles),
+        ``fit_file`` (a fit shared with other tasks, :mod:`benchmark.fits`).
     arrays : dict
         ``X`` (localizer epochs), ``y`` (localizer labels, as strings
         encoded in ``header["y"]``), ``X_imagine`` (imagine epochs, shuffled).
@@ -400,11 +401,13 @@ def decode(
     -------
     fields : dict
         ``localizer_accuracy``, ``fit_time``, ``predict_time``, ``time``
-        (and ``evidence_error`` if the optional time course failed).
+        (and ``evidence_error`` if the optional time course failed,
+        ``fit_reused`` / ``fit_cache_error`` for a shared fit).
     arrays : dict
         ``proba`` and optionally ``course``.
     """
     from benchmark.contract import TaskMemo
+    from benchmark.fits import shared_fit
 
     spec, context = header["spec"], header["context"]
     classes = list(header["classes"])
@@ -420,18 +423,10 @@ def decode(
     if "memo" in spec.uses:
         kwargs["memo"] = TaskMemo()
 
-    fold_scores = []
-    y_idx = np.searchsorted(np.asarray(classes), y)
-    for train, test in header.get("folds", ()):
-        estimator = spec.factory(context)
-        estimator.fit(X[train], y[train], **kwargs)
-        proba = ordered_proba(estimator, estimator.predict_proba(X[test]), len(test), spec.name, classes)
-        fold_scores.append(float(np.mean(proba.argmax(axis=1) == y_idx[test])))
-    fields: dict = {"localizer_accuracy": float(np.mean(fold_scores)) if fold_scores else float("nan")}
-
-    estimator = spec.factory(context)
-    t0 = time.perf_counter()
-    estimator.fit(X, y, **kwargs)
+    folds = header.get("folds", ())
+    estimator, fields = shared_fit(
+        header.get("fit_file"), spec.name, lambda: _fit(spec, context, X, y, classes, folds, kwargs)
+    )
     t1 = time.perf_counter()
     course = None
     want_course = header.get("want_course", False)
@@ -442,7 +437,7 @@ def decode(
         proba = estimator.predict_proba_imagine(X_imagine)
     t2 = time.perf_counter()
     proba = ordered_proba(estimator, proba, len(X_imagine), spec.name, classes)
-    fields.update(fit_time=t1 - t0, predict_time=t2 - t1, time=t2 - t0)
+    fields.update(predict_time=t2 - t1, time=fields["fit_time"] + t2 - t1)
     out = {"proba": proba}
     if want_course and hasattr(estimator, "imagine_time_course"):  # optional: evidence curve for the report
         try:
@@ -453,6 +448,32 @@ def decode(
         except Exception as exc:  # optional output of a contributor's decoder
             fields["evidence_error"] = f"{type(exc).__name__}: {exc}"
     return fields, out
+
+
+def _fit(spec, context, X: np.ndarray, y: np.ndarray, classes: list[str], folds, kwargs: dict):
+    """Cross-validate on the shared localizer folds, then fit on the whole localizer.
+
+    Returns
+    -------
+    estimator : object
+        The fitted estimator.
+    fields : dict
+        ``localizer_accuracy`` (NaN without folds) and ``fit_time`` (s, the
+        final fit).
+    """
+    fold_scores = []
+    y_idx = np.searchsorted(np.asarray(classes), y)
+    for train, test in folds:
+        estimator = spec.factory(context)
+        estimator.fit(X[train], y[train], **kwargs)
+        proba = ordered_proba(estimator, estimator.predict_proba(X[test]), len(test), spec.name, classes)
+        fold_scores.append(float(np.mean(proba.argmax(axis=1) == y_idx[test])))
+    estimator = spec.factory(context)
+    t0 = time.perf_counter()
+    estimator.fit(X, y, **kwargs)
+    fit_time = time.perf_counter() - t0
+    return estimator, {"localizer_accuracy": float(np.mean(fold_scores)) if fold_scores else float("nan"),
+                       "fit_time": fit_time}  # fmt: skip
 
 
 def _course_in_order(course, estimator, classes: list[str], n_epochs: int) -> np.ndarray:

@@ -182,14 +182,40 @@ def harness_version() -> str:
     ).hexdigest()[:16]
 
 
-def task_key(spec: DecoderSpec, subject: str, config: RunConfig, fingerprint: str) -> str:
-    """Cache key of one (decoder, subject) task.
+def task_fields(spec: DecoderSpec, config: RunConfig) -> dict:
+    """Return the parts of a task's key that decide its decoder's fit: code, versions, seed, folds.
 
     Parameters
     ----------
     spec : DecoderSpec
         The decoder; its file (``spec.module``) and its import closure in the
         project (:func:`import_closure`) are hashed.
+    config : RunConfig
+        Seed and localizer folds.
+
+    Returns
+    -------
+    dict
+        JSON-ready fields (also the fit key's, :func:`benchmark.fits.fit_key`).
+    """
+    module = Path(spec.module) if spec.module else None
+    return {
+        "decoder": spec.name,
+        "code": _code_digest(module) if module else "unknown",
+        "harness": harness_version(),
+        "seed": config.seed,
+        "localizer_folds": config.localizer_folds,
+        "versions": _versions(),
+    }
+
+
+def task_key(spec: DecoderSpec, subject: str, config: RunConfig, fingerprint: str) -> str:
+    """Cache key of one (decoder, subject) task.
+
+    Parameters
+    ----------
+    spec : DecoderSpec
+        The decoder (:func:`task_fields`).
     subject : str
         Subject name.
     config : RunConfig
@@ -202,17 +228,7 @@ def task_key(spec: DecoderSpec, subject: str, config: RunConfig, fingerprint: st
     str
         Hex digest, also the result file's stem.
     """
-    module = Path(spec.module) if spec.module else None
-    payload = {
-        "decoder": spec.name,
-        "code": _code_digest(module) if module else "unknown",
-        "harness": harness_version(),
-        "dataset": fingerprint,
-        "subject": subject,
-        "seed": config.seed,
-        "localizer_folds": config.localizer_folds,
-        "versions": _versions(),
-    }
+    payload = {**task_fields(spec, config), "dataset": fingerprint, "subject": subject}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
 
 

@@ -105,7 +105,12 @@ def run_cell(
     decoders : sequence of str or None
         Decoder names (None: all).
     run : dict or None
-        Overrides of :class:`benchmark.config.RunConfig`.
+        Overrides of :class:`benchmark.config.RunConfig`. Its ``fit_cache``
+        is ``out``'s parent's ``fits`` folder unless set: the cells beside
+        ``out`` (one regime at other transfer weights) hold the same
+        localizers, so a decoder fitted on them in one cell is reused by the
+        others (:mod:`benchmark.fits`; ``run={"fit_cache": None}`` fits in
+        every cell).
     home : Path or None
         Cache folder of the simulated datasets, and of their memory-mapped
         arrays (``<home>/arrays``, as ``python -m benchmark run`` uses them;
@@ -128,6 +133,7 @@ def run_cell(
             "decoders": tuple(decoders) if decoders else None,
             "progress": False,
             "data_cache": array_cache_dir(home),
+            "fit_cache": Path(out).parent / "fits",
             **(run or {}),
         }
     )

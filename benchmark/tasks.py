@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -177,6 +178,7 @@ def prepare_task(
     config: RunConfig,
     *,
     order: np.ndarray | None = None,
+    fit_file: Path | None = None,
 ) -> PreparedTask:
     """Load a subject and build what its task process receives.
 
@@ -197,6 +199,9 @@ def prepare_task(
         Seed and localizer folds.
     order : ndarray or None
         The imagine order to use (tests); None draws one.
+    fit_file : Path or None
+        Where the task process stores its fitted estimator, or finds one
+        fitted to identical inputs (:mod:`benchmark.fits`); None: it fits.
 
     Raises
     ------
@@ -224,6 +229,7 @@ def prepare_task(
         "n_others": len(others),
         "want_course": data.split == "train",
         "truth": decoder_truth(dataset, spec, subject, order) if "truth" in spec.uses else None,
+        "fit_file": None if fit_file is None else str(fit_file),
     }
     arrays = {"X": data.localizer.X, "X_imagine": np.asarray(data.imagine.X)[order]}
     return PreparedTask(header, arrays, np.asarray(order), data, others)
@@ -242,3 +248,51 @@ def serve_others(dataset: ChallengeDataset, others: Sequence[str]):
 def plan_tasks(specs: Sequence[DecoderSpec], subjects: Sequence[str]) -> list[Task]:
     """All (decoder, subject) pairs, decoder-major, in a deterministic order."""
     return [Task(spec, subject) for spec in specs for subject in subjects]
+
+
+def fit_files(
+    dataset: ChallengeDataset, tasks: Sequence[Task], config: RunConfig
+) -> dict[tuple[str, str], Path]:
+    """Where each task that can share its fit stores it, or finds it (``config.fit_cache`` set).
+
+    A task shares its fit when its decoder fits on the localizers only
+    (:func:`benchmark.fits.shares_fit`); its file is named by
+    :func:`benchmark.fits.fit_key` of the decoder's code, versions, seed and
+    folds (:func:`benchmark.store.task_fields`) and the content of the
+    localizers it is handed (its subject's, and the others' when it uses
+    them), each localizer read and hashed once here.
+
+    Returns
+    -------
+    dict of (decoder, subject) to Path
+        Empty when ``config.fit_cache`` is None.
+    """
+    from benchmark.fits import fit_key, localizer_digest, shares_fit
+    from benchmark.store import task_fields
+
+    if config.fit_cache is None:
+        return {}
+    digests: dict[str, str | None] = {}
+
+    def digest(subject: str) -> str | None:
+        if subject not in digests:
+            try:
+                data = dataset.load(subject)
+            except DatasetError:  # the task itself reports the subject's files; it fits on its own
+                digests[subject] = None
+            else:
+                loc = data.localizer
+                digests[subject] = localizer_digest(loc.X, data.localizer_labels, loc.times, loc.ch_names)
+        return digests[subject]
+
+    out = {}
+    for task in tasks:
+        if not shares_fit(task.spec.uses):
+            continue
+        others = other_subjects(dataset, task.subject) if "others" in task.spec.uses else []
+        inputs = [digest(s) for s in (task.subject, *others)]
+        if None in inputs:
+            continue
+        key = fit_key(task_fields(task.spec, config), inputs[0], inputs[1:])
+        out[(task.spec.name, task.subject)] = Path(config.fit_cache) / f"{key}.pkl"
+    return out
