@@ -256,6 +256,26 @@ def test_fft_filter_bank_matches_the_iir_one_away_from_the_edges():
         FilterBank(SFREQ, bands, method="fir").fit(X)
 
 
+@pytest.mark.parametrize("output", ["signal", "envelope", "log-envelope"])
+def test_the_fft_bank_filtered_a_few_epochs_at_a_time_is_the_whole_batch_filtered_at_once(output):
+    """Chunking the epochs (to keep memory small) changes no number: each epoch's transform is its own."""
+    from scipy.signal import hilbert
+
+    from decoders.toolkit.spectral import _CHUNK_EPOCHS, bandpass_bank_fft
+
+    X = np.random.default_rng(5).normal(size=(2 * _CHUNK_EPOCHS + 3, 4, 121))
+    bands = ((7.0, 10.0), (15.0, 20.0), (None, None))
+    whole = []
+    for band in bandpass_bank_fft(X, SFREQ, bands):  # every epoch in one transform
+        if output != "signal":
+            band = np.abs(hilbert(band, axis=-1))
+            if output == "log-envelope":
+                band = np.log(band + 1e-9 * band.max())
+        whole.append(band)
+    chunked = FilterBank(SFREQ, bands, output=output, method="fft").fit_transform(X)
+    np.testing.assert_array_equal(chunked, np.concatenate(whole, axis=1))
+
+
 def test_one_vs_rest_csp_finds_each_class_power_direction():
     from decoders.toolkit.spatial import OneVsRestCSP
 
