@@ -43,7 +43,9 @@ class RunSummary:
     broken: dict[str, str] = field(default_factory=dict)
 
 
-def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE) -> RunSummary:
+def run_benchmark(
+    config: RunConfig, package: str = DEFAULT_PACKAGE, *, draw_figures: bool = True
+) -> RunSummary:
     """Run the configured decoders on the configured subjects and write reports.
 
     The output folder is locked for the whole run (:class:`OutputLock`);
@@ -59,6 +61,9 @@ def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE) -> RunSumma
         folders) are registered as decoders too (:func:`benchmark.registry.discover`).
     package : str
         Package scanned for decoder files.
+    draw_figures : bool
+        Draw the report's figures (False: the tables and the page only, as
+        the cells of a sweep or robustness matrix are written).
 
     Returns
     -------
@@ -97,11 +102,13 @@ def run_benchmark(config: RunConfig, package: str = DEFAULT_PACKAGE) -> RunSumma
     # tracked reports/ must not mark its own code revision "+dirty"
     revision = provenance.git_revision()
     with OutputLock(config.out):
-        return _locked_run(config, dataset, registry.broken, specs, subjects, revision, simulated)
+        return _locked_run(
+            config, dataset, registry.broken, specs, subjects, revision, simulated, draw_figures
+        )
 
 
 def _locked_run(config: RunConfig, dataset: ChallengeDataset, broken: dict[str, str], specs, subjects,
-                revision: str, simulated: bool) -> RunSummary:  # fmt: skip
+                revision: str, simulated: bool, draw_figures: bool = True) -> RunSummary:  # fmt: skip
     problems = dataset.set_reference(subjects)
     for subject, message in problems.items():
         logger.warning("%s: its tasks will fail: %s", subject, message)
@@ -139,7 +146,7 @@ def _locked_run(config: RunConfig, dataset: ChallengeDataset, broken: dict[str, 
         rows = rows + [_broken_row(origin, broken[origin], dataset, s) for origin in broken for s in subjects]
         write_rows(config.out / TASKS_FILE, rows)
     run_info["wall_time_s"] = round(time.perf_counter() - t0, 2)
-    publish_reports(rows, config.out, run_info, n_jobs=config.n_jobs)
+    publish_reports(rows, config.out, run_info, n_jobs=config.n_jobs, draw_figures=draw_figures)
     write_journal_info(config.out, run_info, complete=True)
     failures = [r for r in rows if r["status"] != "ok"]
     return RunSummary(rows, failures, broken)

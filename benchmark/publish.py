@@ -22,7 +22,13 @@ logger = logging.getLogger(__name__)
 
 
 def publish_reports(
-    rows: Sequence[dict], out: Path, run_info: dict, *, record_history: bool = False, n_jobs: int = 1
+    rows: Sequence[dict],
+    out: Path,
+    run_info: dict,
+    *,
+    record_history: bool = False,
+    n_jobs: int = 1,
+    draw_figures: bool = True,
 ):
     """Write the report set of ``rows`` into ``out`` all at once.
 
@@ -35,7 +41,7 @@ def publish_reports(
     Renames need no space, so a full disk or an exception in a writer leaves
     the previous complete set; only a kill during the final renames
     (microseconds) could mix two sets. ``n_jobs`` processes draw the
-    figures.
+    figures (none when ``draw_figures`` is False).
 
     Returns
     -------
@@ -55,7 +61,9 @@ def publish_reports(
         for kept in ("runtime.md", "history.csv", "robustness.csv", "robustness.md"):
             if (out / kept).is_file():
                 shutil.copy2(out / kept, staging / kept)
-        board = write_reports(rows, staging, run_info, record_history=record_history, n_jobs=n_jobs)
+        board = write_reports(
+            rows, staging, run_info, record_history=record_history, n_jobs=n_jobs, draw_figures=draw_figures
+        )
         _swap_in(staging, out)
         logger.info("report set published in %s", out)
     except OSError as exc:

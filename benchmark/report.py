@@ -71,7 +71,13 @@ logger = logging.getLogger(__name__)
 
 
 def write_reports(
-    rows: Sequence[dict], out: Path, run_info: dict, *, record_history: bool = False, n_jobs: int = 1
+    rows: Sequence[dict],
+    out: Path,
+    run_info: dict,
+    *,
+    record_history: bool = False,
+    n_jobs: int = 1,
+    draw_figures: bool = True,
 ) -> pd.DataFrame:
     """Write every report file into ``out`` and return the leaderboard.
 
@@ -91,6 +97,9 @@ def write_reports(
     n_jobs : int
         Processes that draw the figures (-1: one per core); the files are
         the same for any value.
+    draw_figures : bool
+        Draw ``figures/`` (False: the tables and the page without them, as a
+        robustness matrix's cells are written).
     """
     from benchmark import figures, html
 
@@ -122,17 +131,21 @@ def write_reports(
     (submissions / "README.md").write_text(submissions_readme(run_info, simulated))
     (out / "run.json").write_text(json.dumps(run_info, indent=2, default=str) + "\n")
     courses = time_courses(rows, seed)
-    plots = figures.write_figures(
-        results,
-        board,
-        compared,
-        courses,
-        confusion_counts(rows),
-        out / "figures",
-        classes=CLASS_NAMES,
-        seed=seed,
-        history_frame=load_history(out),
-        n_jobs=n_jobs,
+    plots = (
+        []
+        if not draw_figures
+        else figures.write_figures(
+            results,
+            board,
+            compared,
+            courses,
+            confusion_counts(rows),
+            out / "figures",
+            classes=CLASS_NAMES,
+            seed=seed,
+            history_frame=load_history(out),
+            n_jobs=n_jobs,
+        )
     )
     present = [name for name, _ in html.REPORT_FILES if (out / name).is_file() or name == "tasks.jsonl"]
     page = html.render_index(

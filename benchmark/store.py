@@ -64,8 +64,13 @@ def _file_digest(path: str) -> str:
         return "missing"
 
 
+@cache
 def _module_file(name: str, roots: tuple[Path, ...]) -> Path | None:
-    """Return the file of module ``name`` under one of ``roots`` (a package's ``__init__.py``), or None."""
+    """Return the file of module ``name`` under one of ``roots`` (a package's ``__init__.py``), or None.
+
+    Looked up once per process (like :func:`_file_digest`): every task's key
+    resolves the same names.
+    """
     parts = name.split(".")
     for root in roots:
         base = root.joinpath(*parts)
@@ -75,14 +80,24 @@ def _module_file(name: str, roots: tuple[Path, ...]) -> Path | None:
     return None
 
 
-def _imported_names(path: Path, package: str) -> set[str]:
-    """Absolute names of the modules ``path`` imports (``from a import b`` yields ``a`` and ``a.b``)."""
+def _imported_names(path: Path, package: str) -> frozenset[str]:
+    """Absolute names of the modules ``path`` imports (``from a import b`` yields ``a`` and ``a.b``).
+
+    Parsed once per content (:func:`_file_digest`) and package: every task's
+    key walks the same files.
+    """
+    return _names_in(str(path), _file_digest(str(path)), package)
+
+
+@cache
+def _names_in(path: str, digest: str, package: str) -> frozenset[str]:
+    """:func:`_imported_names` of the file ``path`` whose content has ``digest``."""
     import ast
 
     try:
-        tree = ast.parse(Path(path).read_bytes(), filename=str(path))
+        tree = ast.parse(Path(path).read_bytes(), filename=path)
     except (OSError, SyntaxError, ValueError):
-        return set()
+        return frozenset()
     names: set[str] = set()
     for node in ast.walk(tree):  # imports inside functions too: factories import lazily
         if isinstance(node, ast.Import):
@@ -97,7 +112,7 @@ def _imported_names(path: Path, package: str) -> set[str]:
             if base:
                 names.add(base)
                 names.update(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
-    return names
+    return frozenset(names)
 
 
 def import_closure(path: Path, roots: tuple[Path, ...] = (_ROOT,)) -> list[Path]:

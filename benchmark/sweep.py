@@ -101,7 +101,9 @@ def run_cell(
     sim : datasets.simulate.SimulationConfig
         The dataset.
     out : Path
-        Report folder of this run (full reports, task cache, ``tasks.jsonl``).
+        Report folder of this run (the tables and the page, task cache,
+        ``tasks.jsonl``; no figures: the sweep's and the matrix's own reports
+        draw theirs).
     decoders : sequence of str or None
         Decoder names (None: all).
     run : dict or None
@@ -125,7 +127,7 @@ def run_cell(
     """
     from datasets.default import array_cache_dir, default_dataset
 
-    root = default_dataset(sim, home)
+    root = default_dataset(sim, home, n_jobs=(run or {}).get("n_jobs", 1))
     config = RunConfig(
         **{
             "data": root,
@@ -137,7 +139,7 @@ def run_cell(
             **(run or {}),
         }
     )
-    summary = run_benchmark(config)
+    summary = run_benchmark(config, draw_figures=False)  # the sweep's and the matrix's reports draw them
     frame = pd.DataFrame(summary.rows)
     return frame[frame["split"] == "train"].reset_index(drop=True), root
 

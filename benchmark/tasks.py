@@ -285,6 +285,7 @@ def fit_files(
                 digests[subject] = localizer_digest(loc.X, data.localizer_labels, loc.times, loc.ch_names)
         return digests[subject]
 
+    decided: dict[str, dict] = {}  # each decoder's code is hashed once
     out = {}
     for task in tasks:
         if not shares_fit(task.spec.uses):
@@ -293,6 +294,8 @@ def fit_files(
         inputs = [digest(s) for s in (task.subject, *others)]
         if None in inputs:
             continue
-        key = fit_key(task_fields(task.spec, config), inputs[0], inputs[1:])
+        if task.spec.name not in decided:
+            decided[task.spec.name] = task_fields(task.spec, config)
+        key = fit_key(decided[task.spec.name], inputs[0], inputs[1:])
         out[(task.spec.name, task.subject)] = Path(config.fit_cache) / f"{key}.pkl"
     return out

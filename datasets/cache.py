@@ -104,6 +104,15 @@ def checksum(array: np.ndarray) -> int:
     return zlib.crc32(memoryview(np.ascontiguousarray(array)).cast("B"))
 
 
+def _status(paths: list[Path]) -> tuple:
+    """Size, modification time (ns) and inode of each file: changes when a file is rewritten."""
+    out = []
+    for path in paths:
+        st = path.stat()
+        out.append((path.name, st.st_size, st.st_mtime_ns, st.st_ino))
+    return tuple(out)
+
+
 class ArrayCache:
     """Folder of cached subject entries: ``<key>/{arrays}.npy`` + ``meta.json``.
 
@@ -111,10 +120,19 @@ class ArrayCache:
     ----------
     folder : Path
         Cache root (created on first write).
+
+    Notes
+    -----
+    Every array's CRC-32 is checked when an entry is first loaded. A run
+    loads each subject once per task; the entry is checked again only when
+    one of its files' status (size, modification time, inode) differs from
+    when this object last checked it, so a file rewritten or replaced since
+    is caught, and an unchanged entry is not read whole again for every task.
     """
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
+        self._checked: dict[str, tuple] = {}  # key -> the files' status when their CRCs matched
 
     def load(self, key: str) -> tuple[dict[str, np.ndarray], dict] | None:
         """Memory-map the arrays of ``key`` read-only; None when absent or damaged."""
@@ -124,12 +142,17 @@ class ArrayCache:
             return None
         try:
             meta = json.loads(meta_file.read_bytes().decode("utf-8"))
-            arrays = {name: np.load(entry / f"{name}.npy", mmap_mode="r") for name in meta["arrays"]}
-            checksums = meta["crc32"]
-            for name, array in arrays.items():
-                if checksum(array) != checksums[name]:
-                    raise ValueError(f"{name}.npy changed since it was written (CRC-32 mismatch)")
+            files = {name: entry / f"{name}.npy" for name in meta["arrays"]}
+            status = _status([meta_file, *files.values()])
+            arrays = {name: np.load(path, mmap_mode="r") for name, path in files.items()}
+            if self._checked.get(key) != status:
+                checksums = meta["crc32"]
+                for name, array in arrays.items():
+                    if checksum(array) != checksums[name]:
+                        raise ValueError(f"{name}.npy changed since it was written (CRC-32 mismatch)")
+                self._checked[key] = status
         except (OSError, ValueError, KeyError, TypeError) as exc:  # TypeError: meta not an object
+            self._checked.pop(key, None)
             logger.warning("ignoring damaged cache entry %s (%s); it will be rewritten", entry, exc)
             return None
         return arrays, meta

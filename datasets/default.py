@@ -37,7 +37,11 @@ def array_cache_dir(home: Path | None = None) -> Path:
 
 
 def default_dataset(
-    config=None, home: Path | None = None, on_generate: Callable[[Path], None] | None = None
+    config=None,
+    home: Path | None = None,
+    on_generate: Callable[[Path], None] | None = None,
+    *,
+    n_jobs: int = 1,
 ) -> Path:
     """Return the root of the default simulated dataset, generating it if needed.
 
@@ -52,6 +56,9 @@ def default_dataset(
         Called with the dataset's folder before it is generated (not when it
         is already there): the command line says that the first run
         simulates for a few minutes, which a quiet log would not.
+    n_jobs : int
+        Subjects simulated at once when it is generated (the files are the
+        same for any value; :func:`datasets.simulate.simulate_dataset`).
 
     Returns
     -------
@@ -78,7 +85,7 @@ def default_dataset(
     logger.info("generating the default simulated dataset in %s (once)", folder)
     if on_generate is not None:
         on_generate(folder)
-    simulate.simulate_dataset(partial / "data", config)
+    simulate.simulate_dataset(partial / "data", config, n_jobs=n_jobs)
     (partial / _COMPLETE).write_text(key + "\n")
     if folder.exists():  # an earlier interrupted attempt
         shutil.rmtree(folder)

@@ -132,3 +132,31 @@ def test_damaged_array_cache_entry_is_ignored_and_rewritten(fresh_foreign_root, 
     warm = ChallengeDataset(fresh_foreign_root, cache_dir=cache).load("sub-02")
     assert isinstance(warm.localizer.X, np.memmap)
     assert [p.name for p in cache.iterdir()] == [entry.name]  # nothing stale left beside it
+
+
+def test_an_array_cache_entry_is_checked_once_until_a_file_of_it_changes(
+    fresh_foreign_root, tmp_path, monkeypatch
+):
+    """A run loads a subject once per task: its CRCs are read once, and again after a file is rewritten."""
+    from datasets import cache as cache_module
+
+    folder = tmp_path / "arrays"
+    ChallengeDataset(fresh_foreign_root, cache_dir=folder).load("sub-02")  # writes the entry
+    calls = []
+    real = cache_module.checksum
+    monkeypatch.setattr(cache_module, "checksum", lambda array: calls.append(1) or real(array))
+    dataset = ChallengeDataset(fresh_foreign_root, cache_dir=folder)
+    first = dataset.load("sub-02")
+    n_arrays = len(calls)
+    assert n_arrays >= 6 and isinstance(first.localizer.X, np.memmap)
+    expected = np.array(first.localizer.X)  # a copy: the memory map would show the damage below
+    dataset.load("sub-02")
+    assert len(calls) == n_arrays  # unchanged entry: not read whole again
+    (entry,) = list(folder.iterdir())
+    target = entry / "localizer_X.npy"
+    data = bytearray(target.read_bytes())
+    data[-100:] = b"\x01" * 100  # same size, new content (and modification time)
+    target.write_bytes(bytes(data))
+    again = dataset.load("sub-02")  # checked again: the damage is found and the FIF files are read
+    assert len(calls) > n_arrays
+    np.testing.assert_array_equal(again.localizer.X, expected)

@@ -292,3 +292,20 @@ def test_localizer_is_decodable(tmp_path: Path) -> None:
     accuracy = cross_val_score(clf, X, y, cv=cv).mean()
     # Chance is 0.1; 300 trials put the 99th percentile of chance near 0.16.
     assert accuracy > 0.2, f"localizer accuracy {accuracy:.2f} at the class peak"
+
+
+def test_subjects_simulated_in_parallel_write_the_same_files(tmp_path):
+    """n_jobs only spreads the subjects over processes: every file, truth included, is byte-identical."""
+    config = SimulationConfig(n_train=2, n_test=1, n_localizer_per_class=4, n_imagine_per_class=(2, 2))
+
+    def digests(folder):
+        return {
+            str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
+        }
+
+    simulate_dataset(tmp_path / "serial" / "data", config, n_jobs=1)
+    simulate_dataset(tmp_path / "parallel" / "data", config, n_jobs=2)
+    serial, parallel = digests(tmp_path / "serial"), digests(tmp_path / "parallel")
+    assert len(serial) >= 10 and serial == parallel

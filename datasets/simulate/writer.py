@@ -99,6 +99,39 @@ def _check_empty_or_absent(path: Path, what: str) -> None:
         )
 
 
+def _simulate_and_write(job: tuple) -> tuple[list[dict], pd.DataFrame | None, dict]:
+    """Simulate one subject and write its files; return its solution rows, imagine labels and metadata."""
+    split, subject, config, root, truth_dir = job
+    start = time.perf_counter()
+    # One BLAS thread: the matrix products are small enough, threads
+    # oversubscribe a loaded machine (5-10x slower), and the results
+    # then do not depend on the number of cores.
+    with threadpool_limits(limits=1, user_api="blas"):
+        sim = simulate_subject(subject, config)
+    rows = _write_subject(sim, split, root, config)
+    labels = _labels_frame(subject, sim.imagine.labels, "imagine") if split == "train" else None
+    _save_npz(truth_dir / PATTERNS_DIR / f"{subject}.npz", sim.truth)
+    logger.info(
+        "Simulated %s (%s): %d localizer + %d imagine epochs in %.1f s",
+        subject, split, len(sim.localizer.labels), len(sim.imagine.labels), time.perf_counter() - start,
+    )  # fmt: skip
+    return rows, labels, {"split": split, **sim.metadata}
+
+
+def _map(fn, jobs: list, n_jobs: int) -> list:
+    """``[fn(job) for job in jobs]``, in ``n_jobs`` forked processes when more than one."""
+    import os
+
+    n = min(len(jobs), (os.cpu_count() or 1) if n_jobs == -1 else max(n_jobs, 1))
+    if n <= 1:
+        return [fn(job) for job in jobs]
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(n, mp_context=mp.get_context("fork")) as pool:
+        return list(pool.map(fn, jobs))
+
+
 def _write_subject(sim: SimulatedSubject, split: str, root: Path, config: SimulationConfig) -> list[dict]:
     """Write one subject's files; return the test solution rows (if any)."""
     subject = sim.subject
@@ -148,7 +181,9 @@ def _write_subject(sim: SimulatedSubject, split: str, root: Path, config: Simula
     ]
 
 
-def simulate_dataset(root: Path, config: SimulationConfig, truth_dir: Path | None = None) -> Path:
+def simulate_dataset(
+    root: Path, config: SimulationConfig, truth_dir: Path | None = None, *, n_jobs: int = 1
+) -> Path:
     """Write a simulated dataset in the official challenge layout.
 
     Parameters
@@ -162,6 +197,10 @@ def simulate_dataset(root: Path, config: SimulationConfig, truth_dir: Path | Non
         Folder of the ground truth (``solution.csv``, ``simulation.json``,
         ``patterns/sub-XX.npz``); must be outside ``root`` and not exist or be
         empty. Default: :func:`default_truth_dir` of ``root``.
+    n_jobs : int
+        Subjects simulated at once, each in its own process (-1: one per
+        core). The files are the same for any value: each subject's data
+        depend only on the configuration and the subject.
 
     Returns
     -------
@@ -192,28 +231,19 @@ def simulate_dataset(root: Path, config: SimulationConfig, truth_dir: Path | Non
     subjects_meta: dict[str, Any] = {}
     solution_rows: list[dict] = []
     train_imagine: list[pd.DataFrame] = []
-    for split, subjects in (("train", config.train_subjects), ("test", config.test_subjects)):
+    jobs = [(split, subject) for split, subjects in (("train", config.train_subjects),
+            ("test", config.test_subjects)) for subject in subjects]  # fmt: skip
+    for split in ("train", "test"):
         (root / split).mkdir(exist_ok=True)
-        for subject in subjects:
-            start = time.perf_counter()
-            # One BLAS thread: the matrix products are small enough, threads
-            # oversubscribe a loaded machine (5-10x slower), and the results
-            # then do not depend on the number of cores.
-            with threadpool_limits(limits=1, user_api="blas"):
-                sim = simulate_subject(subject, config)
-            solution_rows += _write_subject(sim, split, root, config)
-            if split == "train":
-                train_imagine.append(_labels_frame(subject, sim.imagine.labels, "imagine"))
-            _save_npz(truth_dir / PATTERNS_DIR / f"{subject}.npz", sim.truth)
-            subjects_meta[subject] = {"split": split, **sim.metadata}
-            logger.info(
-                "Simulated %s (%s): %d localizer + %d imagine epochs in %.1f s",
-                subject,
-                split,
-                len(sim.localizer.labels),
-                len(sim.imagine.labels),
-                time.perf_counter() - start,
-            )
+    for (_, subject), (rows, labels, meta) in zip(
+        jobs,
+        _map(_simulate_and_write, [(s, subj, config, root, truth_dir) for s, subj in jobs], n_jobs),
+        strict=True,
+    ):
+        solution_rows += rows
+        if labels is not None:
+            train_imagine.append(labels)
+        subjects_meta[subject] = meta
     if train_imagine:
         _write_csv(pd.concat(train_imagine, ignore_index=True), root / "train" / layout.TRAIN_IMAGINE_LABELS)
     _write_csv(pd.DataFrame(solution_rows, columns=["ID", "label", "Usage"]), truth_dir / SOLUTION_FILE)

@@ -387,8 +387,11 @@ class BlockWhitening(TransformerMixin, BaseEstimator):
         if X.ndim != 3 or X.shape[1] != self.n_features_in_:
             raise ValueError(f"X must have shape (n, {self.n_features_in_}, n_times), got {X.shape}.")
         size = X.shape[1] // self.n_blocks
-        blocks = X.reshape(len(X), self.n_blocks, size, X.shape[2])
-        return np.einsum("bij,nbjt->nbit", self.whiteners_, blocks, optimize=True).reshape(X.shape)
+        out = np.empty_like(X)
+        for b, whitener in enumerate(self.whiteners_):  # into place: no transposed copy of the batch
+            block = slice(b * size, (b + 1) * size)
+            np.matmul(whitener, X[:, block], out=out[:, block])
+        return out
 
 
 def per_band(n_bands: int, *steps):
