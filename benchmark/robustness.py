@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.robustness_report import write_robustness_report
-from benchmark.robustness_tables import CEILING, TIMING_ORACLE
+from benchmark.robustness_tables import CEILING, POWER_TIMING_ORACLE, TIMING_ORACLE, induced_regimes
 from benchmark.sweep import COLUMNS, run_cell
 
 logger = logging.getLogger(__name__)
@@ -66,7 +66,8 @@ def run_robustness(
     alphas : sequence of float
         Transfer weights.
     decoders : sequence of str or None
-        Decoder names (None: all registered).
+        Decoder names (None: all registered, the power timing oracle only on
+        the regimes with an induced code: :func:`default_decoders`).
     simulation : dict or None
         Other :class:`datasets.simulate.SimulationConfig` fields for every
         cell (default: :data:`ROBUSTNESS_N_TRAIN` train subjects, no test
@@ -105,14 +106,16 @@ def run_robustness(
         (r, float(a)): regime_config(r, **{**fields, "alpha": float(a)}) for r in names for a in alphas
     }
     frames, timings, hyper = [], [], {}
+    induced = induced_regimes()
     for (regime, alpha), sim in configs.items():
         start = time.perf_counter()
         cell_out = Path(out) / "robustness" / regime / f"alpha-{alpha:g}"
-        frame, root = run_cell(sim, cell_out, decoders=chosen, run=run, home=home)
+        cell_decoders = chosen if decoders else default_decoders(regime in induced)
+        frame, root = run_cell(sim, cell_out, decoders=cell_decoders, run=run, home=home)
         elapsed = time.perf_counter() - start
         timings.append({"regime": regime, "alpha": alpha, "tasks": len(frame), "wall_time_s": elapsed})
         if regime not in hyper:
-            hyper[regime] = decoder_hyperparameters(root, chosen, seed=run.get("seed", 0))
+            hyper[regime] = decoder_hyperparameters(root, cell_decoders, seed=run.get("seed", 0))
         frame.insert(0, "alpha", alpha)
         frame.insert(0, "regime", regime)
         frames.append(frame.reindex(columns=["regime", *COLUMNS]))
@@ -126,6 +129,21 @@ def run_robustness(
         settings={"simulation": fields, "run": run, "regimes": names, "alphas": [float(a) for a in alphas]},
     )
     return results
+
+
+def default_decoders(induced: bool) -> list[str]:
+    """Every registered decoder, without :data:`POWER_TIMING_ORACLE` unless the regime has an induced code.
+
+    The power timing oracle only splits the power decoders' gap
+    (:func:`benchmark.robustness_tables.gap_table`), which exists where the
+    class code includes induced power; elsewhere those decoders sit at chance
+    and it would cost a full fit per cell (its fit reads the truth, so it is
+    not shared across alphas).
+    """
+    from benchmark.registry import discover
+
+    names = [spec.name for spec in discover(strict=False).select(None)]
+    return names if induced else [name for name in names if name != POWER_TIMING_ORACLE]
 
 
 def decoder_hyperparameters(root: Path, decoders: Sequence[str] | None, seed: int = 0) -> dict[str, str]:

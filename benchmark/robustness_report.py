@@ -18,6 +18,7 @@ from benchmark.robustness_tables import (
     gap_table,
     induced_only_regimes,
     induced_regimes,
+    merged_hyperparameters,
     robustness_table,
     targets,
     which_decoder_table,
@@ -214,8 +215,8 @@ def write_robustness_report(
         ]
     lines += ["![robustness heat map](robustness.png)", ""]
     if hyperparameters:
-        first = next(iter(hyperparameters.values()))
-        same = all(h == first for h in hyperparameters.values())
+        first, differ = merged_hyperparameters(hyperparameters)
+        same = not differ
         lines += [
             "## Decoder hyperparameters (one set for every regime)",
             "",
@@ -224,8 +225,7 @@ def write_robustness_report(
             + (
                 "identical in every regime."
                 if same
-                else "**they differ between regimes**: "
-                + ", ".join(d for d in first if any(h.get(d) != first[d] for h in hyperparameters.values()))
+                else "**they differ between regimes**: " + ", ".join(differ)
             ),
             "",
             *[f"- `{name}`: `{text}`" for name, text in first.items()],

@@ -323,3 +323,30 @@ def targets(table: pd.DataFrame, families: dict[str, str] | None = None) -> list
         )
         checks.append(("every ranked decoder at chance at α=0 (p > 0.001)", regime, verdict))
     return checks
+
+
+def merged_hyperparameters(per_regime: dict[str, dict[str, str]]) -> tuple[dict[str, str], list[str]]:
+    """Every decoder's parameters over the regimes, and the decoders whose parameters differ between them.
+
+    A decoder that runs in some regimes only (the power timing oracle) is
+    compared where it runs.
+
+    Parameters
+    ----------
+    per_regime : dict
+        Regime -> decoder -> parameters (text).
+
+    Returns
+    -------
+    parameters : dict of str to str
+        Decoder -> its parameters in the first regime it runs in, decoders in
+        order of first appearance.
+    differ : list of str
+        Decoders whose parameters are not the same in every regime they run in.
+    """
+    first: dict[str, str] = {}
+    for parameters in per_regime.values():
+        for name, text in parameters.items():
+            first.setdefault(name, text)
+    differ = [n for n in first if any(p.get(n, first[n]) != first[n] for p in per_regime.values())]
+    return first, differ

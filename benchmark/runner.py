@@ -100,10 +100,15 @@ def run_task(
             logger.warning("decoder %r failed on %s: %s", spec.name, subject, row["error"])
         return row
     n = len(prepared.order)
+    header, arrays, held = prepared.header, prepared.arrays, None
+    if fit_file is not None and fit_file.is_file():  # the fit is expected: its localizer only if asked for
+        header, held = {**header, "localizer_deferred": True}, {"X": arrays["X"]}
+        arrays = {k: v for k, v in arrays.items() if k != "X"}
     result = run_isolated(
-        prepared.header,
-        prepared.arrays,
+        header,
+        arrays,
         serve=serve_others(dataset, prepared.others),
+        localizer=held,
         timeout=config.timeout,
         max_memory_mb=config.max_memory_mb,
         max_elements=max(10**6, 4 * n * len(prepared.data.imagine.times) * len(CLASS_NAMES)),

@@ -9,14 +9,15 @@ without the command line). The forked process
 1. starts its own session (``setsid``: its process group is the unit the
    harness kills, with every thread and child process the decoder leaves),
    asks the kernel to kill it when the zygote dies and applies the memory cap;
-2. receives over a socket what the harness sends (:func:`receive_task`): the
+2. receives over a socket what the harness sends (:func:`benchmark.wire.receive_task`): the
    decoder's spec, its context, the localizer epochs and labels, and the
    imagine epochs in a per-task random order, without trial ids;
 3. runs :func:`decode` (the localizer cross-validation, the fit, the imagine
    probabilities) and sends the result back as JSON and raw float64 arrays,
    a format the harness parses without executing anything;
 4. asks the harness for another subject's localizer when a decoder that
-   uses ``others`` reads one (:class:`RequestedLocalizers`).
+   uses ``others`` reads one, and for its own localizer when a shared fit it
+   was sent without one cannot be used (:mod:`benchmark.wire`).
 
 The harness maps the probabilities back to the file's trial order and scores
 them in its own process (:mod:`benchmark.runner`). See
@@ -40,6 +41,8 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 
 import numpy as np
+
+from benchmark.wire import apply_warning_filters, receive_task, send_message
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +163,7 @@ def _task_main(fd: int, zygote_pid: int) -> int:
         try:
             header, arrays = receive_task(conn)
             # the harness's warning filters (a test suite's "error", say) hold for its decoders too
-            _apply_warning_filters(header.pop("warning_filters", []))
+            apply_warning_filters(header.pop("warning_filters", []))
         except Exception as exc:  # the decoder's module cannot be imported here, say
             send_message(conn, {"status": "error", "error": f"{type(exc).__name__}: {exc}",
                                 "traceback": traceback.format_exc(limit=-8)[-4000:]})  # fmt: skip
@@ -173,116 +176,6 @@ def _task_main(fd: int, zygote_pid: int) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
     return 0  # the caller ends the process with os._exit: a decoder's non-daemon threads cannot hold it
-
-
-# ------------------------------------------------------- wire format
-def send_message(conn: Connection, fields: dict, arrays: dict[str, np.ndarray] | None = None) -> None:
-    """Send ``fields`` as JSON followed by each array as raw float64 bytes."""
-    arrays = {k: np.ascontiguousarray(v, dtype=np.float64) for k, v in (arrays or {}).items()}
-    meta = {**fields, "_arrays": {k: list(v.shape) for k, v in arrays.items()}}
-    conn.send_bytes(json.dumps(meta).encode())
-    for value in arrays.values():
-        conn.send_bytes(memoryview(value).cast("B"))
-
-
-def read_message(conn: Connection, *, max_elements: int) -> tuple[dict, dict[str, np.ndarray]]:
-    """Parse one :func:`send_message` message; only JSON and float64 buffers, nothing executed.
-
-    Raises
-    ------
-    ValueError
-        If the message is not what :func:`send_message` writes.
-    """
-    meta = json.loads(conn.recv_bytes().decode("utf-8"))
-    if not isinstance(meta, dict) or not isinstance(meta.get("_arrays", {}), dict):
-        raise ValueError("the decoder's process sent a malformed message")
-    arrays = {}
-    for name, shape in meta.pop("_arrays", {}).items():
-        if not isinstance(shape, list) or not all(isinstance(n, int) and n >= 0 for n in shape):
-            raise ValueError(f"the decoder's process sent a malformed shape for {name!r}")
-        if int(np.prod(shape)) > max_elements:
-            raise ValueError(f"the decoder's process sent {name!r} of shape {shape}, larger than expected")
-        data = conn.recv_bytes(maxlength=8 * max_elements + 64)
-        array = np.frombuffer(data, dtype=np.float64)
-        if array.size != int(np.prod(shape)):
-            raise ValueError(f"the decoder's process sent {array.size} values for {name!r} of shape {shape}")
-        arrays[name] = array.reshape(shape)
-    return meta, arrays
-
-
-def send_task(conn: Connection, header: dict, arrays: dict[str, np.ndarray]) -> None:
-    """Send a task: ``header`` (pickled with cloudpickle: it holds the decoder's spec) and raw arrays."""
-    import cloudpickle
-
-    if "spec" in header:  # a task's first message: where to import the decoder from, the warning filters
-        where = {"sys_path": [p for p in sys.path if isinstance(p, str)], "cwd": os.getcwd()}
-        conn.send_bytes(json.dumps(where).encode())
-        header = {**header, "warning_filters": _warning_filters()}
-    shapes = {k: (tuple(v.shape), str(v.dtype)) for k, v in arrays.items()}
-    conn.send_bytes(cloudpickle.dumps({**header, "_arrays": shapes}))
-    for value in arrays.values():
-        conn.send_bytes(memoryview(np.ascontiguousarray(value)).cast("B"))
-
-
-def _warning_filters() -> list[tuple]:
-    """Return the warning filters of this process as plain values (a task process applies them)."""
-    import warnings
-
-    return [
-        (
-            action,
-            getattr(message, "pattern", "") or "",
-            category,
-            getattr(module, "pattern", "") or "",
-            lineno,
-        )
-        for action, message, category, module, lineno in warnings.filters
-    ]
-
-
-def _apply_warning_filters(filters: list[tuple]) -> None:
-    """Make ``filters`` (from :func:`_warning_filters`) this process's, in the same order."""
-    import warnings
-
-    warnings.resetwarnings()
-    for action, message, category, module, lineno in reversed(filters):
-        warnings.filterwarnings(action, message=message, category=category, module=module, lineno=lineno)
-
-
-def receive_task(conn: Connection) -> tuple[dict, dict[str, np.ndarray]]:
-    """Receive what :func:`send_task` sent; arrays come back read-only."""
-    import pickle
-
-    header = pickle.loads(conn.recv_bytes())  # written by the harness, never by a decoder
-    arrays = {}
-    for name, (shape, dtype) in header.pop("_arrays").items():
-        array = np.frombuffer(conn.recv_bytes(), dtype=dtype).reshape(shape)
-        arrays[name] = array  # frombuffer on bytes: read-only, as decoders' input must be
-    return header, arrays
-
-
-class RequestedLocalizers(Sequence):
-    """The other subjects' localizer ``(X, y)`` pairs, each asked of the harness when read.
-
-    Handed to decoders that declare ``uses={"others"}``: no more than one
-    extra subject is held unless the decoder keeps them.
-    """
-
-    def __init__(self, conn: Connection, n: int) -> None:
-        self._conn = conn
-        self._n = int(n)
-
-    def __len__(self) -> int:
-        return self._n
-
-    def __getitem__(self, index):  # type: ignore[override]
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        index = range(self._n)[index]  # IndexError out of range, negative indices allowed
-        self._conn.send_bytes(json.dumps({"kind": "others", "index": index}).encode())
-        header, arrays = receive_task(self._conn)
-        X = arrays["X"]
-        return X, np.asarray(header["y"])
 
 
 # ------------------------------------------------------------ decoding
@@ -303,6 +196,7 @@ def run_decoder(header: dict, arrays: dict[str, np.ndarray], conn: Connection) -
 
     from benchmark.errors import DecoderOutputError
     from benchmark.memory import PeakMemory
+    from benchmark.wire import DeferredArray, RequestedLocalizers
 
     max_memory_mb = header.get("max_memory_mb")
     if max_memory_mb:
@@ -314,6 +208,8 @@ def run_decoder(header: dict, arrays: dict[str, np.ndarray], conn: Connection) -
     out_arrays: dict = {}
     memory = PeakMemory()
     others = RequestedLocalizers(conn, header.get("n_others", 0))
+    if header.get("localizer_deferred"):  # a shared fit is expected: the localizer is asked for if not
+        arrays = {**arrays, "X": DeferredArray(conn, "localizer")}
     try:
         # one BLAS thread per task, always: OpenBLAS's own threads made even
         # serial runs 2.5x slower on 2 cores (docs/performance.md)
@@ -408,6 +304,7 @@ def decode(
     """
     from benchmark.contract import TaskMemo
     from benchmark.fits import shared_fit
+    from benchmark.wire import DeferredArray
 
     spec, context = header["spec"], header["context"]
     classes = list(header["classes"])
@@ -424,9 +321,12 @@ def decode(
         kwargs["memo"] = TaskMemo()
 
     folds = header.get("folds", ())
-    estimator, fields = shared_fit(
-        header.get("fit_file"), spec.name, lambda: _fit(spec, context, X, y, classes, folds, kwargs)
-    )
+
+    def fit():
+        localizer = X.get() if isinstance(X, DeferredArray) else X  # held back for a shared fit
+        return _fit(spec, context, localizer, y, classes, folds, kwargs)
+
+    estimator, fields = shared_fit(header.get("fit_file"), spec.name, fit)
     t1 = time.perf_counter()
     course = None
     want_course = header.get("want_course", False)

@@ -186,6 +186,7 @@ def run_isolated(
     arrays: dict,
     *,
     serve: Callable[[int], tuple[dict, dict]] | None = None,
+    localizer: dict | None = None,
     timeout: float | None = None,
     max_memory_mb: float | None = None,
     max_elements: int = 10**8,
@@ -196,10 +197,13 @@ def run_isolated(
     Parameters
     ----------
     header, arrays : dict
-        What the task process receives (:func:`benchmark.sandbox.send_task`).
+        What the task process receives (:func:`benchmark.wire.send_task`).
     serve : callable or None
         ``serve(i)`` returns ``(header, arrays)`` of the ``i``-th other
         subject's localizer, when the decoder asks for it.
+    localizer : dict or None
+        ``{"X": epochs}`` held back from ``arrays`` (a shared fit was
+        expected, :mod:`benchmark.fits`), sent if the task process asks.
     timeout : float or None
         Seconds after which the task's process group is killed (``timeout``;
         ``oom`` when its data segment had reached the memory cap).
@@ -217,7 +221,7 @@ def run_isolated(
         with its message in ``fields["error"]``. Whatever happened, the
         task's process group is gone when this returns.
     """
-    from benchmark.sandbox import read_message, send_task
+    from benchmark.wire import read_message, send_task
 
     groups = groups if groups is not None else ProcessGroups()
     start = time.perf_counter()
@@ -236,6 +240,9 @@ def run_isolated(
             meta, out = read_message(conn, max_elements=max_elements)
             if meta.get("kind") == "others" and serve is not None:
                 send_task(conn, *serve(int(meta["index"])))
+                continue
+            if meta.get("kind") == "localizer" and localizer is not None:
+                send_task(conn, {}, localizer)
                 continue
             return Isolated("done", meta, out, time.perf_counter() - start)
     except (EOFError, OSError):

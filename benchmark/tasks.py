@@ -154,7 +154,7 @@ class PreparedTask:
     Attributes
     ----------
     header, arrays : dict
-        Sent to the task process (:func:`benchmark.sandbox.send_task`):
+        Sent to the task process (:func:`benchmark.wire.send_task`):
         no trial id, no imagine label, imagine epochs in ``order``.
     order : ndarray of int
         ``arrays["X_imagine"][i]`` is the file's epoch ``order[i]``.

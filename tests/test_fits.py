@@ -102,11 +102,18 @@ def cells(tmp_path_factory):
         frames[alpha], _ = run_cell(
             sim, out / "regime" / f"alpha-{alpha:g}", decoders=decoders, run=run, home=home
         )
+    # a damaged stored fit: the task is sent without its localizer, asks for it, fits and stores again
+    damaged = sorted((out / "regime" / "fits").glob("*.pkl"))[0]
+    damaged.write_bytes(b"truncated")
+    again, _ = run_cell(
+        SimulationConfig(**SIM, alpha=1.0), out / "regime" / "again", decoders=decoders,
+        run={**run, "force": True}, home=home,
+    )  # fmt: skip
     alone, _ = run_cell(
         SimulationConfig(**SIM, alpha=1.0), out / "alone" / "alpha-1", decoders=decoders,
         run={**run, "fit_cache": None}, home=home,
     )  # fmt: skip
-    return frames, alone, out
+    return frames, alone, out, damaged
 
 
 def _rows(out, cell):
@@ -117,7 +124,7 @@ def _rows(out, cell):
 
 
 def test_the_second_cell_of_a_regime_reuses_the_first_cells_fits_and_scores_as_a_fresh_fit(cells):
-    _, _, out = cells
+    _, _, out, _ = cells
     first, second, alone = (
         _rows(out, "regime/alpha-0"),
         _rows(out, "regime/alpha-1"),
@@ -139,3 +146,15 @@ def test_the_second_cell_of_a_regime_reuses_the_first_cells_fits_and_scores_as_a
     stored = sorted((out / "regime" / "fits").glob("*.pkl"))
     assert len(stored) == 4  # lda-peak and aligned-cross-subject on two subjects
     assert not (out / "alone" / "fits").exists()
+
+
+def test_a_task_whose_stored_fit_is_damaged_asks_for_its_localizer_and_fits_again(cells):
+    _, _, out, damaged = cells
+    again, alone = _rows(out, "regime/again"), _rows(out, "alone/alpha-1")
+    refitted = [key for key, row in again.items() if not row.get("fit_reused")]
+    damaged_task = [key for key in refitted if key[0] != "self-training"]  # self-training never shares
+    assert len(damaged_task) == 1 and len(refitted) == 3
+    assert all(row["status"] == "ok" for row in again.values())
+    for key in refitted:
+        np.testing.assert_allclose(again[key]["proba"], alone[key]["proba"], atol=1e-4, rtol=0)
+    assert load_fit(damaged, "lda-peak") is not None or load_fit(damaged, "aligned-cross-subject") is not None

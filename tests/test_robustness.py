@@ -230,3 +230,26 @@ def test_which_decoder_table_names_the_best_family_per_regime():
     assert checks[("best spectral/Riemannian >= 40 % of margin at α=1", "induced")] == "met: csp-lda 0.50"
     assert ("lda-peak >= 25 % of margin at α=1", "induced") not in checks
     assert ("best spectral/Riemannian >= 40 % of margin at α=1", "default") not in checks
+
+
+def test_hyperparameters_are_compared_where_each_decoder_runs():
+    """The power timing oracle runs on induced regimes only: its absence elsewhere is no difference."""
+    from benchmark.robustness_tables import merged_hyperparameters
+
+    per_regime = {
+        "default": {"lda-peak": "A()", "csp-lda": "B()"},
+        "induced": {"lda-peak": "A()", "csp-lda": "B()", "oracle-timing-power": "C()"},
+    }
+    parameters, differ = merged_hyperparameters(per_regime)
+    assert parameters == {"lda-peak": "A()", "csp-lda": "B()", "oracle-timing-power": "C()"} and differ == []
+    per_regime["mixed"] = {"lda-peak": "A()", "csp-lda": "B(n=2)", "oracle-timing-power": "C()"}
+    assert merged_hyperparameters(per_regime)[1] == ["csp-lda"]
+
+
+def test_the_power_timing_oracle_runs_only_where_the_class_code_includes_induced_power():
+    from benchmark.robustness import default_decoders
+    from benchmark.robustness_tables import POWER_TIMING_ORACLE
+
+    induced, evoked = default_decoders(True), default_decoders(False)
+    assert POWER_TIMING_ORACLE in induced and POWER_TIMING_ORACLE not in evoked
+    assert set(induced) - set(evoked) == {POWER_TIMING_ORACLE} and len(evoked) > 15
