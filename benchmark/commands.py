@@ -105,7 +105,7 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
                            data, options["config_file"])  # fmt: skip
         else:
             logger.info("no --data given: using the simulated default dataset")
-        data = default_dataset(on_generate=_announce_simulation)
+        data = default_dataset(on_generate=_announce_simulation, n_jobs=options.get("n_jobs") or 1)
     progress = options["progress"] and sys.stderr.isatty()  # never redraws in a redirected stderr
     config = build_run_config({**options, "data": data, "progress": progress})
     _check_decoders(config.decoders, config.moabb_pipelines or ())

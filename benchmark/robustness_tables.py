@@ -253,8 +253,21 @@ def targets(table: pd.DataFrame, families: dict[str, str] | None = None) -> list
     checks = []
     ranked = table[table["ranked"]]
     gaps = gap_table(table).set_index(["regime", "alpha"])
+    induced = induced_only_regimes()  # where the power families must carry the cell alone
+    power_gaps = gap_table(table, "csp-lda", POWER_TIMING_ORACLE).set_index(["regime", "alpha"])
+
+    def power_reason(regime: str) -> str:
+        if (regime, 1.0) not in power_gaps.index:
+            return ""
+        gap = power_gaps.loc[(regime, 1.0)]
+        return (
+            f" (why: {POWER_TIMING_ORACLE} {gap['timed_fraction']:.2f}; timing costs csp-lda "
+            f"{gap['timing_share']:.2f}, its classifier {gap['classifier_share']:.2f})"
+        )
 
     def reason(regime: str) -> str:
+        if regime in induced:  # the evoked timing oracle says nothing where the code is power only
+            return power_reason(regime)
         if (regime, 1.0) not in gaps.index:
             return ""
         gap = gaps.loc[(regime, 1.0)]
@@ -276,7 +289,7 @@ def targets(table: pd.DataFrame, families: dict[str, str] | None = None) -> list
                 )
             )
         lda = part[part["decoder"] == "lda-peak"]
-        if regime not in induced_only_regimes() and len(lda) and np.isfinite(lda["margin_fraction"].iloc[0]):
+        if regime not in induced and len(lda) and np.isfinite(lda["margin_fraction"].iloc[0]):
             value = float(lda["margin_fraction"].iloc[0])
             checks.append(
                 (
@@ -286,8 +299,6 @@ def targets(table: pd.DataFrame, families: dict[str, str] | None = None) -> list
                     + ("" if value >= 0.25 else reason(regime)),
                 )
             )
-    induced = induced_only_regimes()  # where the power families must carry the cell alone
-    power_gaps = gap_table(table, "csp-lda", POWER_TIMING_ORACLE).set_index(["regime", "alpha"])
     for regime, part in ranked[ranked["alpha"] == 1.0].groupby("regime", sort=False):
         if regime not in induced or families is None:
             continue
@@ -297,13 +308,7 @@ def targets(table: pd.DataFrame, families: dict[str, str] | None = None) -> list
             continue
         best = power.loc[power["margin_fraction"].idxmax()]
         met = best["margin_fraction"] >= 0.4
-        why = ""
-        if not met and (regime, 1.0) in power_gaps.index:
-            gap = power_gaps.loc[(regime, 1.0)]
-            why = (
-                f" (why: {POWER_TIMING_ORACLE} {gap['timed_fraction']:.2f}; timing costs csp-lda "
-                f"{gap['timing_share']:.2f}, its classifier {gap['classifier_share']:.2f})"
-            )
+        why = "" if met else power_reason(regime)
         checks.append(
             (
                 "best spectral/Riemannian >= 40 % of margin at α=1",
