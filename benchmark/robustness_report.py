@@ -233,9 +233,13 @@ def write_robustness_report(
         ]
     if timings is not None and len(timings):
         total = float(timings["wall_time_s"].sum())
+        per_alpha = timings.groupby("alpha", sort=True)["wall_time_s"].sum()
         lines += [
             f"## Run\n\n{len(timings)} cells, {int(timings['tasks'].sum())} tasks, {total / 60:.1f} min wall "
-            "(simulation included; cached datasets and tasks are reused).",
+            "(simulation included; cached datasets and tasks are reused). By alpha: "
+            + ", ".join(f"{a:g}: {v / 60:.1f} min" for a, v in per_alpha.items())
+            + " (a regime's first cell fits every decoder; the others reuse the fits on the localizers, "
+            "docs/robustness.md).",
             "",
         ]
     if settings:
