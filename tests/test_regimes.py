@@ -163,7 +163,7 @@ def test_default_cache_key_ignores_neutral_regime_fields(tmp_path: Path, monkeyp
     """The default dataset keeps its cache folder; a regime gets its own."""
     seen = []
 
-    def fake(root, config):
+    def fake(root, config, **_):
         seen.append(Path(root).parent.name.split(".partial")[0])
         raise RuntimeError("stop")
 
@@ -204,7 +204,7 @@ def test_regime_dataset_written_with_intervals(tmp_path: Path) -> None:
 def test_default_dataset_announces_only_a_generation(tmp_path: Path, monkeypatch) -> None:
     """The command line's callback runs before a simulation, never when the dataset is already there."""
 
-    def fake(root, config):
+    def fake(root, config, **_):
         Path(root).mkdir(parents=True)
 
     monkeypatch.setattr("datasets.simulate.simulate_dataset", fake)
