@@ -51,7 +51,8 @@ def localizer_digest(X: np.ndarray, y: Iterable, times: np.ndarray, ch_names: It
     Parameters
     ----------
     X : ndarray, shape (n_epochs, n_channels, n_times)
-        Localizer epochs (hashed as float64 bytes, C order).
+        Localizer epochs (hashed as their own bytes, C order, with their dtype:
+        a float32 memory map is not copied to float64).
     y : iterable
         Their labels.
     times : ndarray
@@ -65,10 +66,11 @@ def localizer_digest(X: np.ndarray, y: Iterable, times: np.ndarray, ch_names: It
         Hex SHA-256.
     """
     digest = hashlib.sha256()
-    digest.update(json.dumps({"shape": list(np.shape(X)), "y": [str(v) for v in y],
+    X = np.ascontiguousarray(X)
+    digest.update(json.dumps({"shape": list(X.shape), "dtype": X.dtype.str, "y": [str(v) for v in y],
                               "ch_names": [str(c) for c in ch_names]}).encode())  # fmt: skip
     digest.update(np.ascontiguousarray(times, dtype=np.float64).tobytes())
-    digest.update(np.ascontiguousarray(X, dtype=np.float64).data)
+    digest.update(memoryview(X).cast("B"))
     return digest.hexdigest()
 
 
@@ -108,9 +110,7 @@ def load_fit(path: str | Path, decoder: str) -> tuple[object, dict] | None:
     try:
         with open(path, "rb") as handle:
             stored = pickle.load(handle)
-    except FileNotFoundError:
-        return None
-    except Exception:  # a truncated or foreign file: fit again and overwrite it
+    except Exception:  # missing, truncated or foreign: fit again and (over)write it
         return None
     if not isinstance(stored, dict) or stored.get("decoder") != decoder or "estimator" not in stored:
         return None
