@@ -15,7 +15,10 @@ seed) and returns a fresh, unfitted scikit-learn estimator on 3-D epochs
     simulator's ground truth of the subject, for non-ranked oracles only;
     such decoders are skipped on real data) and ``memo`` (``"memo"``: a
     :class:`TaskMemo` shared by every fit of one task, for label-free work
-    that each localizer-CV fold would otherwise repeat).
+    that each localizer-CV fold would otherwise repeat). A decoder whose
+    spec lists ``builds_on`` may also receive ``fitted`` in its final fit:
+    the named decoders already fitted on the same whole localizer (see
+    :class:`DecoderSpec`).
 ``predict_proba(X)``
     Localizer-format epochs -> ``(n_epochs, n_classes)`` in ``classes_``
     order. Used for the shared localizer cross-validation.
@@ -177,6 +180,19 @@ class DecoderSpec:
         MOABB-compatible ``results.csv`` repeats it as ``eligible``).
     reference : str
         The method's reference, for the README's decoder table.
+    builds_on : tuple of str
+        Registered decoders whose whole-localizer fits this decoder's fit
+        contains, each built by its own factory from the same context (e.g.
+        a stack of two decoders, or an oracle around a decoder). Where fits
+        are shared (:mod:`benchmark.fits`), the harness may hand them fitted
+        to the final fit as ``fitted={name: estimator}`` (never to a
+        localizer-CV fold); the decoder uses a handed estimator only when it
+        has the parameters of its own (:func:`decoders.toolkit.bases.fit_or_take`)
+        and fits the others itself, as it does when ``fitted`` is absent.
+        Each must fit on the localizer alone (empty ``uses``, no
+        ``builds_on``; checked by the registry).
+    bases : tuple of DecoderSpec
+        The specs of ``builds_on``, resolved by the registry (not declared).
     """
 
     name: str
@@ -186,7 +202,9 @@ class DecoderSpec:
     uses: frozenset[str] = field(default_factory=frozenset)
     ranked: bool = True
     reference: str = ""
+    builds_on: tuple[str, ...] = ()
     module: str = field(default="", compare=False)
+    bases: tuple[DecoderSpec, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         """Refuse a missing factory or a non-boolean ``ranked``; default the description to the factory's.

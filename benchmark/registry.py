@@ -121,6 +121,10 @@ def validate_spec(spec: object, origin: str) -> DecoderSpec:
             f"{origin}: decoder {spec.name!r} uses the simulation's ground truth and must be declared "
             "ranked=False (it cannot be ranked)."
         )
+    if isinstance(spec.builds_on, str) or not all(isinstance(n, str) for n in spec.builds_on):
+        raise DecoderRegistrationError(
+            f"{origin}: builds_on of {spec.name!r} must be a tuple of decoder names, got {spec.builds_on!r}."
+        )
     if not callable(spec.factory):
         raise DecoderRegistrationError(f"{origin}: factory of {spec.name!r} is not callable.")
     try:
@@ -129,7 +133,36 @@ def validate_spec(spec: object, origin: str) -> DecoderSpec:
         raise DecoderRegistrationError(
             f"{origin}: factory of {spec.name!r} must take exactly one argument, the DecoderContext."
         ) from None
-    return dataclasses.replace(spec, uses=frozenset(spec.uses), module=origin)
+    return dataclasses.replace(
+        spec, uses=frozenset(spec.uses), builds_on=tuple(spec.builds_on), module=origin
+    )
+
+
+def resolve_bases(spec: DecoderSpec, specs: Mapping[str, DecoderSpec]) -> DecoderSpec:
+    """Return ``spec`` with the specs of its ``builds_on`` attached as ``bases``.
+
+    Raises
+    ------
+    DecoderRegistrationError
+        If a name is not registered, is the decoder itself, or names a decoder
+        that does not fit on the localizer alone (non-empty ``uses`` or its own
+        ``builds_on``).
+    """
+    bases = []
+    for name in spec.builds_on:
+        base = specs.get(name)
+        if base is None or name == spec.name:
+            raise DecoderRegistrationError(
+                f"{spec.module}: decoder {spec.name!r} builds on {name!r}, which is "
+                + ("itself." if name == spec.name else f"not registered; registered: {', '.join(specs)}.")
+            )
+        if base.uses or base.builds_on:
+            raise DecoderRegistrationError(
+                f"{spec.module}: decoder {spec.name!r} builds on {name!r}, which does not fit on the "
+                f"localizer alone (uses {sorted(base.uses)}, builds on {list(base.builds_on)})."
+            )
+        bases.append(base)
+    return dataclasses.replace(spec, bases=tuple(bases))
 
 
 def discover(
@@ -185,7 +218,16 @@ def discover(
                 raise
             logger.error("%s", exc)
             broken[origin] = str(exc)
-    return Registry(dict(sorted(specs.items())), broken)
+    resolved: dict[str, DecoderSpec] = {}
+    for name, spec in specs.items():
+        try:
+            resolved[name] = resolve_bases(spec, specs)
+        except DecoderRegistrationError as exc:
+            if strict:
+                raise
+            logger.error("%s", exc)
+            broken[spec.module] = str(exc)
+    return Registry(dict(sorted(resolved.items())), broken)
 
 
 def _load_one(module_name: str, origin: str) -> DecoderSpec:

@@ -74,7 +74,12 @@ def run_robustness(
         subjects); a field a regime sets is refused.
     run : dict or None
         Overrides of :class:`benchmark.config.RunConfig` (``n_jobs``,
-        ``seed``, ``localizer_folds``, ...).
+        ``seed``, ``localizer_folds``, ...). Its ``fit_cache`` is
+        ``out/robustness/fits`` unless set: one folder for the whole matrix,
+        so a fit is shared by every cell whose localizers are identical (the
+        alphas of a regime, and regimes that change only the imagery, such as
+        ``default``, ``brief``, ``reactivations`` and ``late``): the key holds
+        the localizers' content (:mod:`benchmark.fits`).
     home : Path or None
         Cache folder of the simulated datasets.
 
@@ -102,6 +107,7 @@ def run_robustness(
     chosen = list(dict.fromkeys([*decoders, CEILING])) if decoders else None
     fields = {"n_train": ROBUSTNESS_N_TRAIN, "n_test": 0, **(simulation or {})}
     run = {"localizer_folds": 0, **(run or {})}
+    cell_run = {"fit_cache": Path(out) / "robustness" / "fits", **run}  # the report's settings name no path
     configs = {
         (r, float(a)): regime_config(r, **{**fields, "alpha": float(a)}) for r in names for a in alphas
     }
@@ -111,7 +117,7 @@ def run_robustness(
         start = time.perf_counter()
         cell_out = Path(out) / "robustness" / regime / f"alpha-{alpha:g}"
         cell_decoders = chosen if decoders else default_decoders(regime in induced)
-        frame, root = run_cell(sim, cell_out, decoders=cell_decoders, run=run, home=home)
+        frame, root = run_cell(sim, cell_out, decoders=cell_decoders, run=cell_run, home=home)
         elapsed = time.perf_counter() - start
         timings.append({"regime": regime, "alpha": alpha, "tasks": len(frame), "wall_time_s": elapsed})
         if regime not in hyper:

@@ -51,6 +51,7 @@ def run_task(
     task: Task,
     config: RunConfig,
     fit_file: Path | None = None,
+    base_fits: dict[str, Path] | None = None,
     groups: ProcessGroups | None = None,
 ) -> dict:
     """Run one task and return its unscored result row; never raises for decoder errors.
@@ -70,6 +71,8 @@ def run_task(
         Seed, folds, time limit, memory cap.
     fit_file : Path or None
         The task's shared fit (:func:`benchmark.tasks.fit_files`), or None.
+    base_fits : dict of str to Path, or None
+        The shared fits of the decoders it builds on, by name.
     groups : ProcessGroups or None
         Tracks the task process (killed when the run stops).
 
@@ -92,7 +95,7 @@ def run_task(
     }
     start = time.perf_counter()
     try:
-        prepared = prepare_task(dataset, spec, subject, config, fit_file=fit_file)
+        prepared = prepare_task(dataset, spec, subject, config, fit_file=fit_file, base_fits=base_fits)
     except Exception as exc:  # the subject's files: named in the message
         row.update(_error_fields(exc, "error"))
         row["wall_time"] = time.perf_counter() - start
@@ -138,7 +141,8 @@ def _error_fields(exc: BaseException, status: str) -> dict:
 
 
 _KEPT = ("status", "error", "error_at", "traceback", "localizer_accuracy", "fit_time", "predict_time", "time",
-         "peak_memory_mb", "memory_method", "evidence_error", "fit_reused", "fit_cache_error")  # fmt: skip
+         "peak_memory_mb", "memory_method", "evidence_error", "fit_reused", "fit_cache_error",
+         "fit_bases_reused")  # fmt: skip
 
 
 def _task_fields(prepared: PreparedTask, result) -> dict:
@@ -275,7 +279,10 @@ def run_tasks(
             "split": dataset.ref(task.subject).split,
         }
         fit_file = shared.get((task.spec.name, task.subject))
-        jobs.append(Job(key, (dataset, task, config, fit_file), label))
+        bases = {
+            b.name: shared[b.name, task.subject] for b in task.spec.bases if (b.name, task.subject) in shared
+        }
+        jobs.append(Job(key, (dataset, task, config, fit_file, bases), label))
     # the previous run's durations start the slowest decoders first (less idle tail)
     jobs = longest_first(jobs, previous_durations(out / TASKS_FILE), lambda job: job.label["decoder"])
     if jobs and config.backend == "local":

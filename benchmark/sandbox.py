@@ -286,7 +286,10 @@ def decode(
         ``folds`` (the shared localizer folds, list of (train, test) index
         arrays; empty to skip), ``classes``, ``want_course`` (compute the
         imagine time course for the report's plot), ``truth`` (for oracles),
-        ``fit_file`` (a fit shared with other tasks, :mod:`benchmark.fits`).
+        ``fit_file`` (a fit shared with other tasks, :mod:`benchmark.fits`),
+        ``bases`` (``(spec, fit_file, folds)`` of each decoder the decoder
+        builds on: loaded or fitted and stored, then handed to its final fit
+        as ``fitted``).
     arrays : dict
         ``X`` (localizer epochs), ``y`` (localizer labels, as strings
         encoded in ``header["y"]``), ``X_imagine`` (imagine epochs, shuffled).
@@ -298,7 +301,8 @@ def decode(
     fields : dict
         ``localizer_accuracy``, ``fit_time``, ``predict_time``, ``time``
         (and ``evidence_error`` if the optional time course failed,
-        ``fit_reused`` / ``fit_cache_error`` for a shared fit).
+        ``fit_reused`` / ``fit_cache_error`` for a shared fit,
+        ``fit_bases_reused``: the decoders built on whose stored fit was used).
     arrays : dict
         ``proba`` and optionally ``course``.
     """
@@ -324,7 +328,17 @@ def decode(
 
     def fit():
         localizer = X.get() if isinstance(X, DeferredArray) else X  # held back for a shared fit
-        return _fit(spec, context, localizer, y, classes, folds, kwargs)
+        fitted, reused = {}, []
+        for base, path, base_folds in header.get("bases") or ():
+            fitted[base.name], base_fields = shared_fit(
+                path, base.name, lambda b=base, f=base_folds: _fit(b, context, localizer, y, classes, f, {})
+            )
+            if base_fields.get("fit_reused"):
+                reused.append(base.name)
+        estimator, fields = _fit(
+            spec, context, localizer, y, classes, folds, kwargs, {"fitted": fitted} if fitted else {}
+        )
+        return estimator, {**fields, "fit_bases_reused": reused} if fitted else fields
 
     estimator, fields = shared_fit(header.get("fit_file"), spec.name, fit)
     t1 = time.perf_counter()
@@ -350,8 +364,20 @@ def decode(
     return fields, out
 
 
-def _fit(spec, context, X: np.ndarray, y: np.ndarray, classes: list[str], folds, kwargs: dict):
+def _fit(
+    spec,
+    context,
+    X: np.ndarray,
+    y: np.ndarray,
+    classes: list[str],
+    folds,
+    kwargs: dict,
+    final: dict | None = None,
+):
     """Cross-validate on the shared localizer folds, then fit on the whole localizer.
+
+    ``kwargs`` go to every fit, ``final`` (the decoders built on, fitted on the
+    whole localizer) only to the last: a fold never sees them.
 
     Returns
     -------
@@ -370,7 +396,7 @@ def _fit(spec, context, X: np.ndarray, y: np.ndarray, classes: list[str], folds,
         fold_scores.append(float(np.mean(proba.argmax(axis=1) == y_idx[test])))
     estimator = spec.factory(context)
     t0 = time.perf_counter()
-    estimator.fit(X, y, **kwargs)
+    estimator.fit(X, y, **kwargs, **(final or {}))
     fit_time = time.perf_counter() - t0
     return estimator, {"localizer_accuracy": float(np.mean(fold_scores)) if fold_scores else float("nan"),
                        "fit_time": fit_time}  # fmt: skip

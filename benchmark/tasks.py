@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,6 +179,7 @@ def prepare_task(
     *,
     order: np.ndarray | None = None,
     fit_file: Path | None = None,
+    base_fits: Mapping[str, Path] | None = None,
 ) -> PreparedTask:
     """Load a subject and build what its task process receives.
 
@@ -202,6 +203,10 @@ def prepare_task(
     fit_file : Path or None
         Where the task process stores its fitted estimator, or finds one
         fitted to identical inputs (:mod:`benchmark.fits`); None: it fits.
+    base_fits : mapping of str to Path, or None
+        The same for the decoders ``spec`` builds on (``spec.bases``), by
+        name: the task process loads (or fits and stores) each and hands them
+        to the final fit as ``fitted``.
 
     Raises
     ------
@@ -213,12 +218,12 @@ def prepare_task(
     if order is None:
         order = np.random.default_rng().permutation(n_imagine)
     y = np.asarray(data.localizer_labels)
-    folds = []
-    # oracles read the truth: their localizer accuracy would say nothing about them
-    if config.localizer_folds and spec.ranked:
-        folds = scoring.localizer_splits(
-            y, subject=subject, seed=config.seed, n_splits=config.localizer_folds
-        )
+    folds = localizer_folds(spec, y, subject, config)
+    bases = [
+        (base, str(base_fits[base.name]), localizer_folds(base, y, subject, config))
+        for base in spec.bases
+        if base.name in (base_fits or {})
+    ]
     others = other_subjects(dataset, subject) if "others" in spec.uses else []
     header = {
         "spec": spec,
@@ -230,9 +235,18 @@ def prepare_task(
         "want_course": data.split == "train",
         "truth": decoder_truth(dataset, spec, subject, order) if "truth" in spec.uses else None,
         "fit_file": None if fit_file is None else str(fit_file),
+        "bases": bases,
     }
     arrays = {"X": data.localizer.X, "X_imagine": np.asarray(data.imagine.X)[order]}
     return PreparedTask(header, arrays, np.asarray(order), data, others)
+
+
+def localizer_folds(spec: DecoderSpec, y: np.ndarray, subject: str, config: RunConfig) -> list:
+    """Return the localizer-CV folds of ``spec`` on a subject (none when unranked or without folds)."""
+    # oracles read the truth: their localizer accuracy would say nothing about them
+    if not (config.localizer_folds and spec.ranked):
+        return []
+    return scoring.localizer_splits(y, subject=subject, seed=config.seed, n_splits=config.localizer_folds)
 
 
 def serve_others(dataset: ChallengeDataset, others: Sequence[str]):
@@ -256,7 +270,8 @@ def fit_files(
     """Where each task that can share its fit stores it, or finds it (``config.fit_cache`` set).
 
     A task shares its fit when its decoder fits on the localizers only
-    (:func:`benchmark.fits.shares_fit`); its file is named by
+    (:func:`benchmark.fits.shares_fit`), and the fits of the decoders it
+    builds on (``spec.bases``) always; each file is named by
     :func:`benchmark.fits.fit_key` of the decoder's code, versions, seed and
     folds (:func:`benchmark.store.task_fields`) and the content of the
     localizers it is handed (its subject's, and the others' when it uses
@@ -265,7 +280,8 @@ def fit_files(
     Returns
     -------
     dict of (decoder, subject) to Path
-        Empty when ``config.fit_cache`` is None.
+        The tasks' decoders and the decoders they build on; empty when
+        ``config.fit_cache`` is None.
     """
     from benchmark.fits import fit_key, localizer_digest, shares_fit
     from benchmark.store import task_fields
@@ -288,14 +304,15 @@ def fit_files(
     decided: dict[str, dict] = {}  # each decoder's code is hashed once
     out = {}
     for task in tasks:
-        if not shares_fit(task.spec.uses):
-            continue
-        others = other_subjects(dataset, task.subject) if "others" in task.spec.uses else []
-        inputs = [digest(s) for s in (task.subject, *others)]
-        if None in inputs:
-            continue
-        if task.spec.name not in decided:
-            decided[task.spec.name] = task_fields(task.spec, config)
-        key = fit_key(decided[task.spec.name], inputs[0], inputs[1:])
-        out[(task.spec.name, task.subject)] = Path(config.fit_cache) / f"{key}.pkl"
+        for spec in (task.spec, *task.spec.bases):
+            if not shares_fit(spec.uses) or (spec.name, task.subject) in out:
+                continue
+            others = other_subjects(dataset, task.subject) if "others" in spec.uses else []
+            inputs = [digest(s) for s in (task.subject, *others)]
+            if None in inputs:
+                continue
+            if spec.name not in decided:
+                decided[spec.name] = task_fields(spec, config)
+            key = fit_key(decided[spec.name], inputs[0], inputs[1:])
+            out[(spec.name, task.subject)] = Path(config.fit_cache) / f"{key}.pkl"
     return out

@@ -19,12 +19,15 @@ Xie, S., Kaiser, D., & Cichy, R. M. (2020). Curr Biol, 30(13), 2621-2627.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from scipy.special import softmax
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderContext, DecoderSpec
+from decoders.toolkit.bases import fit_or_take
 from decoders.toolkit.scan import ImagineClassifierMixin
 from decoders.toolkit.validation import check_epochs, check_labels
 
@@ -77,8 +80,16 @@ class EvokedInducedDecoder(ImagineClassifierMixin, BaseEstimator):
     def __init__(self, decoders=None) -> None:
         self.decoders = decoders
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> EvokedInducedDecoder:
-        """Fit every decoder on the localizer and weight it by its inner-CV accuracy above chance."""
+    def fit(
+        self, X: np.ndarray, y: np.ndarray, *, fitted: Mapping[str, object] | None = None
+    ) -> EvokedInducedDecoder:
+        """Fit every decoder on the localizer and weight it by its inner-CV accuracy above chance.
+
+        ``fitted``: the decoders already fitted on this localizer, by name
+        (handed by the harness, see ``DecoderSpec.builds_on``); each is used
+        only if it has the parameters of this decoder's own
+        (:func:`decoders.toolkit.bases.fit_or_take`).
+        """
         if not self.decoders:
             raise ValueError(
                 "evoked-induced: give the decoders to combine (decoders=[(name, estimator), ...])."
@@ -87,10 +98,10 @@ class EvokedInducedDecoder(ImagineClassifierMixin, BaseEstimator):
         y, self.classes_ = check_labels(X, y)
         self.decoders_ = []
         for name, decoder in self.decoders:
-            fitted = clone(decoder).fit(X, y)
-            if list(fitted.classes_) != list(self.classes_):
-                raise ValueError(f"evoked-induced: decoder {name!r} has classes {list(fitted.classes_)}.")
-            self.decoders_.append((name, fitted))
+            estimator = fit_or_take(decoder, X, y, fitted, name)
+            if list(estimator.classes_) != list(self.classes_):
+                raise ValueError(f"evoked-induced: decoder {name!r} has classes {list(estimator.classes_)}.")
+            self.decoders_.append((name, estimator))
         self.cv_accuracies_ = np.array([localizer_cv_accuracy(d) for _, d in self.decoders_])
         above = np.maximum(self.cv_accuracies_ - 1.0 / len(self.classes_), 0.0)
         self.weights_ = above / above.sum() if above.sum() > 0 else np.full(len(above), 1.0 / len(above))
@@ -120,12 +131,10 @@ class EvokedInducedDecoder(ImagineClassifierMixin, BaseEstimator):
 
 def make(context: DecoderContext) -> EvokedInducedDecoder:
     """prototype-correlation (evoked) + csp-lda (induced), weighted by localizer inner-CV accuracy."""
-    from decoders.csp_lda import make as csp_lda
+    from decoders.csp_lda import DECODER as csp_lda
     from decoders.prototype_correlation import DECODER as prototype
 
-    return EvokedInducedDecoder(
-        [("prototype-correlation", prototype.factory(context)), ("csp-lda", csp_lda(context))]
-    )
+    return EvokedInducedDecoder([(spec.name, spec.factory(context)) for spec in (prototype, csp_lda)])
 
 
 DECODER = DecoderSpec(
@@ -135,4 +144,5 @@ DECODER = DecoderSpec(
     "localizer inner-CV accuracy above chance.",
     factory=make,
     reference="Wolpert 1992, Neural Networks; Xie et al. 2020, Curr Biol",
+    builds_on=("prototype-correlation", "csp-lda"),
 )

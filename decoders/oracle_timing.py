@@ -18,13 +18,16 @@ robustness matrix's gap in two:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from scipy.special import softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderContext, DecoderSpec
 from decoders.oracle_transfer import imagery_mask, true_imagery
+from decoders.toolkit.bases import fit_or_take
 from decoders.toolkit.evidence import zscore_over_batch
 
 
@@ -37,6 +40,10 @@ class TimingOracleDecoder(ClassifierMixin, BaseEstimator):
         The unfitted scan decoder whose evidence course is pooled (its own
         pooling is not used); its time axes (``sfreq``, ``localizer_tmin``,
         ``imagine_tmin``) are the oracle's.
+    base : str
+        The registered name of ``scan``'s decoder: a fit of it handed to
+        :meth:`fit` as ``fitted[base]`` is used instead of fitting ``scan``
+        (:func:`decoders.toolkit.bases.fit_or_take`).
 
     Attributes
     ----------
@@ -48,18 +55,27 @@ class TimingOracleDecoder(ClassifierMixin, BaseEstimator):
         The true imagery (:func:`decoders.oracle_transfer.true_imagery`).
     """
 
-    def __init__(self, scan=None) -> None:
+    def __init__(self, scan=None, base: str = "") -> None:
         self.scan = scan
+        self.base = base
 
-    def fit(self, X: np.ndarray, y: np.ndarray, *, truth: dict[str, np.ndarray]) -> TimingOracleDecoder:
-        """Fit the scan decoder on the localizer; keep the true imagery intervals.
+    def fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        truth: dict[str, np.ndarray],
+        fitted: Mapping[str, object] | None = None,
+    ) -> TimingOracleDecoder:
+        """Fit the scan decoder on the localizer (or take its handed fit); keep the true imagery intervals.
 
-        ``X``, ``y``, ``truth``: as in :meth:`decoders.oracle_transfer.TransferOracleDecoder.fit`.
+        ``X``, ``y``, ``truth``: as in :meth:`decoders.oracle_transfer.TransferOracleDecoder.fit`;
+        ``fitted``: the harness's fits by decoder name (``DecoderSpec.builds_on``).
         """
         if self.scan is None:
             raise ValueError("oracle-timing: give the scan decoder whose evidence to pool (scan=...).")
         self.truth_ = true_imagery(truth, "oracle-timing")  # checked before the costly fit
-        self.scan_ = clone(self.scan).fit(X, y)
+        self.scan_ = fit_or_take(self.scan, X, y, fitted, self.base)
         self.classes_ = self.scan_.classes_
         return self
 
@@ -88,9 +104,9 @@ class TimingOracleDecoder(ClassifierMixin, BaseEstimator):
 
 def make(context: DecoderContext) -> TimingOracleDecoder:
     """Return ``lda-peak``'s decoder wrapped in the timing oracle."""
-    from decoders.lda_peak import make as lda_peak
+    from decoders.lda_peak import DECODER as lda_peak
 
-    return TimingOracleDecoder(scan=lda_peak(context))
+    return TimingOracleDecoder(scan=lda_peak.factory(context), base=lda_peak.name)
 
 
 DECODER = DecoderSpec(
@@ -102,4 +118,5 @@ DECODER = DecoderSpec(
     uses=frozenset({"truth"}),
     ranked=False,
     reference="Diagnostic of this benchmark (see docs/robustness.md)",
+    builds_on=("lda-peak",),
 )

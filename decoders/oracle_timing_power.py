@@ -19,9 +19,9 @@ from decoders.oracle_timing import TimingOracleDecoder
 
 def make(context: DecoderContext) -> TimingOracleDecoder:
     """Return ``csp-lda``'s decoder wrapped in the timing oracle."""
-    from decoders.csp_lda import make as csp_lda
+    from decoders.csp_lda import DECODER as csp_lda
 
-    return TimingOracleDecoder(scan=csp_lda(context))
+    return TimingOracleDecoder(scan=csp_lda.factory(context), base=csp_lda.name)
 
 
 DECODER = DecoderSpec(
@@ -33,4 +33,5 @@ DECODER = DecoderSpec(
     uses=frozenset({"truth"}),
     ranked=False,
     reference="Diagnostic of this benchmark (see docs/robustness.md)",
+    builds_on=("csp-lda",),
 )

@@ -198,3 +198,32 @@ def test_power_decoders_beat_chance_on_induced_data(spec):
     img = ordered_proba(est, est.predict_proba_imagine(X_img), len(X_img), spec.name)
     img_acc = np.mean(np.asarray(CLASS_NAMES)[img.argmax(1)] == y_img)
     assert img_acc > 0.3, f"{spec.name}: imagine accuracy {img_acc:.2f} with full induced transfer"
+
+
+BUILDER_SPECS = [s for s in SPECS if s.builds_on]
+
+
+def test_decoders_that_build_on_others_are_found():
+    assert {s.name for s in BUILDER_SPECS} >= {"evoked-induced", "oracle-timing", "oracle-timing-power"}
+    for spec in BUILDER_SPECS:
+        assert [b.name for b in spec.bases] == list(spec.builds_on)
+
+
+@pytest.mark.parametrize("spec", BUILDER_SPECS, ids=[s.name for s in BUILDER_SPECS])
+def test_handed_fits_of_the_decoders_built_on_give_the_decoders_own_outputs(spec, subject):
+    """``fit(..., fitted=...)`` with the bases fitted by their own factories changes no output.
+
+    The harness hands these fits where fits are shared (``DecoderSpec.builds_on``):
+    the decoder must use them as its own fits of the same decoders, and fit a
+    base itself when the handed one is missing or has other parameters.
+    """
+    X, y, X_img, _ = subject
+    params = fit_params(spec, X_img)
+    alone = spec.factory(context()).fit(X, y, **params).predict_proba_imagine(X_img)
+    fitted = {b.name: b.factory(context()).fit(X, y) for b in spec.bases}
+    handed = spec.factory(context()).fit(X, y, **params, fitted=fitted).predict_proba_imagine(X_img)
+    np.testing.assert_array_equal(handed, alone, err_msg=f"{spec.module}: a handed fit changes the output")
+    chance = next(s for s in SPECS if s.name == "chance")
+    foreign = {b.name: chance.factory(context()).fit(X, y) for b in spec.bases}  # another decoder's fit
+    refused = spec.factory(context()).fit(X, y, **params, fitted=foreign).predict_proba_imagine(X_img)
+    np.testing.assert_array_equal(refused, alone, err_msg=f"{spec.module}: used a fit of another decoder")

@@ -94,7 +94,7 @@ def cells(tmp_path_factory):
     """One regime at alpha 0 then 1 (sharing fits), and alpha 1 alone without the fit cache."""
     home = tmp_path_factory.mktemp("home")
     out = tmp_path_factory.mktemp("out")
-    decoders = ("lda-peak", "aligned-cross-subject", "self-training")
+    decoders = ("lda-peak", "aligned-cross-subject", "self-training", "oracle-timing")
     run = {"n_jobs": 2, "localizer_folds": 0}
     frames = {}
     for alpha in (0.0, 1.0):
@@ -133,8 +133,10 @@ def test_the_second_cell_of_a_regime_reuses_the_first_cells_fits_and_scores_as_a
     assert all(r["status"] == "ok" for r in [*first.values(), *second.values(), *alone.values()])
     assert not any(r.get("fit_reused") for r in first.values())
     for (decoder, subject), row in second.items():
-        # self-training fits on the imagine epochs too: its fit differs from cell to cell
-        assert bool(row.get("fit_reused")) == (decoder != "self-training"), (decoder, subject)
+        # self-training fits on the imagine epochs too, oracle-timing on the truth: their fits differ
+        # from cell to cell; oracle-timing is handed the stored fit of lda-peak, which it builds on
+        assert bool(row.get("fit_reused")) == (decoder in ("lda-peak", "aligned-cross-subject")), decoder
+        assert row.get("fit_bases_reused") == (["lda-peak"] if decoder == "oracle-timing" else None)
         assert "fit_cache_error" not in row
         assert row["fit_time"] == first[(decoder, subject)]["fit_time"] if row.get("fit_reused") else True
         fresh = alone[(decoder, subject)]
@@ -142,7 +144,7 @@ def test_the_second_cell_of_a_regime_reuses_the_first_cells_fits_and_scores_as_a
         # identical fits; only the order the imagine batch is handed in differs (aligned-cross-subject's
         # batch sums depend on it, to ~1e-5)
         np.testing.assert_allclose(row["proba"], fresh["proba"], atol=1e-4, rtol=0)
-    assert not any(r.get("fit_reused") for r in alone.values())
+    assert not any(r.get("fit_reused") or "fit_bases_reused" in r for r in alone.values())
     stored = sorted((out / "regime" / "fits").glob("*.pkl"))
     assert len(stored) == 4  # lda-peak and aligned-cross-subject on two subjects
     assert not (out / "alone" / "fits").exists()
@@ -152,8 +154,8 @@ def test_a_task_whose_stored_fit_is_damaged_asks_for_its_localizer_and_fits_agai
     _, _, out, damaged = cells
     again, alone = _rows(out, "regime/again"), _rows(out, "alone/alpha-1")
     refitted = [key for key, row in again.items() if not row.get("fit_reused")]
-    damaged_task = [key for key in refitted if key[0] != "self-training"]  # self-training never shares
-    assert len(damaged_task) == 1 and len(refitted) == 3
+    damaged_task = [key for key in refitted if key[0] not in ("self-training", "oracle-timing")]  # never share
+    assert len(damaged_task) == 1 and len(refitted) == 5
     assert all(row["status"] == "ok" for row in again.values())
     for key in refitted:
         np.testing.assert_allclose(again[key]["proba"], alone[key]["proba"], atol=1e-4, rtol=0)

@@ -153,3 +153,49 @@ def test_description_defaults_to_the_factory_docstring(make_package):
     # a callable object's class docstring is not taken for the decoder's description
     with pytest.raises(DecoderRegistrationError, match="one-line, non-empty description"):
         discover(make_package({"a.py": OBJECT_FACTORY}))
+
+
+BUILDER = """
+from benchmark.contract import DecoderSpec
+
+def make(context):
+    from decoders.chance import ChanceDecoder
+    return ChanceDecoder(random_state=context.random_state)
+
+DECODER = DecoderSpec(name={name!r}, family="baseline", description="A stack.", factory=make,
+                      builds_on={bases!r}, uses={uses!r})
+"""
+
+
+def test_builds_on_is_resolved_to_the_registered_specs(make_package):
+    pkg = make_package(
+        {
+            "a.py": GOOD.format(name="ay", family="baseline"),
+            "s.py": BUILDER.format(name="stack", bases=("ay",), uses=frozenset()),
+        }
+    )
+    registry = discover(pkg)
+    assert registry.get("stack").bases == (registry.get("ay"),) and registry.get("ay").bases == ()
+
+
+@pytest.mark.parametrize(
+    "bases, base_uses, message",
+    [
+        (("nope",), frozenset(), "builds on 'nope', which is not registered"),
+        (("stack",), frozenset(), "which is itself"),
+        (("ay",), frozenset({"imagine"}), "does not fit on the localizer alone"),
+        ("ay", frozenset(), "must be a tuple of decoder names"),
+    ],
+)
+def test_a_decoder_building_on_an_unusable_one_is_named_broken(make_package, bases, base_uses, message):
+    pkg = make_package(
+        {
+            "a.py": BUILDER.format(name="ay", bases=(), uses=base_uses),
+            "s.py": BUILDER.format(name="stack", bases=bases, uses=frozenset()),
+        }
+    )
+    with pytest.raises(DecoderRegistrationError, match=message):
+        discover(pkg)
+    registry = discover(pkg, strict=False)
+    assert "stack" not in registry.names and "ay" in registry.names
+    assert [path for path, error in registry.broken.items() if message in error][0].endswith("s.py")

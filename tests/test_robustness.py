@@ -126,6 +126,24 @@ def test_cells_reuse_the_runner_cache(quick, tmp_path):
     assert rows and all(r["cached"] for r in rows)
 
 
+def test_regimes_with_the_same_localizers_share_fits_across_the_matrix(quick):
+    """``brief`` changes only the imagery: its first cell reuses ``default``'s fits (one folder)."""
+    import json
+
+    _, out, _ = quick
+
+    def rows(cell):
+        path = out / "robustness" / cell / "tasks.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines()]
+
+    first, other_regime = rows("default/alpha-0"), rows("brief/alpha-0")
+    assert not any(r.get("fit_reused") for r in first)
+    shared = {r["decoder"] for r in other_regime if r.get("fit_reused")}
+    assert shared == {"lda-peak", "official-example"}  # the oracles read the truth, which brief changes
+    assert any((out / "robustness" / "fits").glob("*.pkl"))
+    assert not list((out / "robustness").glob("*/fits"))
+
+
 def test_margin_fraction_by_hand():
     assert margin_fraction(0.3, 0.5) == pytest.approx(0.5)
     assert margin_fraction(0.1, 0.9) == 0.0

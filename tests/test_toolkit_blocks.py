@@ -373,3 +373,32 @@ def test_channel_pca_max_components_caps_the_rank():
     assert ChannelPCA(3, max_components=5).fit(X).n_components_ == 3
     with pytest.raises(ValueError, match="max_components"):
         ChannelPCA("rank", max_components=0).fit(X)
+
+
+def test_same_params_compares_nested_estimators_lists_and_arrays():
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis as LDA
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from decoders.toolkit.bases import same_params
+
+    assert same_params(make_pipeline(StandardScaler(), LDA()), make_pipeline(StandardScaler(), LDA()))
+    assert not same_params(make_pipeline(StandardScaler(), LDA()), make_pipeline(StandardScaler(), LDA("lsqr")))
+    assert not same_params(LDA(priors=np.ones(3) / 3), LDA(priors=np.array([0.2, 0.4, 0.4])))
+    assert same_params(LDA(priors=np.ones(3) / 3), LDA(priors=np.ones(3) / 3))
+    assert not same_params([("a", LDA())], [("b", LDA())]) and not same_params(LDA(), StandardScaler())
+
+
+def test_fit_or_take_uses_a_handed_fit_only_with_the_templates_parameters(caplog):
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis as LDA
+
+    from decoders.toolkit.bases import fit_or_take
+
+    X, y = np.random.default_rng(0).normal(size=(40, 3)), np.repeat([0, 1], 20)
+    given = LDA().fit(X, y)
+    assert fit_or_take(LDA(), X, y, {"lda": given}, "lda") is given
+    other = fit_or_take(LDA(solver="lsqr"), X, y, {"lda": given}, "lda")
+    assert other is not given and other.solver == "lsqr" and "other parameters" in caplog.text
+    assert fit_or_take(LDA(), X, y, None, "lda") is not given
+    with pytest.raises(Exception, match="not fitted"):
+        fit_or_take(LDA(), X, y, {"lda": LDA()}, "lda")
