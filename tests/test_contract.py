@@ -210,7 +210,7 @@ def test_decoders_that_build_on_others_are_found():
 
 
 @pytest.mark.parametrize("spec", BUILDER_SPECS, ids=[s.name for s in BUILDER_SPECS])
-def test_handed_fits_of_the_decoders_built_on_give_the_decoders_own_outputs(spec, subject):
+def test_handed_fits_of_the_decoders_built_on_give_the_decoders_own_outputs(spec, subject, caplog):
     """``fit(..., fitted=...)`` with the bases fitted by their own factories changes no output.
 
     The harness hands these fits where fits are shared (``DecoderSpec.builds_on``):
@@ -223,7 +223,9 @@ def test_handed_fits_of_the_decoders_built_on_give_the_decoders_own_outputs(spec
     fitted = {b.name: b.factory(context()).fit(X, y) for b in spec.bases}
     handed = spec.factory(context()).fit(X, y, **params, fitted=fitted).predict_proba_imagine(X_img)
     np.testing.assert_array_equal(handed, alone, err_msg=f"{spec.module}: a handed fit changes the output")
+    assert "other parameters" not in caplog.text, f"{spec.module}: refused the fits of its own bases"
     chance = next(s for s in SPECS if s.name == "chance")
     foreign = {b.name: chance.factory(context()).fit(X, y) for b in spec.bases}  # another decoder's fit
     refused = spec.factory(context()).fit(X, y, **params, fitted=foreign).predict_proba_imagine(X_img)
     np.testing.assert_array_equal(refused, alone, err_msg=f"{spec.module}: used a fit of another decoder")
+    assert "other parameters" in caplog.text

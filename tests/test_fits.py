@@ -154,7 +154,9 @@ def test_a_task_whose_stored_fit_is_damaged_asks_for_its_localizer_and_fits_agai
     _, _, out, damaged = cells
     again, alone = _rows(out, "regime/again"), _rows(out, "alone/alpha-1")
     refitted = [key for key, row in again.items() if not row.get("fit_reused")]
-    damaged_task = [key for key in refitted if key[0] not in ("self-training", "oracle-timing")]  # never share
+    damaged_task = [
+        key for key in refitted if key[0] not in ("self-training", "oracle-timing")
+    ]  # never share
     assert len(damaged_task) == 1 and len(refitted) == 5
     assert all(row["status"] == "ok" for row in again.values())
     for key in refitted:

@@ -383,10 +383,16 @@ def test_same_params_compares_nested_estimators_lists_and_arrays():
     from decoders.toolkit.bases import same_params
 
     assert same_params(make_pipeline(StandardScaler(), LDA()), make_pipeline(StandardScaler(), LDA()))
-    assert not same_params(make_pipeline(StandardScaler(), LDA()), make_pipeline(StandardScaler(), LDA("lsqr")))
+    assert not same_params(
+        make_pipeline(StandardScaler(), LDA()), make_pipeline(StandardScaler(), LDA("lsqr"))
+    )
     assert not same_params(LDA(priors=np.ones(3) / 3), LDA(priors=np.array([0.2, 0.4, 0.4])))
     assert same_params(LDA(priors=np.ones(3) / 3), LDA(priors=np.ones(3) / 3))
     assert not same_params([("a", LDA())], [("b", LDA())]) and not same_params(LDA(), StandardScaler())
+    from sklearn.model_selection import StratifiedKFold as KFold  # no get_params, no __eq__: by attributes
+
+    assert same_params(KFold(3, shuffle=True, random_state=0), KFold(3, shuffle=True, random_state=0))
+    assert not same_params(KFold(3, shuffle=True, random_state=0), KFold(3, shuffle=True, random_state=1))
 
 
 def test_fit_or_take_uses_a_handed_fit_only_with_the_templates_parameters(caplog):

@@ -26,8 +26,9 @@ def same_params(first: object, second: object) -> bool:
     """Whether two estimators (or parameter values) are of one class with equal parameters, recursively.
 
     Estimators are compared by class and ``get_params(deep=False)``, their
-    nested estimators, lists and tuples element by element, arrays by value,
-    anything else with ``==``.
+    nested estimators, lists, tuples and dicts element by element, arrays by
+    value, objects without an ``__eq__`` of their own (a CV splitter) by
+    their attributes, anything else with ``==``.
 
     Examples
     --------
@@ -46,8 +47,12 @@ def same_params(first: object, second: object) -> bool:
         return len(first) == len(second) and all(
             same_params(x, y) for x, y in zip(first, second, strict=True)
         )
+    if isinstance(first, dict):
+        return first.keys() == second.keys() and all(same_params(first[k], second[k]) for k in first)
     if isinstance(first, np.ndarray):
         return first.shape == second.shape and bool(np.array_equal(first, second))
+    if type(first).__eq__ is object.__eq__ and hasattr(first, "__dict__"):
+        return same_params(vars(first), vars(second))
     try:
         return bool(first == second)
     except (TypeError, ValueError):
