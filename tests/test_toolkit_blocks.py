@@ -408,3 +408,34 @@ def test_fit_or_take_uses_a_handed_fit_only_with_the_templates_parameters(caplog
     assert fit_or_take(LDA(), X, y, None, "lda") is not given
     with pytest.raises(Exception, match="not fitted"):
         fit_or_take(LDA(), X, y, {"lda": LDA()}, "lda")
+
+
+@pytest.mark.parametrize("name", ["csp-lda", "band-power", "mdm"])
+def test_band_scans_predict_from_their_chosen_band_alone_with_the_numbers_of_the_whole_bank(name):
+    """``chosen_band_only``: the filter bank's other bands are not computed, and nothing changes."""
+    from benchmark.registry import discover
+    from tests.synthetic import context, make_induced_subject
+
+    X, y, X_img, _ = make_induced_subject(0)
+    scan = discover().get(name).factory(context()).fit(X, y)
+    band = scan.classifier_.best_params_["channelblock__block"]
+    banks = [
+        step
+        for front in (scan.predictor_[0], scan.preprocessor_)
+        for step in front
+        if isinstance(step, FilterBank)
+    ]
+    assert [list(bank.bands) for bank in banks] == [[banks[1].bands[band]], list(banks[1].bands)]
+    narrowed = (scan.predict_proba_imagine(X_img), scan.predict_proba(X[:5]))
+    scan.predictor_ = None  # the whole bank, then the classifier's ChannelBlock
+    whole = (scan.predict_proba_imagine(X_img), scan.predict_proba(X[:5]))
+    for a, b in zip(narrowed, whole, strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
+def test_scans_without_a_filter_bank_predict_with_their_own_pipeline():
+    from benchmark.registry import discover
+    from tests.synthetic import context, make_subject
+
+    X, y, _, _ = make_subject(0)
+    assert discover().get("lda-peak").factory(context()).fit(X, y).predictor_ is None

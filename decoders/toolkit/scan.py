@@ -35,6 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from decoders.toolkit.evidence import DEFAULT_POOLING, check_pooling, pooled_proba
 from decoders.toolkit.model_selection import make_inner_cv, pick_peak, seed_estimator
+from decoders.toolkit.spectral import chosen_band_only
 from decoders.toolkit.times import (
     moving_average,
     sample_times,
@@ -395,6 +396,11 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
         Fitted preprocessor.
     classifier_ : estimator
         Classifier fitted on the training window.
+    predictor_ : tuple or None
+        A front end and classifier giving the numbers of ``preprocessor_``
+        and ``classifier_`` with less work, used to predict
+        (:func:`decoders.toolkit.spectral.chosen_band_only`: a filter bank's
+        chosen band only), or None.
     start_, length_ : int
         First localizer sample and length (samples) of the training window
         (``start_`` may be negative for a peak window at the epoch's edge in
@@ -527,7 +533,16 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
         self.window_ = (float(times[first]), float(times[last]))
         self.classifier_ = seed_estimator(clone(self.classifier), self.random_state)
         self.classifier_.fit(self._window(Z, self.start_), y, **routed["classifier"])
+        self.predictor_ = chosen_band_only(self.preprocessor_, self.classifier_)
         return self
+
+    def _predictor(self, X: np.ndarray) -> tuple[np.ndarray, object]:
+        """Preprocessed epochs and the classifier that reads them, for prediction."""
+        predictor = getattr(self, "predictor_", None)
+        if predictor is None:
+            return self.transform_epochs(X), self.classifier_
+        check_is_fitted(self, "classifier_")
+        return predictor[0].transform(check_epochs(X, self.n_channels_)), predictor[1]
 
     # --------------------------------------------------------------- predict
     def transform_epochs(self, X: np.ndarray) -> np.ndarray:
@@ -544,22 +559,23 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, "classifier_")
         X = check_localizer_epochs(X, self.n_channels_, self.n_times_)
-        features = self._window(self.transform_epochs(X), self.start_)
-        if hasattr(self.classifier_, "predict_proba"):
-            return self.classifier_.predict_proba(features)
-        return softmax(evidence(self.classifier_, features, self.method), axis=1)
+        Z, classifier = self._predictor(X)
+        features = self._window(Z, self.start_)
+        if hasattr(classifier, "predict_proba"):
+            return classifier.predict_proba(features)
+        return softmax(evidence(classifier, features, self.method), axis=1)
 
     def _stride_samples(self) -> int:
         return stride_samples(self.stride, self.sfreq)
 
-    def _course(self, Z: np.ndarray) -> np.ndarray:
+    def _course(self, Z: np.ndarray, classifier) -> np.ndarray:
         """Evidence of the moving-average window centred on every sample: (n, t, K)."""
         F = moving_average(Z, self.length_)
         n, p, t = F.shape
         flat = F.transpose(0, 2, 1).reshape(-1, p)
-        return evidence(self.classifier_, flat, self.method).reshape(n, t, -1)
+        return evidence(classifier, flat, self.method).reshape(n, t, -1)
 
-    def _windows_evidence(self, Z: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    def _windows_evidence(self, Z: np.ndarray, starts: np.ndarray, classifier) -> np.ndarray:
         """Evidence of the windows starting at ``starts``, batched to bound memory: (n, W, K)."""
         n, p = Z.shape[:2]
         view = np.lib.stride_tricks.sliding_window_view(Z, self.length_, axis=2)  # (n, p, t', L)
@@ -568,7 +584,7 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
         for first in range(0, len(starts), per_chunk):
             chunk = starts[first : first + per_chunk]
             windows = view[:, :, chunk].transpose(2, 0, 1, 3).reshape(-1, p, self.length_)
-            blocks.append(evidence(self.classifier_, windows, self.method).reshape(len(chunk), n, -1))
+            blocks.append(evidence(classifier, windows, self.method).reshape(len(chunk), n, -1))
         return np.concatenate(blocks).transpose(1, 0, 2)
 
     def scan_evidence(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -585,13 +601,13 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
         centres : ndarray, shape (n_windows,)
             Centre time (s) of each window.
         """
-        Z = self.transform_epochs(X)
+        Z, classifier = self._predictor(X)
         times = sample_times(self.imagine_tmin, self.sfreq, Z.shape[2])
         if self.window_input == "mean":
             centres = self._course_centres(Z.shape[2])
-            return self._course(Z)[:, centres], times[centres]
+            return self._course(Z, classifier)[:, centres], times[centres]
         starts, centres = sliding_windows(times, self.scan, self.length_, self.stride, self.sfreq)
-        return self._windows_evidence(Z, starts), centres
+        return self._windows_evidence(Z, starts, classifier), centres
 
     def _course_centres(self, n_times: int) -> np.ndarray:
         """Imagine samples the ``'mean'`` scan evaluates: every ``stride`` inside ``scan``."""
@@ -603,7 +619,7 @@ class ImagineScan(ImagineClassifierMixin, BaseEstimator):
     @available_if(_has_course)
     def imagine_time_course(self, X: np.ndarray) -> np.ndarray:
         """Evidence of the window centred on every imagine sample (``window_input='mean'`` only)."""
-        return self._course(self.transform_epochs(X))
+        return self._course(*self._predictor(X))
 
     def predict_proba_imagine(self, X: np.ndarray) -> np.ndarray:
         """Probabilities of imagine epochs from evidence pooled over the scan."""

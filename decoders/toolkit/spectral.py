@@ -12,7 +12,7 @@ import functools
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from decoders.toolkit.spatial import channel_scatter, inverse_sqrtm
@@ -392,6 +392,56 @@ class BlockWhitening(TransformerMixin, BaseEstimator):
             block = slice(b * size, (b + 1) * size)
             np.matmul(whitener, X[:, block], out=out[:, block])
         return out
+
+
+def chosen_band_only(preprocessor, classifier):
+    """Return the fitted front end and classifier of a :func:`best_band` scan that compute only its band.
+
+    A :func:`best_band` classifier reads one band of its input (its
+    ``ChannelBlock``); the front end (``... -> FilterBank [-> BlockWhitening]``)
+    computes every band. For prediction, the same numbers come from a front end
+    whose filter bank has the chosen band only (and that band's whitener) and
+    the best pipeline without its ``ChannelBlock``: each band is filtered,
+    enveloped and whitened on its own, so nothing else changes.
+
+    Parameters
+    ----------
+    preprocessor : Pipeline or None
+        The fitted front end.
+    classifier : estimator
+        The fitted classifier.
+
+    Returns
+    -------
+    (Pipeline, Pipeline) or None
+        The narrowed front end and classifier, or None when the pair is not a
+        fitted ``FilterBank`` front end with a :func:`best_band` classifier of
+        as many blocks as bands (then the pair is used as it is).
+    """
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import Pipeline
+
+    if not (isinstance(preprocessor, Pipeline) and isinstance(classifier, GridSearchCV)):
+        return None
+    best = getattr(classifier, "best_estimator_", None)
+    if not (isinstance(best, Pipeline) and isinstance(best.steps[0][1], ChannelBlock)) or len(best.steps) < 2:
+        return None
+    block, steps = best.steps[0][1], list(preprocessor.steps)
+    white_name, whitening = steps.pop() if isinstance(steps[-1][1], BlockWhitening) else ("", None)
+    name, bank = steps[-1]
+    if not isinstance(bank, FilterBank) or len(bank.bands) != block.n_blocks:
+        return None
+    if whitening is not None and whitening.n_blocks != block.n_blocks:
+        return None
+    one = clone(bank).set_params(bands=[bank.bands[block.block]])
+    one.n_features_in_ = bank.n_features_in_  # stateless: what fit would record
+    front = [*steps[:-1], (name, one)]
+    if whitening is not None:
+        single = clone(whitening).set_params(n_blocks=1)
+        single.whiteners_ = whitening.whiteners_[block.block : block.block + 1]
+        single.n_features_in_ = whitening.n_features_in_ // whitening.n_blocks
+        front.append((white_name, single))
+    return Pipeline(front), Pipeline(best.steps[1:])
 
 
 def per_band(n_bands: int, *steps):
