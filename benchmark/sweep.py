@@ -126,8 +126,10 @@ def run_cell(
         The dataset root.
     """
     from datasets.default import array_cache_dir, default_dataset
+    from datasets.parallel import fill_cache
 
-    root = default_dataset(sim, home, n_jobs=(run or {}).get("n_jobs", 1))
+    n_jobs = (run or {}).get("n_jobs", 1)
+    root = default_dataset(sim, home, n_jobs=n_jobs)
     config = RunConfig(
         **{
             "data": root,
@@ -139,6 +141,8 @@ def run_cell(
             **(run or {}),
         }
     )
+    if config.data_cache is not None:  # the subjects' first reads, in parallel (else one by one in the run)
+        fill_cache(root, config.data_cache, n_jobs)
     summary = run_benchmark(config, draw_figures=False)  # the sweep's and the matrix's reports draw them
     frame = pd.DataFrame(summary.rows)
     return frame[frame["split"] == "train"].reset_index(drop=True), root

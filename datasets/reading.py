@@ -15,6 +15,11 @@ from datasets.records import Block
 _VECTORVIEW_NAME = re.compile(r"^MEG (\d{4})$")
 
 
+def warm_imports() -> None:
+    """Import the MNE modules reading epochs loads lazily (before forking readers: once, not per process)."""
+    import mne.epochs  # noqa: F401
+
+
 def read_epochs(fname: Path, *, preload: bool):
     """Read an epochs file; :class:`DatasetError` naming it when missing, unreadable or empty."""
     import mne

@@ -160,3 +160,32 @@ def test_an_array_cache_entry_is_checked_once_until_a_file_of_it_changes(
     again = dataset.load("sub-02")  # checked again: the damage is found and the FIF files are read
     assert len(calls) > n_arrays
     np.testing.assert_array_equal(again.localizer.X, expected)
+
+
+def test_fill_cache_reads_every_subject_in_forked_processes_into_the_cache(
+    three_subjects, tmp_path, monkeypatch
+):
+    """After ``fill_cache``, loads read the memory maps (no FIF read here) and give the FIF's arrays."""
+    from datasets import reading
+    from datasets.parallel import fill_cache
+
+    folder = tmp_path / "arrays"
+    fresh = {s: ChallengeDataset(three_subjects).load(s) for s in ("sub-02", "sub-03", "sub-40")}
+    fill_cache(three_subjects, folder, n_jobs=2)
+    assert len(list(folder.iterdir())) == 3
+    monkeypatch.setattr(
+        reading, "read_block", lambda *a, **k: pytest.fail("read a FIF file after fill_cache")
+    )
+    dataset = ChallengeDataset(three_subjects, cache_dir=folder)
+    for subject, data in fresh.items():
+        cached = dataset.load(subject)
+        assert isinstance(cached.localizer.X, np.memmap)
+        np.testing.assert_allclose(cached.localizer.X, data.localizer.X, rtol=1e-6)
+        np.testing.assert_allclose(cached.imagine.X, data.imagine.X, rtol=1e-6)
+
+
+def test_fill_cache_with_one_job_leaves_the_cache_to_the_loads(three_subjects, tmp_path):
+    from datasets.parallel import fill_cache
+
+    fill_cache(three_subjects, tmp_path / "arrays", n_jobs=1)
+    assert not (tmp_path / "arrays").exists()

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from .. import layout
+from ..parallel import map_forked, worker_count
 from . import sensors
 from .blocks import simulate_subject
 from .config import (
@@ -116,20 +117,6 @@ def _simulate_and_write(job: tuple) -> tuple[list[dict], pd.DataFrame | None, di
         subject, split, len(sim.localizer.labels), len(sim.imagine.labels), time.perf_counter() - start,
     )  # fmt: skip
     return rows, labels, {"split": split, **sim.metadata}
-
-
-def _map(fn, jobs: list, n_jobs: int) -> list:
-    """``[fn(job) for job in jobs]``, in ``n_jobs`` forked processes when more than one."""
-    import os
-
-    n = min(len(jobs), (os.cpu_count() or 1) if n_jobs == -1 else max(n_jobs, 1))
-    if n <= 1:
-        return [fn(job) for job in jobs]
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(n, mp_context=mp.get_context("fork")) as pool:
-        return list(pool.map(fn, jobs))
 
 
 def _write_subject(sim: SimulatedSubject, split: str, root: Path, config: SimulationConfig) -> list[dict]:
@@ -235,9 +222,13 @@ def simulate_dataset(
             ("test", config.test_subjects)) for subject in subjects]  # fmt: skip
     for split in ("train", "test"):
         (root / split).mkdir(exist_ok=True)
+    if (
+        worker_count(n_jobs, len(jobs)) > 1
+    ):  # forked workers inherit the sensor model instead of each building it
+        sensors.warm_caches(config.sss_int_order)
     for (_, subject), (rows, labels, meta) in zip(
         jobs,
-        _map(_simulate_and_write, [(s, subj, config, root, truth_dir) for s, subj in jobs], n_jobs),
+        map_forked(_simulate_and_write, [(s, subj, config, root, truth_dir) for s, subj in jobs], n_jobs),
         strict=True,
     ):
         solution_rows += rows
