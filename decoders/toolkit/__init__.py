@@ -19,6 +19,7 @@ module                    what it holds
 :mod:`.lda`               shrinkage LDA, batched time-resolved LDA and its cross-validation
 :mod:`.generalization`    the temporal-generalisation ensemble
 :mod:`.moabb_pipelines`   MOABB pipeline YAML files read as decoders
+:mod:`.bases`             registered decoders a decoder contains, fitted or handed fitted
 ========================  ==================================================================
 
 The harness's balanced assignment, which decoders may use too, is
