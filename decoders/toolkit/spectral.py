@@ -200,28 +200,29 @@ def filter_bank_fft(X: np.ndarray, sfreq: float, bands, order: int = 4, output: 
     -------
     ndarray, shape (n_epochs, n_bands * n_channels, n_times)
     """
-    from scipy.signal import hilbert
-
     X = np.asarray(X, dtype=np.float64)
     n_epochs, n_channels, n_times = X.shape
     out = np.empty((n_epochs, len(bands) * n_channels, n_times))
-    gains = None
     for start in range(0, n_epochs, _CHUNK_EPOCHS):
         chunk = X[start : start + _CHUNK_EPOCHS]
-        padded, pad, n_fft = _odd_extension(chunk)
-        gains = gains if gains is not None else _band_gains(sfreq, bands, order, n_fft)
-        spectrum = np.fft.rfft(padded, n=n_fft, axis=-1)
-        for b, gain in enumerate(gains):
-            if gain is None:
-                band = chunk
-            else:
-                band = np.fft.irfft(spectrum * gain, n=n_fft, axis=-1)[..., pad : pad + n_times]
-            if output != "signal":
-                band = np.abs(hilbert(band, axis=-1))
-            out[start : start + len(chunk), b * n_channels : (b + 1) * n_channels] = band
+        for b, band in enumerate(bandpass_bank_fft(chunk, sfreq, bands, order)):
+            out[start : start + len(chunk), b * n_channels : (b + 1) * n_channels] = _amplitude(band, output)
+    return _log_floored(out, len(bands), output)
+
+
+def _amplitude(band: np.ndarray, output: str) -> np.ndarray:
+    """Return a band-passed signal as ``output`` asks: the signal, or its Hilbert amplitude envelope."""
+    from scipy.signal import hilbert
+
+    return band if output == "signal" else np.abs(hilbert(band, axis=-1))
+
+
+def _log_floored(out: np.ndarray, n_bands: int, output: str) -> np.ndarray:
+    """For ``'log-envelope'``, the log of each band block in place, floored at 1e-9 of the band's maximum."""
     if output == "log-envelope":
-        for b in range(len(bands)):
-            block = out[:, b * n_channels : (b + 1) * n_channels]
+        size = out.shape[1] // n_bands
+        for b in range(n_bands):
+            block = out[:, b * size : (b + 1) * size]
             np.log(block + 1e-9 * max(float(block.max()), np.finfo(float).tiny), out=block)
     return out
 
@@ -283,22 +284,10 @@ class FilterBank(StatelessTransformer):
             raise ValueError(f"method must be 'iir' or 'fft', got {self.method!r}.")
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
-        from scipy.signal import hilbert
-
-        if self.method == "fft" and np.ndim(X) == 3:
-            return filter_bank_fft(X, self.sfreq, self.bands, self.order, self.output)
-        out = []
         if self.method == "fft":
-            filtered = bandpass_bank_fft(X, self.sfreq, self.bands, self.order)
-        else:
-            filtered = (_bandpass(X, self.sfreq, lo, hi, self.order) for lo, hi in self.bands)
-        for band in filtered:
-            if self.output != "signal":
-                band = np.abs(hilbert(band, axis=-1))
-                if self.output == "log-envelope":
-                    band = np.log(band + 1e-9 * max(float(band.max()), np.finfo(float).tiny))
-            out.append(band)
-        return np.concatenate(out, axis=1)
+            return filter_bank_fft(X, self.sfreq, self.bands, self.order, self.output)
+        out = [_amplitude(_bandpass(X, self.sfreq, lo, hi, self.order), self.output) for lo, hi in self.bands]
+        return _log_floored(np.concatenate(out, axis=1), len(self.bands), self.output)
 
 
 class ChannelBlock(StatelessTransformer):
