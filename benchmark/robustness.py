@@ -113,10 +113,11 @@ def run_robustness(
     }
     frames, timings, hyper = [], [], {}
     induced = induced_regimes()
+    everyone = {} if decoders else {code: default_decoders(code) for code in (False, True)}  # one discovery
     for (regime, alpha), sim in configs.items():
         start = time.perf_counter()
         cell_out = Path(out) / "robustness" / regime / f"alpha-{alpha:g}"
-        cell_decoders = chosen if decoders else default_decoders(regime in induced)
+        cell_decoders = chosen if decoders else everyone[regime in induced]
         frame, root = run_cell(sim, cell_out, decoders=cell_decoders, run=cell_run, home=home)
         elapsed = time.perf_counter() - start
         timings.append({"regime": regime, "alpha": alpha, "tasks": len(frame), "wall_time_s": elapsed})
