@@ -95,6 +95,7 @@ def run_robustness(
     """
     import time
 
+    from datasets.default import array_cache_dir
     from datasets.regimes import REGIMES, regime_config
 
     names = list(regimes) if regimes else list(REGIMES)
@@ -122,7 +123,12 @@ def run_robustness(
         elapsed = time.perf_counter() - start
         timings.append({"regime": regime, "alpha": alpha, "tasks": len(frame), "wall_time_s": elapsed})
         if regime not in hyper:
-            hyper[regime] = decoder_hyperparameters(root, cell_decoders, seed=run.get("seed", 0))
+            hyper[regime] = decoder_hyperparameters(
+                root,
+                cell_decoders,
+                seed=run.get("seed", 0),
+                cache_dir=cell_run.get("data_cache", array_cache_dir(home)),
+            )
         frame.insert(0, "alpha", alpha)
         frame.insert(0, "regime", regime)
         frames.append(frame.reindex(columns=["regime", *COLUMNS]))
@@ -153,7 +159,9 @@ def default_decoders(induced: bool) -> list[str]:
     return names if induced else [name for name in names if name != POWER_TIMING_ORACLE]
 
 
-def decoder_hyperparameters(root: Path, decoders: Sequence[str] | None, seed: int = 0) -> dict[str, str]:
+def decoder_hyperparameters(
+    root: Path, decoders: Sequence[str] | None, seed: int = 0, cache_dir: Path | None = None
+) -> dict[str, str]:
     """Every parameter of each decoder's fresh estimator, built from ``root``'s first subject.
 
     Parameters
@@ -164,6 +172,8 @@ def decoder_hyperparameters(root: Path, decoders: Sequence[str] | None, seed: in
         Decoder names (None: all registered).
     seed : int
         ``random_state`` of the context.
+    cache_dir : Path or None
+        The array cache the subject is read through (None: its FIF files).
 
     Returns
     -------
@@ -178,7 +188,7 @@ def decoder_hyperparameters(root: Path, decoders: Sequence[str] | None, seed: in
     from benchmark.tasks import make_context
     from datasets.adapter import ChallengeDataset
 
-    dataset = ChallengeDataset(root)
+    dataset = ChallengeDataset(root, cache_dir=cache_dir)
     context = make_context(dataset.load(dataset.subjects[0]), seed)
     out = {}
     for spec in discover(strict=False).select(list(decoders) if decoders else None):

@@ -37,7 +37,7 @@ from benchmark.executor import Job, execute
 from benchmark.journal import TASKS_FILE, append_row, open_journal, previous_durations, write_rows
 from benchmark.rescoring import Truth, score_row, scored, verified
 from benchmark.schedule import longest_first
-from benchmark.store import ResultStore, task_key
+from benchmark.store import ResultStore, task_fields, task_key
 from benchmark.task_processes import ProcessGroups, run_isolated
 from benchmark.tasks import OtherLocalizers, PreparedTask, Task, fit_files, prepare_task, serve_others
 from datasets.adapter import ChallengeDataset
@@ -259,8 +259,11 @@ def run_tasks(
     jobs: list[Job] = []
     index: dict[str, int] = {}
     pending: list[tuple[int, str, Task]] = []
+    fields: dict[str, dict] = {}  # each decoder's code is hashed once per run
     for i, task in enumerate(tasks):
-        key = task_key(task.spec, task.subject, config, fingerprint)
+        if task.spec.name not in fields:
+            fields[task.spec.name] = task_fields(task.spec, config)
+        key = task_key(task.spec, task.subject, config, fingerprint, fields[task.spec.name])
         stored = None if config.force else store.load_ok(key, decoder=task.spec.name, subject=task.subject)
         if stored is not None:
             stored = verified(stored, truth, store.path(key))

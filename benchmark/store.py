@@ -224,7 +224,9 @@ def task_fields(spec: DecoderSpec, config: RunConfig) -> dict:
     }
 
 
-def task_key(spec: DecoderSpec, subject: str, config: RunConfig, fingerprint: str) -> str:
+def task_key(
+    spec: DecoderSpec, subject: str, config: RunConfig, fingerprint: str, fields: dict | None = None
+) -> str:
     """Cache key of one (decoder, subject) task.
 
     Parameters
@@ -237,13 +239,17 @@ def task_key(spec: DecoderSpec, subject: str, config: RunConfig, fingerprint: st
         Seed and localizer folds enter the key.
     fingerprint : str
         Dataset fingerprint.
+    fields : dict or None
+        ``task_fields(spec, config)`` when already computed (once per decoder
+        for a run's tasks: it hashes the decoder's import closure).
 
     Returns
     -------
     str
         Hex digest, also the result file's stem.
     """
-    payload = {**task_fields(spec, config), "dataset": fingerprint, "subject": subject}
+    fields = task_fields(spec, config) if fields is None else fields
+    payload = {**fields, "dataset": fingerprint, "subject": subject}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
 
 

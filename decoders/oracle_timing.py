@@ -40,9 +40,9 @@ class TimingOracleDecoder(ClassifierMixin, BaseEstimator):
         The unfitted scan decoder whose evidence course is pooled (its own
         pooling is not used); its time axes (``sfreq``, ``localizer_tmin``,
         ``imagine_tmin``) are the oracle's.
-    base : str
+    scan_name : str
         The registered name of ``scan``'s decoder: a fit of it handed to
-        :meth:`fit` as ``fitted[base]`` is used instead of fitting ``scan``
+        :meth:`fit` as ``fitted[scan_name]`` is used instead of fitting ``scan``
         (:func:`decoders.toolkit.bases.fit_or_take`).
 
     Attributes
@@ -55,9 +55,9 @@ class TimingOracleDecoder(ClassifierMixin, BaseEstimator):
         The true imagery (:func:`decoders.oracle_transfer.true_imagery`).
     """
 
-    def __init__(self, scan=None, base: str = "") -> None:
+    def __init__(self, scan=None, scan_name: str = "") -> None:
         self.scan = scan
-        self.base = base
+        self.scan_name = scan_name
 
     def fit(
         self,
@@ -75,7 +75,7 @@ class TimingOracleDecoder(ClassifierMixin, BaseEstimator):
         if self.scan is None:
             raise ValueError("oracle-timing: give the scan decoder whose evidence to pool (scan=...).")
         self.truth_ = true_imagery(truth, "oracle-timing")  # checked before the costly fit
-        self.scan_ = fit_or_take(self.scan, X, y, fitted, self.base)
+        self.scan_ = fit_or_take(self.scan, X, y, fitted, self.scan_name)
         self.classes_ = self.scan_.classes_
         return self
 
@@ -106,7 +106,7 @@ def make(context: DecoderContext) -> TimingOracleDecoder:
     """Return ``lda-peak``'s decoder wrapped in the timing oracle."""
     from decoders.lda_peak import DECODER as lda_peak
 
-    return TimingOracleDecoder(scan=lda_peak.factory(context), base=lda_peak.name)
+    return TimingOracleDecoder(scan=lda_peak.factory(context), scan_name=lda_peak.name)
 
 
 DECODER = DecoderSpec(

@@ -21,7 +21,7 @@ def make(context: DecoderContext) -> TimingOracleDecoder:
     """Return ``csp-lda``'s decoder wrapped in the timing oracle."""
     from decoders.csp_lda import DECODER as csp_lda
 
-    return TimingOracleDecoder(scan=csp_lda.factory(context), base=csp_lda.name)
+    return TimingOracleDecoder(scan=csp_lda.factory(context), scan_name=csp_lda.name)
 
 
 DECODER = DecoderSpec(

@@ -34,12 +34,15 @@ eLife, 7, e33904.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.assignment import balanced_assignment
 from benchmark.contract import DecoderContext, DecoderSpec
+from decoders.toolkit.bases import fit_or_take
 from decoders.toolkit.evidence import pooled_proba, zscore_over_batch
 from decoders.toolkit.scan import evidence
 from decoders.toolkit.times import moving_average, sample_times
@@ -59,6 +62,9 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
         (cloned) is the one refitted.
     n_iter : int
         Maximum number of label-refit rounds (0: the base scan alone).
+    base_name : str
+        The registered name of ``base``'s decoder: its fit handed to
+        :meth:`fit` as ``fitted[base_name]`` is used as the base scan.
 
     Attributes
     ----------
@@ -79,9 +85,10 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
         Label-refit rounds run.
     """
 
-    def __init__(self, base=None, n_iter: int = 3) -> None:
+    def __init__(self, base=None, n_iter: int = 3, base_name: str = "") -> None:
         self.base = base
         self.n_iter = n_iter
+        self.base_name = base_name
 
     # -------------------------------------------------------------- helpers
     def _features(self, X: np.ndarray) -> np.ndarray:
@@ -107,8 +114,15 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
         return evidence(classifier, flat, self.base_.method).reshape(n, t, -1)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: np.ndarray, y: np.ndarray, X_imagine: np.ndarray | None = None) -> SelfTrainingDecoder:
-        """Fit the base scan, then self-train its classifier on the unlabeled imagine epochs.
+    def fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        X_imagine: np.ndarray | None = None,
+        *,
+        fitted: Mapping[str, object] | None = None,
+    ) -> SelfTrainingDecoder:
+        """Fit the base scan (or take its handed fit), then self-train its classifier on the imagine epochs.
 
         Parameters
         ----------
@@ -117,6 +131,10 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
         X_imagine : ndarray, shape (n_imagine_epochs, n_channels, n_imagine_times) or None
             The subject's unlabeled imagine epochs; not modified. None fits
             the base scan alone.
+        fitted : mapping of str to estimator, or None
+            The harness's fit of ``lda-peak`` (``DecoderSpec.builds_on``), used
+            as the base scan when it has the base's parameters
+            (:func:`decoders.toolkit.bases.fit_or_take`).
 
         Returns
         -------
@@ -133,7 +151,7 @@ class SelfTrainingDecoder(ClassifierMixin, BaseEstimator):
             raise ValueError(f"n_iter must be >= 0, got {self.n_iter}.")
         X = check_epochs(X)
         y, classes = check_labels(X, y)
-        self.base_ = clone(self.base).fit(X, y)
+        self.base_ = fit_or_take(self.base, X, y, fitted, self.base_name)
         self.classes_ = self.base_.classes_
         self.classifier_ = self.base_.classifier_
         self.pseudo_labels_ = self.pseudo_times_ = None
@@ -200,9 +218,9 @@ def make(context: DecoderContext) -> SelfTrainingDecoder:
 
     ``lda-peak``'s decoder (:func:`decoders.toolkit.scan.peak_scan`) as the base.
     """
-    from decoders.lda_peak import make as lda_peak
+    from decoders.lda_peak import DECODER as lda_peak
 
-    return SelfTrainingDecoder(base=lda_peak(context))
+    return SelfTrainingDecoder(base=lda_peak.factory(context), base_name=lda_peak.name)
 
 
 DECODER = DecoderSpec(
@@ -211,4 +229,5 @@ DECODER = DecoderSpec(
     factory=make,
     uses=frozenset({"imagine"}),
     reference="Yarowsky 1995, ACL; Lee 2013, ICML WREPL; Kuhn 1955, Nav Res Logist Q",
+    builds_on=("lda-peak",),
 )

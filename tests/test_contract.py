@@ -204,7 +204,12 @@ BUILDER_SPECS = [s for s in SPECS if s.builds_on]
 
 
 def test_decoders_that_build_on_others_are_found():
-    assert {s.name for s in BUILDER_SPECS} >= {"evoked-induced", "oracle-timing", "oracle-timing-power"}
+    assert {s.name for s in BUILDER_SPECS} >= {
+        "evoked-induced",
+        "oracle-timing",
+        "oracle-timing-power",
+        "self-training",
+    }
     for spec in BUILDER_SPECS:
         assert [b.name for b in spec.bases] == list(spec.builds_on)
 

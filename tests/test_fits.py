@@ -134,9 +134,10 @@ def test_the_second_cell_of_a_regime_reuses_the_first_cells_fits_and_scores_as_a
     assert not any(r.get("fit_reused") for r in first.values())
     for (decoder, subject), row in second.items():
         # self-training fits on the imagine epochs too, oracle-timing on the truth: their fits differ
-        # from cell to cell; oracle-timing is handed the stored fit of lda-peak, which it builds on
+        # from cell to cell; both are handed the stored fit of lda-peak, which they build on
         assert bool(row.get("fit_reused")) == (decoder in ("lda-peak", "aligned-cross-subject")), decoder
-        assert row.get("fit_bases_reused") == (["lda-peak"] if decoder == "oracle-timing" else None)
+        builds = decoder in ("oracle-timing", "self-training")
+        assert row.get("fit_bases_reused") == (["lda-peak"] if builds else None), decoder
         assert "fit_cache_error" not in row
         assert row["fit_time"] == first[(decoder, subject)]["fit_time"] if row.get("fit_reused") else True
         fresh = alone[(decoder, subject)]
