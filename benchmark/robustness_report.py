@@ -238,7 +238,7 @@ def write_robustness_report(
             f"## Run\n\n{len(timings)} cells, {int(timings['tasks'].sum())} tasks, {total / 60:.1f} min wall "
             "(simulation included; cached datasets and tasks are reused). By alpha: "
             + ", ".join(f"{a:g}: {v / 60:.1f} min" for a, v in per_alpha.items())
-            + " (a regime's first cell fits every decoder; the others reuse the fits on the localizers, "
+            + " (a decoder fits once per distinct localizer, in the first cell that holds it; the others reuse the fit, "
             "docs/robustness.md).",
             "",
         ]
