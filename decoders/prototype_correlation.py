@@ -16,9 +16,15 @@ is found whatever its latency (imagery re-activates perceptual codes late
 and with jitter: Dijkstra et al. 2018). Optionally, a time-delay embedding
 stacks a few lagged copies of the data, making the prototype a short
 spatio-temporal trajectory rather than one topography (as in
-time-delay-embedded models of MEG, Vidaurre et al. 2018). Fisher-transformed
-correlations are z-scored per item over the imagine batch and averaged over
-0-5 s.
+time-delay-embedded models of MEG, Vidaurre et al. 2018). On imagine data
+the noise normalisation is re-estimated from the imagine batch itself
+(``imagine_whiten``): the covariance of every epoch's deviation from the
+batch's mean at the same time, over the scanned times, with Ledoit-Wolf
+shrinkage. It uses no label; the noise during imagery (eyes closed, no
+picture) is not the localizer's, and whitening by it makes the correlation
+the matched filter of the prototypes in the noise the imagery sits in.
+Fisher-transformed correlations are z-scored per item over the imagine batch
+and pooled over 0-5 s.
 
 References
 ----------
@@ -86,6 +92,27 @@ def fisher_z(r: np.ndarray) -> np.ndarray:
     return np.arctanh(np.clip(r, -_MAX_R, _MAX_R))
 
 
+def inverse_sqrt_ledoit_wolf(samples: np.ndarray) -> np.ndarray:
+    """Symmetric inverse square root of the Ledoit-Wolf covariance of zero-mean samples.
+
+    Parameters
+    ----------
+    samples : ndarray, shape (n_samples, n_features)
+        Zero-mean noise samples.
+
+    Returns
+    -------
+    ndarray, shape (n_features, n_features)
+        ``W`` with ``W C W = I`` for the shrunk covariance ``C``.
+    """
+    from sklearn.covariance import ledoit_wolf
+
+    cov = ledoit_wolf(samples, assume_centered=True)[0]
+    eigval, eigvec = np.linalg.eigh(cov)
+    eigval = np.maximum(eigval, eigval.max() * 1e-10)
+    return (eigvec / np.sqrt(eigval)) @ eigvec.T
+
+
 def noise_whitener(Z: np.ndarray, y_index: np.ndarray, n_classes: int) -> np.ndarray:
     """Multivariate noise normalisation: inverse square root of the noise covariance.
 
@@ -108,14 +135,9 @@ def noise_whitener(Z: np.ndarray, y_index: np.ndarray, n_classes: int) -> np.nda
         Symmetric whitening matrix ``W``; ``W @ Z[i]`` has about unit noise
         covariance.
     """
-    from sklearn.covariance import ledoit_wolf
-
     means = np.stack([Z[y_index == k].mean(axis=0) for k in range(n_classes)])  # (K, p, t)
     residuals = (Z - means[y_index]).transpose(0, 2, 1).reshape(-1, Z.shape[1])
-    cov = ledoit_wolf(residuals, assume_centered=True)[0]
-    eigval, eigvec = np.linalg.eigh(cov)
-    eigval = np.maximum(eigval, eigval.max() * 1e-10)
-    return (eigvec / np.sqrt(eigval)) @ eigvec.T
+    return inverse_sqrt_ledoit_wolf(residuals)
 
 
 def prototype_cv_curve(Z: np.ndarray, y_index: np.ndarray, n_classes: int, cv) -> np.ndarray:
@@ -166,6 +188,12 @@ class PrototypeCorrelation(LocalizerProjectionMixin, ImagineClassifierMixin, Bas
         of the pooled within-class covariance of the localizer) before the
         correlations, so that high-variance noise components do not dominate
         them.
+    imagine_whiten : bool
+        On imagine data, replace the localizer's noise normalisation by one
+        estimated on the imagine batch without labels (the Ledoit-Wolf
+        covariance of each epoch's deviation from the batch mean at the same
+        time, over ``scan``), applied to the data and to the prototypes alike.
+        Needs ``whiten``.
     n_lags : int
         Copies of the data stacked in the time-delay embedding (1: no
         embedding, the prototype is one topography).
@@ -200,6 +228,7 @@ class PrototypeCorrelation(LocalizerProjectionMixin, ImagineClassifierMixin, Bas
         half_window: float = 0.05,
         n_components: int | str | None = "rank",
         whiten: bool = True,
+        imagine_whiten: bool = True,
         n_lags: int = 1,
         lag_step: float = 0.05,
         scan: tuple[float, float] = (0.0, 5.0),
@@ -213,6 +242,7 @@ class PrototypeCorrelation(LocalizerProjectionMixin, ImagineClassifierMixin, Bas
         self.half_window = half_window
         self.n_components = n_components
         self.whiten = whiten
+        self.imagine_whiten = imagine_whiten
         self.n_lags = n_lags
         self.lag_step = lag_step
         self.scan = scan
@@ -280,11 +310,22 @@ class PrototypeCorrelation(LocalizerProjectionMixin, ImagineClassifierMixin, Bas
         """
         check_is_fitted(self, "prototypes_")
         X = check_epochs(X, self.projection_.n_channels_)
-        Z = self._smoothed(X)
-        Z = Z - Z.mean(axis=0, keepdims=True)
+        scan = time_mask(self.imagine_tmin, self.sfreq, X.shape[2], self.scan, "scan")
+        prototypes = self.prototypes_
+        if self.imagine_whiten and self.whitener_ is not None:
+            Z = self._projected(X)
+            Z = Z - Z.mean(axis=0, keepdims=True)
+            whitener = inverse_sqrt_ledoit_wolf(Z[:, :, scan].transpose(0, 2, 1).reshape(-1, Z.shape[1]))
+            Z = np.matmul(whitener, Z)
+            # prototypes back to the projected space, then into the imagine batch's whitened one
+            lagged = prototypes.reshape(len(prototypes), -1, Z.shape[1])  # (K, L, p)
+            unwhitened = np.linalg.solve(self.whitener_, lagged.reshape(-1, Z.shape[1]).T)
+            prototypes = (whitener @ unwhitened).T.reshape(prototypes.shape)
+        else:
+            Z = self._smoothed(X)
+            Z = Z - Z.mean(axis=0, keepdims=True)
         patterns = self._embed(Z, np.arange(Z.shape[2]))  # (n, t, p * L)
-        z = fisher_z(correlate(patterns, self.prototypes_))
-        scan = time_mask(self.imagine_tmin, self.sfreq, Z.shape[2], self.scan, "scan")
+        z = fisher_z(correlate(patterns, prototypes))
         return zscore_over_batch(z, (0, 1), reference=z[:, scan])
 
 
