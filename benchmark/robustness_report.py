@@ -238,8 +238,8 @@ def write_robustness_report(
             f"## Run\n\n{len(timings)} cells, {int(timings['tasks'].sum())} tasks, {total / 60:.1f} min wall "
             "(simulation included; cached datasets and tasks are reused). By alpha: "
             + ", ".join(f"{a:g}: {v / 60:.1f} min" for a, v in per_alpha.items())
-            + " (a decoder fits once per distinct localizer, in the first cell that holds it; the others reuse the fit, "
-            "docs/robustness.md).",
+            + " (a decoder fits once per distinct localizer, in the first cell that holds it; the others "
+            "reuse the fit, docs/robustness.md).",
             "",
         ]
     if settings:

@@ -46,6 +46,9 @@ from benchmark.wire import apply_warning_filters, receive_task, send_message
 
 logger = logging.getLogger(__name__)
 
+#: Environment variable naming the folder where task processes keep their bytecode (:func:`keep_bytecode`).
+PYCACHE_ENV = "IMAGINE_BENCH_PYCACHE"
+
 #: Modules the zygote imports once, so that each forked task starts warm.
 PRELOAD = (
     "numpy",
@@ -72,6 +75,8 @@ PRELOAD = (
     "threadpoolctl",
     "cloudpickle",
     "benchmark.contract",
+    "benchmark.errors",
+    "benchmark.fits",
     "benchmark.memory",
 )
 
@@ -127,6 +132,8 @@ def serve(control_fd: int, parent_pid: int) -> None:
             __import__(name)
         except ImportError:  # an optional library: the task imports it, or fails with its message
             pass
+    keep_bytecode(os.environ.get(PYCACHE_ENV))
+    threadpools = _threadpool_controller()
     control = socket.socket(fileno=control_fd)
     zygote_pid = os.getpid()
     while True:
@@ -142,7 +149,7 @@ def serve(control_fd: int, parent_pid: int) -> None:
             try:
                 control.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                code = _task_main(fds[0], zygote_pid)
+                code = _task_main(fds[0], zygote_pid, threadpools)
             finally:
                 os._exit(code)
         os.close(fds[0])
@@ -150,7 +157,43 @@ def serve(control_fd: int, parent_pid: int) -> None:
     os._exit(0)
 
 
-def _task_main(fd: int, zygote_pid: int) -> int:
+def keep_bytecode(folder: str | None) -> bool:
+    """Let task processes keep the bytecode they compile, in ``folder``, when Python may not write it.
+
+    With ``PYTHONDONTWRITEBYTECODE`` set, every task process would compile
+    the decoders' and the harness's modules from source again (about 50 ms
+    a task, measured). The zygote has imported its libraries by now; the
+    modules compiled after this point (what tasks import) keep their
+    bytecode in ``folder``, the harness's temporary mirror tree
+    (``sys.pycache_prefix``), never beside the sources.
+
+    Returns
+    -------
+    bool
+        Whether bytecode is now written to ``folder``.
+    """
+    if not folder or not sys.dont_write_bytecode:
+        return False
+    sys.pycache_prefix = folder
+    sys.dont_write_bytecode = False
+    return True
+
+
+def _threadpool_controller():
+    """Return the zygote's view of the loaded thread pools (BLAS, OpenMP), or None without threadpoolctl.
+
+    Found once here instead of in every task (about 40 ms a task, measured);
+    a library a decoder loads later starts with one thread anyway (the
+    zygote's ``*_NUM_THREADS`` environment).
+    """
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    return ThreadpoolController()
+
+
+def _task_main(fd: int, zygote_pid: int, threadpools=None) -> int:
     """Body of one forked task process; returns its exit code."""
     os.setsid()  # its own process group: the harness kills the group, leftovers included
     die_with_parent(zygote_pid)
@@ -168,7 +211,7 @@ def _task_main(fd: int, zygote_pid: int) -> int:
             send_message(conn, {"status": "error", "error": f"{type(exc).__name__}: {exc}",
                                 "traceback": traceback.format_exc(limit=-8)[-4000:]})  # fmt: skip
             return 1
-        result, out_arrays = run_decoder(header, arrays, conn)
+        result, out_arrays = run_decoder(header, arrays, conn, threadpools=threadpools)
         send_message(conn, result, out_arrays)
     except (EOFError, OSError):  # the harness went away or killed the task
         return 1
@@ -179,8 +222,19 @@ def _task_main(fd: int, zygote_pid: int) -> int:
 
 
 # ------------------------------------------------------------ decoding
-def run_decoder(header: dict, arrays: dict[str, np.ndarray], conn: Connection) -> tuple[dict, dict]:
+def run_decoder(
+    header: dict, arrays: dict[str, np.ndarray], conn: Connection, *, threadpools=None
+) -> tuple[dict, dict]:
     """Run :func:`decode` under the memory cap and one BLAS thread; catch whatever the decoder raises.
+
+    Parameters
+    ----------
+    header, arrays : dict
+        What the harness sent (:func:`benchmark.wire.receive_task`).
+    conn : Connection
+        The task's connection (for the decoder's requests).
+    threadpools : threadpoolctl.ThreadpoolController or None
+        The zygote's thread pools, limited to one thread here; None: found now.
 
     Returns
     -------
@@ -213,7 +267,8 @@ def run_decoder(header: dict, arrays: dict[str, np.ndarray], conn: Connection) -
     try:
         # one BLAS thread per task, always: OpenBLAS's own threads made even
         # serial runs 2.5x slower on 2 cores (docs/performance.md)
-        with memory, threadpool_limits(limits=1):
+        one_thread = threadpool_limits(limits=1) if threadpools is None else threadpools.limit(limits=1)
+        with memory, one_thread:
             values, out_arrays = decode(header, arrays, others)
             fields.update(values)
     except Exception as exc:  # a contributor's decoder may raise anything

@@ -23,11 +23,13 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import shutil
 import signal
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -50,15 +52,21 @@ class Zygote:
         self._proc: subprocess.Popen | None = None
         self._control: socket.socket | None = None
         self._lock = threading.Lock()
+        self._pycache: str | None = None
         atexit.register(self.close)
 
     def _start(self) -> None:
+        from benchmark.sandbox import PYCACHE_ENV
+
         self.close()  # a zygote that died: its socket and process handle go first
         ours, theirs = socket.socketpair()
         paths = [p for p in sys.path if p]
         # one BLAS thread: task processes limit BLAS to one anyway, and a single-threaded zygote forks cleanly
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "OPENBLAS_NUM_THREADS": "1",
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # fmt: skip
+        if sys.dont_write_bytecode:  # the tasks keep what they compile here (benchmark.sandbox.keep_bytecode)
+            self._pycache = tempfile.mkdtemp(prefix="imagine-bench-pycache-")
+            env[PYCACHE_ENV] = self._pycache
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "benchmark.sandbox", str(theirs.fileno()), str(os.getpid())],
             pass_fds=[theirs.fileno()],
@@ -111,6 +119,9 @@ class Zygote:
                 self._proc.kill()
                 self._proc.wait()
             self._proc = None
+        if self._pycache is not None:
+            shutil.rmtree(self._pycache, ignore_errors=True)
+            self._pycache = None
 
 
 #: The zygote of this process (one per harness process, started on first use).

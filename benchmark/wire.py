@@ -68,10 +68,31 @@ def send_task(conn: Connection, header: dict, arrays: dict[str, np.ndarray]) -> 
         where = {"sys_path": [p for p in sys.path if isinstance(p, str)], "cwd": os.getcwd()}
         conn.send_bytes(json.dumps(where).encode())
         header = {**header, "warning_filters": _warning_filters()}
+    arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
     shapes = {k: (tuple(v.shape), str(v.dtype)) for k, v in arrays.items()}
     conn.send_bytes(cloudpickle.dumps({**header, "_arrays": shapes}))
-    for value in arrays.values():
-        conn.send_bytes(memoryview(np.ascontiguousarray(value)).cast("B"))
+    for value in arrays.values():  # unframed: the header gave their sizes, the reader fills them in place
+        _write_all(conn.fileno(), _bytes_of(value))
+
+
+def _bytes_of(array: np.ndarray) -> memoryview:
+    """Return the bytes of a C-contiguous array as a flat view (empty arrays included)."""
+    return memoryview(array.reshape(-1).view(np.uint8))
+
+
+def _write_all(fd: int, view: memoryview) -> None:
+    """Write all of ``view`` to the blocking file descriptor ``fd``."""
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_into(fd: int, view: memoryview) -> None:
+    """Fill ``view`` from the blocking file descriptor ``fd`` (no intermediate copy)."""
+    while view:
+        n = os.readv(fd, [view])
+        if n == 0:
+            raise EOFError("the connection closed in the middle of an array")
+        view = view[n:]
 
 
 def _warning_filters() -> list[tuple]:
@@ -106,8 +127,10 @@ def receive_task(conn: Connection) -> tuple[dict, dict[str, np.ndarray]]:
     header = pickle.loads(conn.recv_bytes())  # written by the harness, never by a decoder
     arrays = {}
     for name, (shape, dtype) in header.pop("_arrays").items():
-        array = np.frombuffer(conn.recv_bytes(), dtype=dtype).reshape(shape)
-        arrays[name] = array  # frombuffer on bytes: read-only, as decoders' input must be
+        array = np.empty(shape, dtype=dtype)
+        _read_into(conn.fileno(), _bytes_of(array))
+        array.flags.writeable = False  # decoders' input is read-only
+        arrays[name] = array
     return header, arrays
 
 

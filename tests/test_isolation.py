@@ -152,13 +152,31 @@ HOG_AND_SPIN = """
 """
 
 
+THREAD_COUNTER = """
+    from threadpoolctl import threadpool_info
+
+    from benchmark.contract import DecoderSpec
+    from decoders.chance import ChanceDecoder
+
+
+    class CountsThreads(ChanceDecoder):
+        def fit(self, X, y):
+            counts = sorted({pool["num_threads"] for pool in threadpool_info()})
+            raise RuntimeError(f"thread pools with {counts} threads")
+
+
+    DECODER = DecoderSpec(name="count-threads", family="baseline", description="Counts BLAS threads.",
+                          factory=lambda c: CountsThreads(c.random_state))
+"""
+
+
 @pytest.fixture
 def hostile_package(tmp_path, monkeypatch):
     pkg = tmp_path / "hostile_decoders"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
     for name, source in {"peek.py": PEEK, "threads.py": THREADS, "orphan.py": ORPHAN, "hog.py": HOG_AND_SPIN,
-                         "leaver.py": LEAVER}.items():  # fmt: skip
+                         "leaver.py": LEAVER, "count_threads.py": THREAD_COUNTER}.items():  # fmt: skip
         (pkg / name).write_text(textwrap.dedent(source))
     (pkg / "ok.py").write_text("from decoders.chance import DECODER\n")
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -328,3 +346,72 @@ def test_the_task_process_applies_the_harness_warning_filters(tmp_path, foreign_
         warnings.simplefilter("ignore")
         rows = _run(foreign_root, tmp_path / "out2", ("warns",), "warning_decoders", subjects=("sub-02",))
     assert rows[("warns", "sub-02")]["status"] == "ok"
+
+
+def test_task_processes_keep_their_bytecode_out_of_the_source_tree(tmp_path):
+    """Under PYTHONDONTWRITEBYTECODE, a module compiled after keep_bytecode leaves its .pyc in the folder."""
+    sources, folder = tmp_path / "src", tmp_path / "pycache"
+    sources.mkdir()
+    (sources / "freshly_compiled.py").write_text("VALUE = 3\n")
+    code = textwrap.dedent(f"""
+        import sys
+        from benchmark.sandbox import keep_bytecode
+        assert sys.dont_write_bytecode
+        assert keep_bytecode({str(folder)!r})
+        sys.path.insert(0, {str(sources)!r})
+        import freshly_compiled
+        assert freshly_compiled.VALUE == 3
+        assert not keep_bytecode({str(folder)!r})  # already writing: nothing to change
+    """)
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
+    assert [p.name for p in folder.rglob("*.pyc")] == [f"freshly_compiled.{sys.implementation.cache_tag}.pyc"]
+    assert not (sources / "__pycache__").exists()
+
+
+def test_the_zygote_removes_its_bytecode_folder(monkeypatch):
+    from benchmark.task_processes import Zygote
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    zygote = Zygote()
+    try:
+        zygote.ensure_running()
+        folder = Path(zygote._pycache)
+        assert folder.is_dir()
+    finally:
+        zygote.close()
+    assert not folder.exists()
+
+
+def test_decoders_run_with_one_thread_in_every_thread_pool(hostile_package, foreign_root, tmp_path):
+    """The zygote's thread-pool controller limits BLAS and OpenMP to one thread in each task."""
+    rows = _run(foreign_root, tmp_path / "out", ("count-threads",), hostile_package, subjects=("sub-02",))
+    assert "thread pools with [1] threads" in rows[("count-threads", "sub-02")]["error"]
+
+
+def test_arrays_cross_the_wire_intact_and_read_only():
+    """A task's arrays (any dtype, empty or non-contiguous, larger than a socket buffer) arrive as sent."""
+    import threading
+    from multiprocessing import Pipe
+
+    from benchmark.wire import _read_into, receive_task, send_task
+
+    rng = np.random.default_rng(0)
+    sent = {
+        "X": rng.standard_normal((40, 306, 121)),  # 12 MB: many reads
+        "strided": rng.standard_normal((6, 8)).astype(np.float32)[:, ::3],
+        "empty": np.empty((0, 3)),
+    }
+    ours, theirs = Pipe()
+    writer = threading.Thread(target=send_task, args=(ours, {"y": ["a", "b"]}, sent))
+    writer.start()
+    header, got = receive_task(theirs)
+    writer.join()
+    assert header == {"y": ["a", "b"]}
+    for name, value in sent.items():
+        assert got[name].dtype == value.dtype and np.array_equal(got[name], value), name
+        assert not got[name].flags.writeable
+    os.write(ours.fileno(), b"\0" * 100)  # the sender dies 100 bytes into an 8000-byte array
+    ours.close()
+    with pytest.raises(EOFError, match="middle of an array"):
+        _read_into(theirs.fileno(), memoryview(np.zeros(1000).view(np.uint8)))
