@@ -204,7 +204,7 @@ class TransferOracleDecoder(ImagineClassifierMixin, BaseEstimator):
 
     def _whitener(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Inverse of the Ledoit-Wolf noise covariance, in the data's units."""
-        from sklearn.covariance import ledoit_wolf
+        from decoders.toolkit.spatial import ledoit_wolf_epochs
 
         if self.noise == "baseline":
             n_pre = int(round(-self.localizer_tmin * self.sfreq))
@@ -218,10 +218,10 @@ class TransferOracleDecoder(ImagineClassifierMixin, BaseEstimator):
             noise = X.copy()
             for label in np.unique(y):
                 noise[y == label] -= X[y == label].mean(axis=0)
-        samples = noise.transpose(0, 2, 1).reshape(-1, X.shape[1])
-        scale = samples.std(axis=0)
+        scale = noise.std(axis=(0, 2))
         scale[scale == 0] = 1.0
-        cov, _ = ledoit_wolf(samples / scale, assume_centered=True)
+        noise /= scale[None, :, None]
+        cov, _ = ledoit_wolf_epochs(noise)
         inverse = np.linalg.inv(cov)
         return inverse / scale[:, None] / scale[None, :]
 

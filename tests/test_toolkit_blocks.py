@@ -8,7 +8,7 @@ The decoders themselves are exercised by ``test_contract.py``.
 
 import numpy as np
 import pytest
-from sklearn.covariance import oas
+from sklearn.covariance import ledoit_wolf, oas
 from sklearn.decomposition import PCA
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
@@ -19,6 +19,7 @@ from decoders.toolkit.spatial import (
     ChannelPCA,
     channel_scatter,
     inverse_sqrtm,
+    ledoit_wolf_epochs,
     mean_covariance,
     oas_covariance,
     riemann_distance,
@@ -82,6 +83,21 @@ def test_oas_covariance_matches_sklearn():
     X = np.random.default_rng(2).normal(size=(5, 6, 20))
     expected = np.stack([oas(x.T)[0] for x in X])
     np.testing.assert_allclose(oas_covariance(X), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("rank", [None, 4])
+def test_ledoit_wolf_epochs_matches_sklearn_on_the_samples(rank):
+    """Full-rank and rank-deficient (tSSS-like) epochs; float32 input too."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(7, 9, 30)) * rng.uniform(0.5, 3.0, size=(1, 9, 1))
+    if rank is not None:
+        X = np.einsum("cr,ert->ect", rng.normal(size=(9, rank)), X[:, :rank])
+    expected, shrinkage = ledoit_wolf(X.transpose(0, 2, 1).reshape(-1, 9), assume_centered=True)
+    for dtype in (np.float64, np.float32):
+        got, got_shrinkage = ledoit_wolf_epochs(X.astype(dtype))
+        tol = 1e-12 if dtype == np.float64 else 1e-5
+        np.testing.assert_allclose(got, expected, rtol=tol, atol=tol * np.abs(expected).max())
+        assert got_shrinkage == pytest.approx(shrinkage, rel=tol)
 
 
 def test_filter_bank_stacks_bands_and_envelopes_are_positive():
