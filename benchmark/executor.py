@@ -12,12 +12,13 @@ dask.distributed cluster, with the same ``(job, row)`` contract.
 from __future__ import annotations
 
 import logging
-import multiprocessing as mp
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from benchmark.task_processes import ZYGOTE, ProcessGroups
+from datasets.parallel import worker_count
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ class Job:
 
 def effective_n_jobs(n_jobs: int) -> int:
     """Return the number of tasks ``n_jobs`` stands for: -1 is one per core, 0 is 1."""
-    return (mp.cpu_count() if n_jobs == -1 else n_jobs) or 1
+    return worker_count(n_jobs, sys.maxsize)
 
 
 def job_name(job: Job) -> str:

@@ -271,7 +271,7 @@ def run_tasks(
             rows[i] = {**stored, "cached": True}
             continue
         pending.append((i, key, task))
-    shared = fit_files(dataset, [task for _, _, task in pending], config)
+    shared = fit_files(dataset, [task for _, _, task in pending], config, fields)
     for i, key, task in pending:
         index[key] = i
         label = {

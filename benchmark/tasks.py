@@ -265,7 +265,10 @@ def plan_tasks(specs: Sequence[DecoderSpec], subjects: Sequence[str]) -> list[Ta
 
 
 def fit_files(
-    dataset: ChallengeDataset, tasks: Sequence[Task], config: RunConfig
+    dataset: ChallengeDataset,
+    tasks: Sequence[Task],
+    config: RunConfig,
+    fields: dict[str, dict] | None = None,
 ) -> dict[tuple[str, str], Path]:
     """Where each task that can share its fit stores it, or finds it (``config.fit_cache`` set).
 
@@ -276,6 +279,19 @@ def fit_files(
     folds (:func:`benchmark.store.task_fields`) and the content of the
     localizers it is handed (its subject's, and the others' when it uses
     them), each localizer read and hashed once here.
+
+    Parameters
+    ----------
+    dataset : ChallengeDataset
+        Where the localizers are read from.
+    tasks : sequence of Task
+        The tasks to run.
+    config : RunConfig
+        Seed, folds and ``fit_cache``.
+    fields : dict of str to dict, or None
+        :func:`benchmark.store.task_fields` of decoders already computed by
+        the caller, by name; completed here with those of the bases (the
+        caller's dict is updated, so each decoder's code is hashed once).
 
     Returns
     -------
@@ -301,7 +317,7 @@ def fit_files(
                 digests[subject] = localizer_digest(loc.X, data.localizer_labels, loc.times, loc.ch_names)
         return digests[subject]
 
-    decided: dict[str, dict] = {}  # each decoder's code is hashed once
+    decided = {} if fields is None else fields  # each decoder's code is hashed once
     out = {}
     for task in tasks:
         for spec in (task.spec, *task.spec.bases):

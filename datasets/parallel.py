@@ -24,9 +24,7 @@ def worker_count(n_jobs: int, n_items: int) -> int:
 def map_forked(fn: Callable[[T], R], items: Sequence[T], n_jobs: int) -> list[R]:
     """``[fn(item) for item in items]``, in ``n_jobs`` forked processes when more than one.
 
-    Forked workers inherit this process's imports and caches: warm them here
-    first (e.g. :func:`datasets.simulate.sensors.warm_caches`) rather than in
-    every worker.
+    Forked workers inherit this process's imports and caches.
 
     Parameters
     ----------

@@ -461,24 +461,6 @@ def dipole_gain(info: mne.Info, rr: NDArray[np.float64], nn: NDArray[np.float64]
     return np.sum(free * nn[None, :, :], axis=-1)
 
 
-def warm_caches(int_order: int) -> None:
-    """Build this module's cached sensor model in this process, and import what writing epochs needs.
-
-    The measurement info, noise covariance, source grid, sphere model and
-    SSS moments of ``int_order`` are computed once per process; a parent that
-    calls this before forking simulation workers
-    (:func:`datasets.parallel.map_forked`) hands them to every worker, which
-    would otherwise each build them again (and import the MNE modules).
-    """
-    import mne.epochs  # noqa: F401 - imported lazily by MNE, once per forked worker otherwise
-
-    _base_info_cached()
-    _noise_cov_cached()
-    source_grid()
-    _sphere_model()
-    _regularized_moments(int_order)
-
-
 @functools.lru_cache(maxsize=1)
 def _sphere_model() -> mne.bem.ConductorModel:
     # MEG only: no conductivity layers needed (head_radius=None).

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from .. import layout
-from ..parallel import map_forked, worker_count
+from ..parallel import map_forked
 from . import sensors
 from .blocks import simulate_subject
 from .config import (
@@ -222,10 +222,6 @@ def simulate_dataset(
             ("test", config.test_subjects)) for subject in subjects]  # fmt: skip
     for split in ("train", "test"):
         (root / split).mkdir(exist_ok=True)
-    if (
-        worker_count(n_jobs, len(jobs)) > 1
-    ):  # forked workers inherit the sensor model instead of each building it
-        sensors.warm_caches(config.sss_int_order)
     for (_, subject), (rows, labels, meta) in zip(
         jobs,
         map_forked(_simulate_and_write, [(s, subj, config, root, truth_dir) for s, subj in jobs], n_jobs),
