@@ -112,6 +112,7 @@ def run_robustness(
     configs = {
         (r, float(a)): regime_config(r, **{**fields, "alpha": float(a)}) for r in names for a in alphas
     }
+    warn_if_short_of_space(list(configs.values()), home)
     frames, timings, hyper = [], [], {}
     induced = induced_regimes()
     everyone = {} if decoders else {code: default_decoders(code) for code in (False, True)}  # one discovery
@@ -142,6 +143,43 @@ def run_robustness(
         settings={"simulation": fields, "run": run, "regimes": names, "alphas": [float(a) for a in alphas]},
     )
     return results
+
+
+#: Disk space one simulated train subject takes in a cell (its FIF files and its array cache), measured:
+#: 0.7 GB per 4-subject cell in the full matrix (23 GB for 33 cells).
+BYTES_PER_SUBJECT = 180 * 10**6
+
+
+def warn_if_short_of_space(configs: Sequence, home: Path | None) -> int:
+    """Log a warning when the datasets still to simulate may not fit on ``home``'s disk.
+
+    Parameters
+    ----------
+    configs : sequence of SimulationConfig
+        The cells' simulations; those already in ``home`` cost nothing.
+    home : Path or None
+        Where they are cached (None: ``$IMAGINE_BENCH_HOME``).
+
+    Returns
+    -------
+    int
+        The bytes the missing datasets are expected to take (:data:`BYTES_PER_SUBJECT` each subject).
+    """
+    import shutil
+
+    from datasets.default import cache_home, is_generated
+
+    folder = Path(home) if home is not None else cache_home()
+    needed = sum(BYTES_PER_SUBJECT * (c.n_train + c.n_test) for c in configs if not is_generated(c, home))
+    probe = next((p for p in (folder, *folder.parents) if p.exists()), Path("/"))
+    free = shutil.disk_usage(probe).free
+    if needed and free < needed:
+        logger.warning(
+            "%s has %.1f GB free; the %s still to simulate need about %.1f GB (datasets and array cache): "
+            "the run may stop with a full disk. Free some space or set IMAGINE_BENCH_HOME to another disk.",
+            folder, free / 1e9, "cells' datasets", needed / 1e9,
+        )  # fmt: skip
+    return needed
 
 
 def default_decoders(induced: bool) -> list[str]:

@@ -36,6 +36,26 @@ def array_cache_dir(home: Path | None = None) -> Path:
     return (Path(home) if home is not None else cache_home()) / "arrays"
 
 
+def _folder_and_key(config, home: Path | None) -> tuple[Path, str]:
+    """Return the cache folder of the dataset ``config`` simulates, and the key that names it."""
+    from datasets import simulate
+
+    version = getattr(simulate, "SIMULATOR_VERSION", "1")
+    params = asdict(config)
+    # Fields added after simulator 1.0.0 enter the key only when they change
+    # the data, so the default dataset (and any earlier one) keeps its folder.
+    for name, neutral in getattr(simulate, "REGIME_FIELD_DEFAULTS", {}).items():
+        if params.get(name) == neutral:
+            params.pop(name)
+    key = json.dumps({"version": version, "layout": _LAYOUT_VERSION, **params}, sort_keys=True, default=str)
+    return (home or cache_home()) / f"simulated-{hashlib.sha256(key.encode()).hexdigest()[:10]}", key
+
+
+def is_generated(config, home: Path | None = None) -> bool:
+    """Whether :func:`default_dataset` would find ``config``'s dataset in ``home`` without simulating it."""
+    return (_folder_and_key(config, home)[0] / _COMPLETE).is_file()
+
+
 def default_dataset(
     config=None,
     home: Path | None = None,
@@ -69,15 +89,7 @@ def default_dataset(
     from datasets import simulate
 
     config = config or simulate.SimulationConfig()
-    version = getattr(simulate, "SIMULATOR_VERSION", "1")
-    params = asdict(config)
-    # Fields added after simulator 1.0.0 enter the key only when they change
-    # the data, so the default dataset (and any earlier one) keeps its folder.
-    for name, neutral in getattr(simulate, "REGIME_FIELD_DEFAULTS", {}).items():
-        if params.get(name) == neutral:
-            params.pop(name)
-    key = json.dumps({"version": version, "layout": _LAYOUT_VERSION, **params}, sort_keys=True, default=str)
-    folder = (home or cache_home()) / f"simulated-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+    folder, key = _folder_and_key(config, home)
     if (folder / _COMPLETE).is_file():
         return folder / "data"
     partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}")

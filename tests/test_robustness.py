@@ -290,3 +290,28 @@ def test_a_missed_induced_cell_is_explained_by_the_power_timing_oracle_not_the_e
     assert best == f"NOT met: csp-lda 0.30 {why}"
     assert "lda-peak" not in best
     assert checks[("best spectral/Riemannian >= 40 % of margin at α=1", "induced")] == best
+
+
+def test_a_matrix_short_of_disk_space_is_warned_before_it_simulates(quick, tmp_path, monkeypatch, caplog):
+    """Datasets already simulated cost nothing; the rest are estimated and compared with the free space."""
+    import shutil
+    from collections import namedtuple
+
+    from benchmark.robustness import BYTES_PER_SUBJECT, warn_if_short_of_space
+    from datasets.regimes import regime_config
+
+    _, _, home = quick
+    fields = {"n_test": 0, **QUICK["simulation"]}  # as run_robustness completes them
+    done = [regime_config(r, alpha=float(a), **fields) for r in QUICK["regimes"] for a in QUICK["alphas"]]
+    new = regime_config("late", alpha=1.0, n_train=4, n_test=0)
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**12, 0, 10**8))  # 0.1 GB free
+    with caplog.at_level("WARNING", logger="benchmark.robustness"):
+        assert warn_if_short_of_space(done, home) == 0
+        assert not caplog.records
+        assert warn_if_short_of_space([*done, new], home) == 4 * BYTES_PER_SUBJECT
+    assert len(caplog.records) == 1 and str(home) in caplog.text and "0.1 GB free" in caplog.text
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**12, 0, 10**12))
+    caplog.clear()
+    warn_if_short_of_space([new], tmp_path / "not-yet-created" / "home")  # enough space: silent
+    assert not caplog.records
