@@ -17,14 +17,19 @@ and with jitter: Dijkstra et al. 2018). Optionally, a time-delay embedding
 stacks a few lagged copies of the data, making the prototype a short
 spatio-temporal trajectory rather than one topography (as in
 time-delay-embedded models of MEG, Vidaurre et al. 2018). On imagine data
-the noise normalisation is re-estimated from the imagine batch itself
-(``imagine_whiten``): the covariance of every epoch's deviation from the
-batch's mean at the same time, over the scanned times, with Ledoit-Wolf
-shrinkage. It uses no label; the noise during imagery (eyes closed, no
-picture) is not the localizer's, and whitening by it makes the correlation
-the matched filter of the prototypes in the noise the imagery sits in.
-Fisher-transformed correlations are z-scored per item over the imagine batch
-and pooled over 0-5 s.
+the batch's mean response (the word's evoked response) is removed from each
+epoch with the epoch's own gain, fitted over ``common_gain_window`` (the
+response's amplitude varies across trials). Fisher-transformed correlations
+are z-scored per item over the imagine batch; each epoch's constant offset
+(baseline correction leaves one noise vector under the whole epoch) is
+removed per item, weighted away from the times where the batch carries
+class information (``remove_offsets``:
+:func:`decoders.toolkit.evidence.remove_epoch_offsets`), and the evidence
+pooled over 0-5 s. Optionally (``imagine_whiten``) the noise normalisation
+is re-estimated on the imagine batch itself; off by default: estimated on
+the same epochs it whitens, it removes each epoch's time-averaged pattern,
+imagery included, which leaves the true item's evidence negative outside
+the imagery and the pooled evidence weaker.
 
 References
 ----------
@@ -53,7 +58,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from benchmark.contract import DecoderSpec
-from decoders.toolkit.evidence import zscore_over_batch
+from decoders.toolkit.evidence import remove_epoch_offsets, zscore_over_batch
 from decoders.toolkit.model_selection import make_inner_cv
 from decoders.toolkit.scan import ContextFactory, ImagineClassifierMixin, LocalizerProjectionMixin
 from decoders.toolkit.times import time_mask
@@ -194,6 +199,13 @@ class PrototypeCorrelation(LocalizerProjectionMixin, ImagineClassifierMixin, Bas
         covariance of each epoch's deviation from the batch mean at the same
         time, over ``scan``), applied to the data and to the prototypes alike.
         Needs ``whiten``.
+    common_gain_window : tuple of float or None
+        Imagine interval (s) over which each epoch's gain on the batch's mean
+        response is fitted (least squares) before that response is removed
+        (None: removed with gain 1).
+    remove_offsets : bool
+        Remove each epoch's constant evidence offset per item
+        (:func:`decoders.toolkit.evidence.remove_epoch_offsets`) before pooling.
     n_lags : int
         Copies of the data stacked in the time-delay embedding (1: no
         embedding, the prototype is one topography).
@@ -228,7 +240,9 @@ class PrototypeCorrelation(LocalizerProjectionMixin, ImagineClassifierMixin, Bas
         half_window: float = 0.05,
         n_components: int | str | None = "rank",
         whiten: bool = True,
-        imagine_whiten: bool = True,
+        imagine_whiten: bool = False,
+        common_gain_window: tuple[float, float] | None = (-0.2, 1.0),
+        remove_offsets: bool = True,
         n_lags: int = 1,
         lag_step: float = 0.05,
         scan: tuple[float, float] = (0.0, 5.0),
@@ -243,6 +257,8 @@ class PrototypeCorrelation(LocalizerProjectionMixin, ImagineClassifierMixin, Bas
         self.n_components = n_components
         self.whiten = whiten
         self.imagine_whiten = imagine_whiten
+        self.common_gain_window = common_gain_window
+        self.remove_offsets = remove_offsets
         self.n_lags = n_lags
         self.lag_step = lag_step
         self.scan = scan
@@ -262,6 +278,20 @@ class PrototypeCorrelation(LocalizerProjectionMixin, ImagineClassifierMixin, Bas
         if getattr(self, "whitener_", None) is not None:
             Z = np.matmul(self.whitener_, Z)
         return Z
+
+    def _without_common(self, Z: np.ndarray) -> np.ndarray:
+        """``Z`` minus the batch's mean response, scaled per epoch by its gain (``common_gain_window``)."""
+        mean = Z.mean(axis=0)
+        if self.common_gain_window is None:
+            return Z - mean
+        window = time_mask(
+            self.imagine_tmin, self.sfreq, Z.shape[2], self.common_gain_window, "common_gain_window"
+        )
+        energy = np.sum(mean[:, window] ** 2)
+        gains = np.ones(len(Z))
+        if energy > 0:
+            gains = np.einsum("npt,pt->n", Z[:, :, window], mean[:, window]) / energy
+        return Z - gains[:, None, None] * mean
 
     def _embed(self, Z: np.ndarray, index: np.ndarray) -> np.ndarray:
         """Time-delay embedded patterns at samples ``index``: (n, len(index), p * n_lags)."""
@@ -305,16 +335,17 @@ class PrototypeCorrelation(LocalizerProjectionMixin, ImagineClassifierMixin, Bas
     def imagine_time_course(self, X: np.ndarray) -> np.ndarray:
         """Fisher-z correlation with each prototype at every imagine time.
 
-        The batch's mean pattern at each time is removed first, and values
-        are z-scored per class over the batch's epochs and ``scan`` times.
+        The batch's mean response is removed first (with each epoch's gain,
+        ``common_gain_window``); values are z-scored per class over the
+        batch's epochs and ``scan`` times, and (``remove_offsets``) each
+        epoch's constant offset per class is removed.
         """
         check_is_fitted(self, "prototypes_")
         X = check_epochs(X, self.projection_.n_channels_)
         scan = time_mask(self.imagine_tmin, self.sfreq, X.shape[2], self.scan, "scan")
         prototypes = self.prototypes_
         if self.imagine_whiten and self.whitener_ is not None:
-            Z = self._projected(X)
-            Z = Z - Z.mean(axis=0, keepdims=True)
+            Z = self._without_common(self._projected(X))
             whitener = inverse_sqrt_ledoit_wolf(Z[:, :, scan].transpose(0, 2, 1).reshape(-1, Z.shape[1]))
             Z = np.matmul(whitener, Z)
             # prototypes back to the projected space, then into the imagine batch's whitened one
@@ -322,11 +353,11 @@ class PrototypeCorrelation(LocalizerProjectionMixin, ImagineClassifierMixin, Bas
             unwhitened = np.linalg.solve(self.whitener_, lagged.reshape(-1, Z.shape[1]).T)
             prototypes = (whitener @ unwhitened).T.reshape(prototypes.shape)
         else:
-            Z = self._smoothed(X)
-            Z = Z - Z.mean(axis=0, keepdims=True)
+            Z = self._without_common(self._smoothed(X))
         patterns = self._embed(Z, np.arange(Z.shape[2]))  # (n, t, p * L)
         z = fisher_z(correlate(patterns, prototypes))
-        return zscore_over_batch(z, (0, 1), reference=z[:, scan])
+        z = zscore_over_batch(z, (0, 1), reference=z[:, scan])
+        return remove_epoch_offsets(z, scan) if self.remove_offsets else z
 
 
 DECODER = DecoderSpec(

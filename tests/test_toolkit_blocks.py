@@ -13,7 +13,7 @@ from sklearn.decomposition import PCA
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
 from decoders.aligned_cross_subject import WeightedShrinkageLDA
-from decoders.toolkit.evidence import pooled_proba
+from decoders.toolkit.evidence import pooled_proba, remove_epoch_offsets, time_prior
 from decoders.toolkit.spatial import (
     BatchCovariances,
     ChannelPCA,
@@ -150,6 +150,32 @@ def test_pooled_proba_removes_class_offsets():
     assert pooled_proba(decision, "max").shape == (20, 10)
     with pytest.raises(ValueError, match="pooling must be one of"):
         pooled_proba(decision, "median")
+
+
+def test_remove_epoch_offsets_removes_constant_offsets_and_keeps_bursts():
+    rng = np.random.default_rng(8)
+    n, t, k = 30, 200, 10
+    noise = rng.normal(size=(n, t, k))
+    offsets = 3.0 * rng.normal(size=(n, 1, k))  # one offset per epoch and class, the whole epoch long
+    labels = np.arange(n) % k
+    burst = np.zeros((n, t, k))
+    burst[np.arange(n), 80:100, labels] = 2.0  # each epoch's own class, at one latency
+    z = noise + offsets + burst
+    z = (z - z.mean(axis=(0, 1))) / z.std(axis=(0, 1))
+    got = remove_epoch_offsets(z)
+    weights = 1.0 / time_prior(z)
+    weighted = np.einsum("ntk,t->nk", got, weights / weights.sum())  # each epoch's offset: one per class
+    np.testing.assert_allclose(weighted - weighted[:1], 0.0, atol=1e-12)
+    np.testing.assert_allclose(got.mean(axis=(0, 1)), 0.0, atol=1e-12)
+    np.testing.assert_allclose(got.std(axis=(0, 1)), 1.0)
+    # the offsets hid the bursts; without them each epoch's class wins its burst's window
+    assert np.mean(z[:, 80:100].mean(1).argmax(1) == labels) < 0.5
+    assert np.mean(got[:, 80:100].mean(1).argmax(1) == labels) > 0.9
+    # statistics from a subset of positions, applied to all
+    keep = np.arange(t) >= 20
+    part = remove_epoch_offsets(z, keep)
+    assert part.shape == z.shape
+    np.testing.assert_allclose(part[:, keep].mean(axis=(0, 1)), 0.0, atol=1e-12)
 
 
 def test_alignment_makes_each_subjects_mean_covariance_identity():

@@ -86,6 +86,40 @@ def time_prior(z: np.ndarray) -> np.ndarray:
     return (excess / total if total > 0 else excess) + ADAPTIVE_FLOOR / z.shape[1]
 
 
+def remove_epoch_offsets(z: np.ndarray, positions: np.ndarray | None = None) -> np.ndarray:
+    """Remove each epoch's constant evidence offset, weighted away from where the batch carries information.
+
+    Baseline correction subtracts one noise vector (the baseline's mean of
+    slow, 1/f noise) from every sample of an epoch, so each epoch's evidence
+    for each class carries an offset that lasts the whole epoch and does not
+    average out over time. It is estimated per epoch and class as the
+    evidence's mean over ``positions`` weighted by the inverse of the batch's
+    :func:`time_prior` (positions where imagery is unlikely count most, so
+    the offset takes little of the imagery itself), subtracted from every
+    position, and the result z-scored per class over the batch (statistics
+    over ``positions``) again. No label is used and every class is treated
+    alike.
+
+    Parameters
+    ----------
+    z : ndarray, shape (n_epochs, n_positions, n_classes)
+        Evidence z-scored per class over the batch.
+    positions : ndarray of bool, shape (n_positions,) or None
+        Positions the offsets and statistics are taken from (e.g. the
+        scanned imagine times); None: all.
+
+    Returns
+    -------
+    ndarray, same shape as ``z``
+        A new array.
+    """
+    positions = np.ones(z.shape[1], dtype=bool) if positions is None else np.asarray(positions, dtype=bool)
+    weights = 1.0 / time_prior(z[:, positions])
+    weights /= weights.sum()
+    centred = z - np.einsum("ntk,t->nk", z[:, positions], weights)[:, None, :]
+    return zscore_over_batch(centred, (0, 1), reference=centred[:, positions])
+
+
 def _pool_adaptive(z: np.ndarray, step: float) -> np.ndarray:
     """Soft maximum over time under a label-free time prior: sustained, brief or repeated imagery.
 
