@@ -363,8 +363,8 @@ class PrototypeCorrelation(LocalizerProjectionMixin, ImagineClassifierMixin, Bas
 DECODER = DecoderSpec(
     name="prototype-correlation",
     family="template",
-    description="Localizer class prototypes at the inner-CV peak, correlated with every imagine window "
-    "in the imagine batch's own noise (whitened without labels).",
+    description="Localizer class prototypes at the inner-CV peak, correlated with every imagine window; "
+    "each epoch's word response and constant offset removed without labels.",
     factory=ContextFactory(PrototypeCorrelation),
     reference="Haxby et al. 2001, Science; Dijkstra et al. 2018, eLife",
 )
