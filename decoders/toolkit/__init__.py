@@ -8,9 +8,10 @@ module                    what it holds
 ========================  ==================================================================
 :mod:`.scan`              ``ImagineScan``: localizer-fitted preprocessing, training window,
                           sliding scan of imagery, per-class normalisation, pooling
-:mod:`.evidence`          z-scoring over the imagine batch, ``POOLINGS``, probabilities
-:mod:`.spatial`           ``ChannelPCA``, covariances, OAS, alignment, Riemannian distance,
-                          ``OneVsRestCSP``
+:mod:`.evidence`          z-scoring over the imagine batch, per-epoch offsets, ``POOLINGS``,
+                          probabilities
+:mod:`.spatial`           ``ChannelPCA``, covariances, OAS, Ledoit-Wolf of epochs, alignment,
+                          Riemannian distance, ``OneVsRestCSP``
 :mod:`.spectral`          ``BandPass``, ``FilterBank`` (IIR or one FFT for all bands),
                           ``ChannelBlock``, ``per_band``, ``best_band`` (band by inner CV)
 :mod:`.times`             sample times, the one interval rule, moving averages, windows
