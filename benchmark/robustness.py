@@ -175,9 +175,10 @@ def warn_if_short_of_space(configs: Sequence, home: Path | None) -> int:
     free = shutil.disk_usage(probe).free
     if needed and free < needed:
         logger.warning(
-            "%s has %.1f GB free; the %s still to simulate need about %.1f GB (datasets and array cache): "
-            "the run may stop with a full disk. Free some space or set IMAGINE_BENCH_HOME to another disk.",
-            folder, free / 1e9, "cells' datasets", needed / 1e9,
+            "%s has %.1f GB free; the cells' datasets still to simulate need about %.1f GB (datasets and "
+            "array cache): the run may stop with a full disk. Free some space or set IMAGINE_BENCH_HOME to "
+            "another disk.",
+            folder, free / 1e9, needed / 1e9,
         )  # fmt: skip
     return needed
 
